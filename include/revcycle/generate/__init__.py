@@ -1,0 +1,1 @@
+"""Synthetic, seeded business-day data: every identity here is invented."""

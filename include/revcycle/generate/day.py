@@ -1,0 +1,119 @@
+"""Generate a whole synthetic business day into an inbound folder, with a ground-truth manifest.
+
+Layout (what the landing step watches):
+    <inbound>/remittance/*.835      X12 835 ERA, one or more per payer
+    <inbound>/claim_status/*.277    X12 277 claim status responses
+    <inbound>/supply/*.hl7          HL7 v2 DFT^P03 supply/implant usage
+    <inbound>/supply/*.csv          operating-room usage export
+    <inbound>/invoices/*.csv        supplier invoices
+    <inbound>/bank/*.csv            bank deposit lines for the day
+    <inbound>/_manifest/<date>.json ground truth (never landed)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+import random
+from pathlib import Path
+from typing import Callable
+
+from revcycle.generate import claim_status_277, remittance_835, supply
+from revcycle.generate.identities import PAYERS
+
+ProgressFn = Callable[[str, int], None]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _share(total: int, parts: int) -> list[int]:
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def generate_day(out: Path, day: dt.date, claims: int, seed: int,
+                 supply_messages: int | None = None, progress: ProgressFn | None = None) -> dict:
+    """Write the day's files under ``out`` and return (and save) the manifest."""
+    rng = random.Random(f"{seed}:{day.isoformat()}")
+    tick = progress or (lambda what, n: None)
+    for sub in ("remittance", "claim_status", "supply", "invoices", "bank", "_manifest"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    manifest: dict = {"business_date": day.isoformat(), "seed": seed, "claims": claims, "files": []}
+
+    # 835: claims spread over payers; each payer's file may hold several interchanges.
+    set_counter = itertools.count(1)
+    control = 100000000 + (day.toordinal() % 10000) * 10000
+    next_claim = 1
+    deposits = []
+    status_candidates: list[dict] = []
+    for payer, payer_claims in zip(PAYERS, _share(claims, len(PAYERS))):
+        for file_no, file_claims in enumerate(_share(payer_claims, payer.files), start=1):
+            per_isa = _share(file_claims, payer.interchanges_per_file)
+            interchanges = []
+            for isa_claims in per_isa:
+                sets = list(remittance_835.payment_sets(rng, payer, day, next_claim, isa_claims, set_counter))
+                next_claim += isa_claims
+                for pset in sets:
+                    status_candidates.extend(
+                        {"payer": payer.payer_id, "pcn": c.patient_control_number,
+                         "icn": c.payer_claim_control_number, "charge": str(c.charge), "paid": str(c.paid),
+                         "status": c.status, "service_date": c.lines[0].service_date}
+                        for c in pset.claims if c.status != "22")
+                interchanges.append(sets)
+                tick("835 claims", isa_claims)
+            name = f"era_{payer.payer_id}_{day:%Y%m%d}_{file_no}.835"
+            path = out / "remittance" / name
+            sets_summary = remittance_835.write_835_file(path, payer, day, interchanges, control)
+            control += len(interchanges)
+            manifest["files"].append(_file_entry(path, out, "835", sets_summary))
+            for s in sets_summary:
+                deposits.append({"payer_id": s["payer_id"], "trace": s["trace"], "amount": s["bpr02"],
+                                 "method": s["method"], "payment_date": s["payment_date"]})
+
+    # 277: a status response for a sample of the claims, per payer.
+    manifest["files"].extend(claim_status_277.write_277_files(out / "claim_status", out, day, rng, status_candidates, control))
+    tick("277 responses", len(status_candidates))
+
+    # Supply usage: HL7 DFT^P03 and a CSV export, supplier invoices, then the bank file.
+    n_supply = supply_messages if supply_messages is not None else max(5, claims // 2)
+    manifest["files"].extend(supply.write_supply_files(out, day, rng, n_supply))
+    tick("supply messages", n_supply)
+    manifest["files"].append(supply.write_bank_file(out / "bank" / f"deposits_{day:%Y%m%d}.csv", out, day, deposits))
+
+    manifest["totals"] = _totals(manifest["files"])
+    (out / "_manifest" / f"{day.isoformat()}.json").write_text(json.dumps(manifest, indent=2))
+    return manifest
+
+
+def _file_entry(path: Path, root: Path, kind: str, sets: list[dict]) -> dict:
+    from decimal import Decimal
+    return {
+        "path": str(path.relative_to(root)), "type": kind, "sha256": sha256_file(path),
+        "interchanges": sorted({s["isa13"] for s in sets}), "transactions": sets,
+        "claims": sum(s["claims"] for s in sets),
+        "bpr02": str(sum((Decimal(s["bpr02"]) for s in sets), Decimal("0"))),
+        "sum_clp04": str(sum((Decimal(s["sum_clp04"]) for s in sets), Decimal("0"))),
+        "sum_plb": str(sum((Decimal(s["sum_plb"]) for s in sets), Decimal("0"))),
+    }
+
+
+def _totals(files: list[dict]) -> dict:
+    from decimal import Decimal
+    era = [f for f in files if f["type"] == "835"]
+    bank = [f for f in files if f["type"] == "bank"]
+    return {
+        "era_files": len(era),
+        "claims": sum(f["claims"] for f in era),
+        "bpr02": str(sum((Decimal(f["bpr02"]) for f in era), Decimal("0"))),
+        "sum_clp04": str(sum((Decimal(f["sum_clp04"]) for f in era), Decimal("0"))),
+        "sum_plb": str(sum((Decimal(f["sum_plb"]) for f in era), Decimal("0"))),
+        "deposits": str(sum((Decimal(f["total"]) for f in bank), Decimal("0"))),
+    }

@@ -1,0 +1,74 @@
+"""Deployment settings, read once from the environment.
+
+Three homes for configuration (STYLE.md §7): secrets live in Airflow
+connections (``AIRFLOW_CONN_*`` in development), deployment settings here,
+business configuration (payers, GL maps, SLA thresholds) in versioned files
+under ``include/config``.  Every path defaults to a folder inside the
+project's ``var/`` so the embedded default needs no service at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = PROJECT_ROOT / "include" / "config"
+SQL_DIR = PROJECT_ROOT / "sql"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    inbound: Path
+    raw_zone: Path
+    lake: Path
+    quarantine: Path
+    outbound: Path
+    reports: Path
+    lineage_file: Path
+    erp_url: str
+    ops_url: str
+    # Airflow connection ids: the secrets behind them never pass through here.
+    inbound_conn_id: str
+    erp_conn_id: str
+    # Seconds a remote file's size and mtime must stay unchanged before landing.
+    stable_seconds: float
+
+    def ensure_dirs(self) -> None:
+        for path in (self.inbound, self.raw_zone, self.lake, self.quarantine,
+                     self.outbound, self.reports, self.lineage_file.parent):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def _path(env: str, default: Path) -> Path:
+    value = os.environ.get(env)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    home = _path("REVCYCLE_HOME", PROJECT_ROOT / "var")
+    return Settings(
+        home=home,
+        inbound=_path("REVCYCLE_INBOUND", home / "inbound"),
+        raw_zone=_path("REVCYCLE_RAW_ZONE", home / "raw"),
+        lake=_path("REVCYCLE_LAKE", home / "lake"),
+        quarantine=_path("REVCYCLE_QUARANTINE", home / "quarantine"),
+        outbound=_path("REVCYCLE_OUTBOUND", home / "outbound"),
+        reports=_path("REVCYCLE_REPORTS", home / "reports"),
+        lineage_file=_path("REVCYCLE_LINEAGE_FILE", home / "lineage" / "events.jsonl"),
+        erp_url=os.environ.get("REVCYCLE_ERP_URL", f"sqlite:///{home / 'erp.sqlite'}"),
+        ops_url=os.environ.get("REVCYCLE_OPS_URL", f"sqlite:///{home / 'ops.sqlite'}"),
+        inbound_conn_id=os.environ.get("REVCYCLE_INBOUND_CONN_ID", ""),
+        erp_conn_id=os.environ.get("REVCYCLE_ERP_CONN_ID", ""),
+        stable_seconds=float(os.environ.get("REVCYCLE_STABLE_SECONDS", "0")),
+    )
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment)."""
+    get_settings.cache_clear()
