@@ -241,6 +241,8 @@ class _EnvelopeChecker:
                 return
         if tag == "ISA":
             self._isa(seg)
+        elif tag == "TA1" and self.isa is not None and self.gs is None:
+            pass  # interchange acknowledgement: lives between ISA and IEA, outside groups
         elif tag == "GS":
             if self.isa is None or self.gs is not None:
                 raise X12Error("UNEXPECTED_SEGMENT", "GS outside an interchange or inside a group")

@@ -113,7 +113,7 @@ class _SetMapper:
             credit_debit_flag=_el(seg, 3),
             payment_method=_el(seg, 4),
             payment_format=_el(seg, 5) or None,
-            payment_date_raw=_el(seg, 16),
+            payment_date_raw=_el(seg, 16) or None,
             payment_date=date8(_el(seg, 16)),
         )
 

@@ -1,0 +1,89 @@
+"""Canonical datasets: Arrow schemas, one per ``canonical__<entity>``, with the grain of each.
+
+Money is decimal128(18,2), quantities decimal128(18,3), dates date32.  Every
+dataset carries ``data_source``, ``file_name`` (the raw-zone sha256),
+``ingest_datetime`` (when the file was first landed, so replays stay
+byte-identical) and ``business_date``.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+MONEY = pa.decimal128(18, 2)
+QTY = pa.decimal128(18, 3)
+KEY = pa.string()
+
+_LINEAGE = [
+    ("data_source", pa.string()),
+    ("file_name", pa.string()),
+    ("ingest_datetime", pa.timestamp("s")),
+    ("business_date", pa.date32()),
+]
+
+
+def _schema(fields: list[tuple[str, pa.DataType]]) -> pa.Schema:
+    return pa.schema([pa.field(n, t) for n, t in fields + _LINEAGE])
+
+
+SCHEMAS: dict[str, pa.Schema] = {
+    # Grain: one 835 transaction set (one payment or remittance advice).
+    "canonical__remittance": _schema([
+        ("remittance_key", KEY), ("interchange_sender_id", pa.string()), ("interchange_control_number", pa.string()),
+        ("group_control_number", pa.string()), ("transaction_control_number", pa.string()),
+        ("implementation_version", pa.string()), ("handling_code", pa.string()), ("payment_amount", MONEY),
+        ("credit_debit_flag", pa.string()), ("payment_method", pa.string()), ("payment_format", pa.string()),
+        ("payment_date", pa.date32()), ("payment_date_raw", pa.string()), ("trace_number", pa.string()),
+        ("payer_identifier", pa.string()), ("payer_name", pa.string()), ("payer_id", pa.string()),
+        ("payer_reference", pa.string()), ("payee_name", pa.string()), ("payee_id_qualifier", pa.string()),
+        ("payee_id", pa.string()), ("production_date", pa.date32()), ("claim_count", pa.int32()),
+        ("sum_claim_paid_amount", MONEY), ("sum_provider_adjustment_amount", MONEY),
+    ]),
+    # Grain: one CLP claim payment inside a remittance (ordinal position, CLP01 repeats in real files).
+    "canonical__claim_payment": _schema([
+        ("claim_payment_key", KEY), ("remittance_key", KEY), ("claim_seq", pa.int32()),
+        ("patient_control_number", pa.string()), ("claim_status_code", pa.string()), ("charge_amount", MONEY),
+        ("paid_amount", MONEY), ("patient_responsibility_amount", MONEY), ("claim_filing_indicator", pa.string()),
+        ("payer_claim_control_number", pa.string()), ("facility_type_code", pa.string()),
+        ("claim_frequency_code", pa.string()), ("drg_code", pa.string()), ("is_reversal", pa.bool_()),
+        ("patient_token", pa.string()), ("insured_token", pa.string()), ("statement_from_date", pa.date32()),
+        ("statement_to_date", pa.date32()), ("received_date", pa.date32()), ("coverage_amount", MONEY),
+        ("original_reference", pa.string()),
+    ]),
+    # Grain: one SVC service line payment of a claim payment.
+    "canonical__service_line_payment": _schema([
+        ("service_line_key", KEY), ("claim_payment_key", KEY), ("remittance_key", KEY), ("line_seq", pa.int32()),
+        ("procedure_qualifier", pa.string()), ("procedure_code", pa.string()), ("procedure_modifiers", pa.string()),
+        ("charge_amount", MONEY), ("paid_amount", MONEY), ("revenue_code", pa.string()), ("units_paid", QTY),
+        ("line_control_number", pa.string()), ("service_date", pa.date32()), ("service_date_end", pa.date32()),
+    ]),
+    # Grain: one CAS reason/amount/quantity triplet at claim or service line level.
+    "canonical__adjustment": _schema([
+        ("adjustment_key", KEY), ("remittance_key", KEY), ("claim_payment_key", KEY), ("service_line_key", KEY),
+        ("level", pa.string()), ("cas_seq", pa.int32()), ("triplet_seq", pa.int32()), ("group_code", pa.string()),
+        ("reason_code", pa.string()), ("amount", MONEY), ("quantity", QTY),
+    ]),
+    # Grain: one PLB reason/reference/amount pair of a remittance.
+    "canonical__provider_adjustment": _schema([
+        ("provider_adjustment_key", KEY), ("remittance_key", KEY), ("plb_seq", pa.int32()), ("pair_seq", pa.int32()),
+        ("provider_identifier", pa.string()), ("fiscal_period_date", pa.date32()), ("reason_code", pa.string()),
+        ("reference", pa.string()), ("amount", MONEY),
+    ]),
+    # Grain: one balancing check of one key at one level (service line, claim, transaction).
+    "check__balance": _schema([
+        ("level", pa.string()), ("key", KEY), ("transaction_control_number", pa.string()),
+        ("difference_cents", pa.int64()),
+    ]),
+}
+
+
+def to_table(dataset: str, rows: list[dict], lineage: dict) -> pa.Table:
+    """Rows (dicts of Python values) plus the file's lineage columns, as a typed Arrow table."""
+    schema = SCHEMAS[dataset]
+    columns = {}
+    for f in schema:
+        if f.name in lineage:
+            columns[f.name] = pa.array([lineage[f.name]] * len(rows), type=f.type)
+        else:
+            columns[f.name] = pa.array([r.get(f.name) for r in rows], type=f.type)
+    return pa.table(columns, schema=schema)

@@ -1,0 +1,99 @@
+"""Database adapter: one engine per logical database (ERP, ops), named SQL from ``sql/``.
+
+The same SQL text runs on SQLite (embedded default) and PostgreSQL
+(production): schemas ``erp`` and ``ops`` are real schemas on PostgreSQL and
+attached database files on SQLite.  Connection URLs come from an Airflow
+connection when ``REVCYCLE_<DB>_CONN_ID`` is set (secrets stay in Airflow),
+else from ``REVCYCLE_<DB>_URL``, else the SQLite file under ``var/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+
+from revcycle.settings import SQL_DIR, get_settings
+
+# SQLite has no decimal type: bind Decimal as its exact text; the numeric(18,2)
+# column keeps it to the cent (read back through Decimal(str(value))).
+sqlite3.register_adapter(Decimal, str)
+sqlite3.register_adapter(dt.date, lambda d: d.isoformat())
+sqlite3.register_adapter(dt.datetime, lambda d: d.isoformat(sep=" "))
+
+_SQLITE = re.compile(r"^sqlite(\+\w+)?:///(?P<path>.+)$")
+
+
+def _airflow_uri(conn_id: str) -> str:
+    from airflow.sdk import BaseHook  # only when a connection id is configured
+
+    uri = BaseHook.get_connection(conn_id).get_uri()
+    return uri.replace("postgres://", "postgresql+psycopg://", 1).replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def database_url(schema: str) -> str:
+    s = get_settings()
+    conn_id = s.erp_conn_id if schema == "erp" else ""
+    if conn_id:
+        return _airflow_uri(conn_id)
+    return s.erp_url if schema == "erp" else s.ops_url
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str, schema: str) -> Engine:
+    m = _SQLITE.match(url)
+    if m:
+        path = Path(m.group("path"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _attach(dbapi_conn, _record):  # noqa: ANN001
+            cur = dbapi_conn.cursor()
+            cur.execute("pragma journal_mode=wal")
+            cur.execute("pragma busy_timeout=60000")
+            cur.execute(f"attach database ? as {schema}", (str(path),))
+            cur.close()
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    ensure_schema(engine, schema)
+    return engine
+
+
+def engine_for(schema: str) -> Engine:
+    """The engine of the ``erp`` or ``ops`` database, its DDL applied."""
+    return _engine(database_url(schema), schema)
+
+
+def reset_engines() -> None:
+    """Forget cached engines (tests point the settings at new databases)."""
+    _engine.cache_clear()
+
+
+def sql(name: str) -> str:
+    """The text of a named SQL file, e.g. ``sql('erp/load_cash_receipt')``."""
+    return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def statements(script: str) -> list[str]:
+    """Split a DDL script on semicolons at line ends (no procedural SQL in our DDL)."""
+    body = "\n".join(line for line in script.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
+
+
+def ensure_schema(engine: Engine, schema: str) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"create schema if not exists {schema}"))
+        dialect = engine.dialect.name
+        for path in sorted((SQL_DIR / schema).glob("0*_*.sql")):
+            parts = path.name.split(".")
+            if len(parts) == 3 and parts[1] != dialect:
+                continue  # a file for the other dialect
+            for stmt in statements(path.read_text()):
+                conn.execute(text(stmt))

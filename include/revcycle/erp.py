@@ -1,0 +1,68 @@
+"""ERP interface loader: staged rows moved into the interface tables in one transaction.
+
+Idempotent on business keys: rows go to a temp staging table, then one
+``insert ... select ... on conflict do nothing`` (named SQL in ``sql/erp``)
+moves the ones not posted yet.  On PostgreSQL the staging table is filled with
+COPY; on SQLite with an executemany insert.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import Connection, bindparam, column, insert, table, text
+
+from revcycle.db import engine_for, sql, statements
+
+LOAD_ORDER = ("cash_receipt", "receipt_application", "journal_line")
+
+
+def _fill_stage(conn: Connection, name: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    cols = list(rows[0])
+    if conn.dialect.name == "postgresql":
+        from psycopg import sql as pgsql
+
+        raw = conn.connection.driver_connection
+        stmt = pgsql.SQL("copy {} ({}) from stdin").format(
+            pgsql.Identifier(f"stage_{name}"), pgsql.SQL(", ").join(pgsql.Identifier(c) for c in cols))
+        with raw.cursor() as cur, cur.copy(stmt) as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in cols])
+    else:
+        stage = table(f"stage_{name}", *(column(c) for c in cols))
+        conn.execute(insert(stage), rows)
+
+
+def load(rows_by_table: dict[str, list[dict]]) -> dict[str, int]:
+    """Post all tables of one source file atomically; return rows newly inserted per table."""
+    inserted = {}
+    with engine_for("erp").begin() as conn:
+        for stmt in statements(sql("erp/stage_tables")):
+            conn.execute(text(stmt))
+        for name in LOAD_ORDER:
+            rows = rows_by_table.get(name, [])
+            _fill_stage(conn, name, rows)
+            inserted[name] = conn.execute(text(sql(f"erp/load_{name}"))).rowcount if rows else 0
+    return inserted
+
+
+def receipt_totals(source_sha256: str) -> list[dict]:
+    """Per receipt of a file: amount, debits and credits as Decimal, read back from the ERP."""
+    with engine_for("erp").connect() as conn:
+        rows = conn.execute(text(sql("erp/receipt_totals")), {"source_sha256": source_sha256}).mappings().all()
+    cent = Decimal("0.01")
+    return [{"receipt_key": r["receipt_key"],
+             "amount": Decimal(str(r["amount"])).quantize(cent),
+             "debits": Decimal(str(r["debits"])).quantize(cent),
+             "credits": Decimal(str(r["credits"])).quantize(cent)} for r in rows]
+
+
+def receipt_owners(keys: list[str]) -> dict[str, str]:
+    """Receipt keys already in the ERP, with the sha256 of the file that posted each."""
+    if not keys:
+        return {}
+    stmt = text(sql("erp/receipt_owners")).bindparams(bindparam("keys", expanding=True))
+    with engine_for("erp").connect() as conn:
+        return {r[0]: r[1] for r in conn.execute(stmt, {"keys": keys})}

@@ -1,0 +1,61 @@
+"""What a source plugs into the shared steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pyarrow as pa
+
+from revcycle.errors import RevcycleError
+from revcycle.storage import StagingWriter
+
+
+@dataclass
+class ParseContext:
+    sha256: str
+    original_name: str
+    business_date: dt.date
+    landed_at: dt.datetime
+    data_source: str
+    ack_dir: Path | None          # where acknowledgements go (None: inspect, write nothing)
+
+    def lineage(self) -> dict:
+        return {"data_source": self.data_source, "file_name": self.sha256, "ingest_datetime": self.landed_at,
+                "business_date": self.business_date}
+
+
+@dataclass
+class ParseResult:
+    sender_id: str = ""
+    interchanges: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    transactions: list[str] = field(default_factory=list)
+    control_totals: dict = field(default_factory=dict)
+    partition_key: str | None = None
+    acks: list[str] = field(default_factory=list)
+    findings: list[dict] = field(default_factory=list)   # structural warnings (no values)
+
+
+class ParseFailure(RevcycleError):
+    """A parse error with what was learned before it (envelope numbers, acknowledgements)."""
+
+    def __init__(self, reason: str, detail: str, partial: ParseResult) -> None:
+        super().__init__(reason, detail)
+        self.partial = partial
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    inbound_subdir: str
+    patterns: tuple[str, ...]
+    datasets: tuple[str, ...]           # published canonical datasets (and GX suites)
+    checks: tuple[str, ...]             # staged check frames validated but never published
+    parse: Callable[[Path, ParseContext, StagingWriter], ParseResult]
+    post: Callable[[dict[str, pa.Table], dt.date, str], dict] | None
+    asset_uri: str
+    # After loading: read the ERP back and raise PostingError unless it ties to the source totals.
+    verify_posted: Callable[[str, dict], None] | None = None

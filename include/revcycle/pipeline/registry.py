@@ -1,0 +1,18 @@
+"""The sources the shared steps know, by name."""
+
+from __future__ import annotations
+
+from revcycle.pipeline.base import Source
+
+
+def sources() -> dict[str, Source]:
+    from revcycle.pipeline.remittance import REMITTANCE
+
+    return {s.name: s for s in (REMITTANCE,)}
+
+
+def get_source(name: str) -> Source:
+    try:
+        return sources()[name]
+    except KeyError:
+        raise ValueError(f"unknown source {name!r}; known: {', '.join(sorted(sources()))}") from None

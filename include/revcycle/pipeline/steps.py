@@ -1,0 +1,224 @@
+"""The shared steps every source goes through; each takes and returns pointers, never rows.
+
+    land -> parse -> validate -> publish -> post
+
+Each step reads the file's ledger row, acts only if the file is in the state
+it expects (so retries and replays are no-ops once a step is done, and a
+crash resumes where it stopped), and turns a ``RevcycleError`` into a
+quarantine with its reason code.  Other exceptions propagate: Airflow retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from revcycle import erp, ledger
+from revcycle.errors import RevcycleError
+from revcycle.landing import LocalFolder, land_source
+from revcycle.pipeline.base import ParseContext, ParseFailure
+from revcycle.pipeline.registry import get_source
+from revcycle.pipeline.reports import build_report, write_report
+from revcycle.settings import get_settings
+from revcycle.storage import LocalLake
+
+log = logging.getLogger(__name__)
+
+
+def _lake() -> LocalLake:
+    return LocalLake(get_settings().lake)
+
+
+def _as_date(value) -> dt.date:  # noqa: ANN001
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def _as_datetime(value) -> dt.datetime:  # noqa: ANN001
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+
+
+def _transport(source):  # noqa: ANN001
+    s = get_settings()
+    if s.inbound_conn_id:
+        from revcycle.sftp import from_airflow_connection
+
+        return from_airflow_connection(s.inbound_conn_id, f"/{source.inbound_subdir}")
+    return LocalFolder(s.inbound / source.inbound_subdir)
+
+
+def pointer(sha256: str, **extra) -> dict:
+    row = ledger.get(sha256) or {}
+    return {"sha256": sha256, "state": row.get("state"), "reason": row.get("reason"), **extra}
+
+
+def quarantine(sha256: str, reason: str, detail: str, dag_run_id: str | None) -> dict:
+    """Keep the file with its reason beside it; publish and post nothing from it."""
+    row = ledger.get(sha256)
+    ledger.set_state(sha256, "quarantined", reason=reason, detail=detail, dag_run_id=dag_run_id)
+    s = get_settings()
+    folder = s.quarantine / str(row["business_date"])[:10]
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / sha256
+    if not target.exists():
+        shutil.copyfile(row["raw_path"], target)
+    (folder / f"{sha256}.reason.json").write_text(json.dumps(
+        {"sha256": sha256, "source": row["source"], "original_name": row["original_name"], "reason": reason,
+         "detail": detail}, indent=2))
+    _lake().drop_staging(sha256)
+    log.warning("quarantined %s file %s: %s", row["source"], sha256[:12], reason)
+    return pointer(sha256)
+
+
+# -- land ---------------------------------------------------------------------
+def land(source_name: str, business_date: dt.date, dag_run_id: str | None = None) -> dict:
+    """Land new files of a source; return every file of that source with work left (new, released, resumed)."""
+    source = get_source(source_name)
+    s = get_settings()
+    s.ensure_dirs()
+    transport = _transport(source)
+    try:
+        result = land_source(source.name, transport, s.raw_zone, source.patterns, business_date,
+                             s.stable_seconds, dag_run_id)
+    finally:
+        close = getattr(transport, "close", None)
+        if close:
+            close()
+    files = ledger.unfinished(source.name)
+    log.info("%s: landed %d new, %d already known, %d refused; %d to process",
+             source.name, len(result.landed), result.skipped, len(result.refused), len(files))
+    return {"source": source.name, "landed": len(result.landed), "skipped": result.skipped,
+            "refused": result.refused, "files": files}
+
+
+# -- parse --------------------------------------------------------------------
+def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
+    row = ledger.get(sha256)
+    if row is None or row["state"] != "landed":
+        return pointer(sha256)
+    source = get_source(source_name)
+    s = get_settings()
+    ctx = ParseContext(sha256=sha256, original_name=row["original_name"], business_date=_as_date(row["business_date"]),
+                       landed_at=_as_datetime(row["landed_at"]), data_source=source.name,
+                       ack_dir=s.outbound / "acks" / str(row["business_date"])[:10])
+    writer = _lake().staging_writer(sha256)
+    try:
+        result = source.parse(Path(row["raw_path"]), ctx, writer)
+        writer.close(list(source.datasets + source.checks), _schemas())
+    except ParseFailure as exc:
+        writer.abort()
+        ledger.set_envelope(sha256, exc.partial.sender_id, exc.partial.interchanges, exc.partial.groups,
+                            exc.partial.transactions)
+        ledger.set_results(sha256, ack_path=",".join(exc.partial.acks) or None)
+        return quarantine(sha256, exc.reason, exc.detail, dag_run_id)
+    except RevcycleError as exc:
+        writer.abort()
+        return quarantine(sha256, exc.reason, exc.detail, dag_run_id)
+    except BaseException:
+        writer.abort()
+        raise
+    ledger.set_envelope(sha256, result.sender_id, result.interchanges, result.groups, result.transactions)
+    ledger.set_results(sha256, row_counts=writer.rows, control_totals=result.control_totals,
+                       ack_path=",".join(result.acks) or None)
+    (_lake().staging_dir(sha256) / "findings.json").write_text(json.dumps(result.findings))
+    (_lake().staging_dir(sha256) / "partition.json").write_text(json.dumps({"payer": result.partition_key}))
+    # DOMAIN.md: the same (ISA06, ISA13) with different bytes is a conflict to review.
+    if result.interchanges and not row["release_count"]:
+        owner = ledger.claim_interchanges(sha256, result.sender_id, result.interchanges)
+        if owner:
+            return quarantine(sha256, "DUPLICATE_INTERCHANGE",
+                              f"interchange control number already received in file {owner[:12]}", dag_run_id)
+    ledger.set_state(sha256, "parsed", dag_run_id=dag_run_id)
+    return pointer(sha256, rows=sum(writer.rows.values()))
+
+
+def _schemas():
+    from revcycle.canonical import SCHEMAS
+
+    return SCHEMAS
+
+
+# -- validate -----------------------------------------------------------------
+def validate(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
+    row = ledger.get(sha256)
+    if row is None or row["state"] != "parsed":
+        return pointer(sha256)
+    from revcycle.validation import validate_frames
+
+    source = get_source(source_name)
+    lake = _lake()
+    frames = {name: lake.read_staging(sha256, name).to_pandas() for name in source.checks + source.datasets}
+    outcome = validate_frames(frames, _as_date(row["business_date"]))
+    findings = json.loads((lake.staging_dir(sha256) / "findings.json").read_text())
+    verdict = outcome.quarantine_reason()
+    decision = {"quarantined": verdict is not None, "reason": verdict[0] if verdict else None,
+                "detail": verdict[1] if verdict else None,
+                "warnings": sorted({w.reason for w in outcome.warnings})}
+    report = build_report(row, outcome.as_dicts(), findings, decision)
+    folder = get_settings().reports / "validation" / str(row["business_date"])[:10]
+    report_path, report_sha = write_report(report, folder)
+    ledger.set_results(sha256, report_path=report_path, report_sha256=report_sha)
+    if verdict:
+        return quarantine(sha256, verdict[0], verdict[1], dag_run_id)
+    ledger.set_state(sha256, "validated", dag_run_id=dag_run_id)
+    return pointer(sha256, warnings=decision["warnings"])
+
+
+# -- publish ------------------------------------------------------------------
+def publish(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
+    row = ledger.get(sha256)
+    if row is None or row["state"] != "validated":
+        return pointer(sha256)
+    source = get_source(source_name)
+    lake = _lake()
+    payer = json.loads((lake.staging_dir(sha256) / "partition.json").read_text())["payer"]
+    day = str(row["business_date"])[:10]
+    outputs = [str(lake.publish(sha256, name, day, payer)) for name in source.datasets]
+    ledger.set_outputs(sha256, payer, outputs)
+    ledger.set_state(sha256, "published", dag_run_id=dag_run_id)
+    lake.drop_staging(sha256)
+    return pointer(sha256, outputs=len(outputs))
+
+
+# -- post ---------------------------------------------------------------------
+def post(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
+    row = ledger.get(sha256)
+    if row is None or row["state"] != "published":
+        return pointer(sha256)
+    source = get_source(source_name)
+    if source.post is None:
+        ledger.set_state(sha256, "posted", dag_run_id=dag_run_id)
+        return pointer(sha256)
+    tables = {}
+    for path in json.loads(row["outputs"]):
+        dataset = next(part for part in Path(path).parts if part.startswith(("canonical__", "raw__")))
+        tables[dataset] = pq.read_table(path)
+    try:
+        rows = source.post(tables, _as_date(row["business_date"]), sha256)
+    except RevcycleError as exc:
+        return quarantine(sha256, exc.reason, exc.detail, dag_run_id)
+    inserted = erp.load(rows)
+    if source.verify_posted is not None:
+        try:
+            source.verify_posted(sha256, json.loads(row["control_totals"] or "{}"))
+        except RevcycleError as exc:
+            # Loud on purpose: the rows are in the ERP and do not tie; an operator must look.
+            ledger.set_state(sha256, "quarantined", reason=exc.reason, detail=exc.detail, dag_run_id=dag_run_id)
+            raise
+    counts = json.loads(row["row_counts"] or "{}")
+    counts.update({f"erp.{k}": len(v) for k, v in rows.items()})
+    counts.update({f"erp.{k}.inserted": v for k, v in inserted.items()})
+    ledger.set_results(sha256, row_counts=counts)
+    ledger.set_state(sha256, "posted", dag_run_id=dag_run_id)
+    return pointer(sha256, posted={k: len(v) for k, v in rows.items()})
+
+
+def process_file(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
+    """All steps after landing for one file, in order (what a mapped task group does)."""
+    for step in (parse, validate, publish, post):
+        result = step(source_name, sha256, dag_run_id)
+    return result

@@ -1,0 +1,28 @@
+"""Versioned reference data shipped in ``include/config``: code lists with effective dates, GL map."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tomllib
+from functools import lru_cache
+
+from revcycle.settings import CONFIG_DIR
+
+
+@lru_cache(maxsize=16)
+def _codes(name: str) -> tuple[tuple[str, str, str], ...]:
+    with open(CONFIG_DIR / f"{name}.csv", newline="") as fh:
+        return tuple((r["code"], r["effective_from"], r["effective_to"]) for r in csv.DictReader(fh))
+
+
+def active_codes(name: str, on: dt.date) -> list[str]:
+    """Codes of list ``name`` (carc, plb_reasons, ...) in effect on a date."""
+    day = on.isoformat()
+    return sorted(code for code, start, stop in _codes(name) if start <= day and (not stop or day <= stop))
+
+
+@lru_cache(maxsize=1)
+def gl_map() -> dict:
+    with open(CONFIG_DIR / "gl_map.toml", "rb") as fh:
+        return tomllib.load(fh)

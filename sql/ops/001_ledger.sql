@@ -1,0 +1,48 @@
+-- Ingestion ledger: one row per inbound file (grain: one landed file, by sha256).
+-- The spine of replays, audits and operations (ARCHITECTURE.md).
+create table if not exists ops.ingestion_ledger (
+    sha256                  varchar(64)  primary key,
+    source                  varchar(40)  not null,
+    original_name           varchar(255) not null,
+    size_bytes              bigint       not null,
+    raw_path                varchar(1024) not null,
+    business_date           date         not null,
+    state                   varchar(20)  not null,
+    reason                  varchar(60),
+    detail                  varchar(1000),
+    interchange_sender_id   varchar(40),
+    interchange_controls    varchar(1000),
+    group_controls          varchar(1000),
+    transaction_controls    varchar(4000),
+    row_counts              varchar(2000),
+    control_totals          varchar(2000),
+    report_path             varchar(1024),
+    report_sha256           varchar(64),
+    ack_path                varchar(1024),
+    partition_key           varchar(100),
+    outputs                 varchar(4000),
+    release_count           integer      not null default 0,
+    dag_run_id              varchar(250),
+    landed_at               timestamp    not null,
+    updated_at              timestamp    not null
+);
+
+
+-- Every state change of a ledger row, in order (grain: one transition).
+create table if not exists ops.ledger_event (
+    sha256       varchar(64)  not null,
+    seq          integer      not null,
+    state        varchar(20)  not null,
+    reason       varchar(60),
+    dag_run_id   varchar(250),
+    at           timestamp    not null,
+    primary key (sha256, seq)
+);
+
+-- Interchange control numbers seen per sender (grain: one ISA06+ISA13).
+create table if not exists ops.interchange_seen (
+    sender_id       varchar(40)  not null,
+    control_number  varchar(20)  not null,
+    sha256          varchar(64)  not null,
+    primary key (sender_id, control_number)
+);
