@@ -125,3 +125,16 @@ def release(sha256: str) -> bool:
 def set_outputs(sha256: str, partition_key: str | None, outputs: list[str]) -> None:
     _exec("ops/ledger_set_outputs", {"sha256": sha256, "partition_key": partition_key,
                                      "outputs": json.dumps(outputs), "now": _now()})
+
+
+def requeue_posted(business_date: dt.date) -> int:
+    """For a replay: posted files of the day go back to 'landed' (history kept in ledger_event)."""
+    now = _now()
+    with engine_for("ops").begin() as conn:
+        shas = [r[0] for r in conn.execute(text(sql("ops/ledger_posted_on")), {"business_date": business_date})]
+        for sha in shas:
+            conn.execute(text(sql("ops/ledger_set_state")), {"sha256": sha, "state": "landed", "reason": None,
+                                                            "detail": None, "dag_run_id": None, "now": now})
+            conn.execute(text(sql("ops/ledger_event_insert")),
+                         {"sha256": sha, "state": "landed", "reason": "REPLAY", "dag_run_id": None, "now": now})
+    return len(shas)

@@ -1,0 +1,167 @@
+"""The ``revcycle`` command line: operator verbs over the same package the DAGs call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _yesterday() -> str:
+    return (dt.date.today() - dt.timedelta(days=1)).isoformat()
+
+
+@click.group()
+def main() -> None:
+    """revcycle: governed revenue-cycle integration pipelines."""
+
+
+@main.command()
+@click.option("--date", "day", default=_yesterday, show_default="yesterday", help="Business date (YYYY-MM-DD).")
+@click.option("--claims", default=2000, show_default=True, help="835 claims to generate.")
+@click.option("--seed", default=42, show_default=True)
+@click.option("--supply-messages", type=int, default=None, help="DFT messages (default claims/2).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Folder (default: the inbound folder).")
+def generate(day: str, claims: int, seed: int, supply_messages: int | None, out: Path | None) -> None:
+    """Write a seeded synthetic business day and its ground-truth manifest."""
+    from revcycle.generate.day import generate_day
+    from revcycle.settings import get_settings
+
+    target = out or get_settings().inbound
+    with click.progressbar(length=claims + (supply_messages or max(5, claims // 2)) + claims,
+                           label="generating", file=sys.stderr) as bar:
+        manifest = generate_day(target, dt.date.fromisoformat(day), claims, seed, supply_messages,
+                                progress=lambda what, n: bar.update(n))
+    click.echo(json.dumps({"out": str(target), "files": len(manifest["files"]), "totals": manifest["totals"]}, indent=2))
+
+
+@main.command("run-day")
+@click.option("--date", "day", default=_yesterday, show_default="yesterday")
+@click.option("--claims", default=2000, show_default=True)
+@click.option("--seed", default=42, show_default=True)
+@click.option("--no-generate", is_flag=True, help="Process what is already in the inbound folder.")
+@click.option("--json", "as_json", is_flag=True)
+def run_day(day: str, claims: int, seed: int, no_generate: bool, as_json: bool) -> None:
+    """Generate a business day and run every DAG for it through Airflow, then summarise."""
+    from revcycle.runtime import run_day as _run
+
+    summary = _run(dt.date.fromisoformat(day), claims, seed, not no_generate, lambda m: click.echo(m, err=True))
+    click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
+    if not all(r["success"] for r in summary["dag_runs"]):
+        sys.exit(1)
+
+
+def format_summary(s: dict) -> str:
+    lines = [f"Business day {s['business_date']}",
+             f"  files in:        {s['files_in']}  " + ", ".join(f"{k} {v}" for k, v in sorted(s['files_by_state'].items())),
+             f"  rows published:  {s['rows_published']}",
+             f"  amount posted:   {s['amount_posted']} in {s['receipts_posted']} cash receipts "
+             f"(journals: debits {s['journal_debits']} = credits {s['journal_credits']})"]
+    q = s["quarantined"]
+    lines.append(f"  quarantined:     {len(q)}")
+    lines += [f"    - {x['source']}: {x['file']}: {x['reason']}" for x in q]
+    lines.append("  SLA breaches:    " + ("not monitored yet" if s["sla_breaches"] is None else str(s["sla_breaches"])))
+    lines.append("  DAG runs:        " + ", ".join(f"{r['dag_id']} {'ok' if r['success'] else 'FAILED'} ({r['seconds']}s)"
+                                                   for r in s.get("dag_runs", [])))
+    lines.append("Outputs:")
+    lines += [f"  {k + ':':18} {v}" for k, v in s["outputs"].items()]
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option("--date", "day", default=_yesterday, show_default="yesterday")
+@click.option("--json", "as_json", is_flag=True)
+def status(day: str, as_json: bool) -> None:
+    """The ingestion ledger for a business day."""
+    from revcycle import ledger
+
+    rows = ledger.for_day(dt.date.fromisoformat(day))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    if not rows:
+        click.echo(f"no files in the ledger for {day}")
+    for r in rows:
+        click.echo(f"{r['sha256'][:12]}  {r['source']:<12} {r['state']:<12} {(r['reason'] or ''):<24} {r['original_name']}")
+
+
+@main.group()
+def quarantine() -> None:
+    """Quarantined files: list them, release one after a fix."""
+
+
+@quarantine.command("list")
+@click.option("--date", "day", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def quarantine_list(day: str | None, as_json: bool) -> None:
+    from revcycle import ledger
+
+    rows = ledger.quarantined(_date(day))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for r in rows:
+        click.echo(f"{r['sha256'][:12]}  {str(r['business_date'])[:10]}  {r['source']:<12} {r['reason']:<24} "
+                   f"{r['original_name']}\n    {r['detail'] or ''}")
+
+
+@quarantine.command("release")
+@click.argument("sha256_prefix")
+def quarantine_release(sha256_prefix: str) -> None:
+    """Re-queue a quarantined file (by sha256 or a unique prefix); the next run processes it once."""
+    from revcycle import ledger
+
+    matches = [r for r in ledger.quarantined() if r["sha256"].startswith(sha256_prefix)]
+    if len(matches) != 1:
+        raise click.ClickException(f"{len(matches)} quarantined files match {sha256_prefix!r}; give more of the sha256")
+    ledger.release(matches[0]["sha256"])
+    click.echo(f"released {matches[0]['sha256'][:12]} ({matches[0]['original_name']}); the next run processes it")
+
+
+@main.command()
+@click.option("--date", "day", required=True)
+def replay(day: str) -> None:
+    """Re-run a business day: every posted file of the day is processed again; nothing changes downstream."""
+    from revcycle import ledger
+    from revcycle.runtime import replay_day
+
+    n = ledger.requeue_posted(dt.date.fromisoformat(day))
+    click.echo(f"re-queued {n} posted files of {day}", err=True)
+    summary = replay_day(dt.date.fromisoformat(day), lambda m: click.echo(m, err=True))
+    click.echo(format_summary(summary))
+    if not all(r["success"] for r in summary["dag_runs"]):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--date", "day", default=None, help="Business date for code-list versions (default today).")
+def inspect(path: Path, as_json: bool, day: str | None) -> None:
+    """Triage one payer file: parsed totals and balancing, or the quarantine it would get (exit 2)."""
+    from revcycle.inspect_file import inspect_path
+
+    result = inspect_path(path, _date(day))
+    click.echo(json.dumps(result, indent=2) if as_json else _inspect_text(result))
+    sys.exit(2 if result.get("quarantine") else 0)
+
+
+def _inspect_text(r: dict) -> str:
+    lines = [f"type {r.get('type')}, interchanges {r.get('interchanges', 0)}"]
+    for t in r.get("transactions", []):
+        lines.append(f"  ST {t['st02']}: {t['claims']} claims, BPR02 {t['bpr02']}, sum CLP04 {t['sum_clp04']}, "
+                     f"sum PLB {t['sum_plb']}, balanced {t['balanced']}")
+    q = r.get("quarantine")
+    lines.append(f"would be quarantined: {q['reason']} - {q['detail']}" if q else "would be accepted")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Triage one inbound file without a DAG: the same parse and validation code the pipeline runs.
+
+The decision covers what the file itself decides (envelope, mapping,
+critical expectations).  What depends on history - a duplicate interchange
+or a re-sent remittance - needs the ledger and is decided only in a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from revcycle.canonical import SCHEMAS
+from revcycle.errors import RevcycleError
+from revcycle.pipeline.base import ParseContext, ParseFailure, Source
+from revcycle.pipeline.registry import sources
+from revcycle.storage import LocalLake
+
+
+def detect_source(path: Path) -> Source:
+    head = path.open("rb").read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"ISA") and len(head) > 106:
+        element = chr(head[3])
+        after = head[106:].decode("ascii", "replace").lstrip("\r\n~")
+        fields = after.split(element)
+        if fields and fields[0].strip() == "GS" and len(fields) > 1 and fields[1] == "HP":
+            return sources()["remittance"]
+    raise RevcycleError("UNKNOWN_FILE_TYPE", "not a file type this version can inspect (835)")
+
+
+def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
+    from revcycle.validation import validate_frames
+
+    day = business_date or dt.date.today()
+    try:
+        source = detect_source(path)
+    except RevcycleError as exc:
+        return {"type": None, "quarantine": {"reason": exc.reason, "detail": exc.detail}}
+    with tempfile.TemporaryDirectory() as tmp:
+        lake = LocalLake(Path(tmp))
+        writer = lake.staging_writer("inspect")
+        ctx = ParseContext(sha256="inspect", original_name=path.name, business_date=day,
+                           landed_at=dt.datetime(day.year, day.month, day.day), data_source=source.name, ack_dir=None)
+        out: dict = {"type": "835"}
+        try:
+            result = source.parse(path, ctx, writer)
+            writer.close(list(source.datasets + source.checks), SCHEMAS)
+        except (ParseFailure, RevcycleError) as exc:
+            writer.abort()
+            partial = getattr(exc, "partial", None)
+            out.update({"interchanges": len(partial.interchanges) if partial else 0,
+                        "transactions": [], "quarantine": {"reason": exc.reason, "detail": exc.detail}})
+            return out
+        frames = {n: lake.read_staging("inspect", n).to_pandas() for n in source.checks + source.datasets}
+        outcome = validate_frames(frames, day)
+    verdict = outcome.quarantine_reason()
+    out.update({
+        "interchanges": result.control_totals.get("interchanges", len(result.interchanges)),
+        "transactions": [{"st02": t["st02"], "claims": t["claims"], "bpr02": t["bpr02"], "sum_clp04": t["sum_clp04"],
+                          "sum_plb": t["sum_plb"], "balanced": t["balanced"]}
+                         for t in result.control_totals.get("transactions", [])],
+        "warnings": sorted({w.reason for w in outcome.warnings}),
+        "quarantine": {"reason": verdict[0], "detail": verdict[1]} if verdict else None,
+    })
+    return out

@@ -1,0 +1,1 @@
+select l.sha256 from ops.ingestion_ledger as l where l.business_date = :business_date and l.state = 'posted'
