@@ -31,6 +31,16 @@ def _walk(node, out: Counter, seg: str = "") -> None:  # noqa: ANN001
             _walk(value, out, seg)
 
 
+def error_counts(pyx12_json: str) -> Counter:
+    """(segment id, pyx12 error code) -> count, from pyx12's JSON error document."""
+    counts: Counter = Counter()
+    try:
+        _walk(json.loads(pyx12_json or "[]"), counts)
+    except json.JSONDecodeError:
+        counts[("", "unreadable")] += 1
+    return counts
+
+
 def structural_findings(path: Path, segment_count: int) -> list[dict]:
     limit = int(os.environ.get("REVCYCLE_IG_MAX_SEGMENTS", "50000"))
     if segment_count > limit:
@@ -45,11 +55,7 @@ def structural_findings(path: Path, segment_count: int) -> list[dict]:
         ok = pyx12.x12n_document.x12n_document(pyx12.params.params(), str(path), None, None, None, out)
     except Exception as exc:  # pyx12 raises on maps it lacks (e.g. 4010 variants)
         return [{"check": "pyx12_implementation_guide", "status": "not_run", "detail": type(exc).__name__}]
-    counts: Counter = Counter()
-    try:
-        _walk(json.loads(out.getvalue() or "[]"), counts)
-    except json.JSONDecodeError:
-        pass
+    counts = error_counts(out.getvalue())
     findings = [{"check": "pyx12_implementation_guide", "status": "passed" if ok and not counts else "findings",
                  "detail": f"{sum(counts.values())} findings"}]
     findings += [{"check": "pyx12_implementation_guide", "segment": seg, "error_code": code, "count": n}

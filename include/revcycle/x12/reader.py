@@ -78,6 +78,10 @@ def parse_isa(isa: str) -> tuple[list[str], Delimiters]:
     element = isa[3]
     if element.isalnum() or element in _WHITESPACE:
         raise X12Error("ISA_SYNTAX", f"element separator {element!r} is not a delimiter character")
+    if isa[ISA_LENGTH - 3] != element or isa[:ISA_LENGTH - 2].count(element) != 16:
+        raise X12Error("ISA_SYNTAX", "ISA elements are not at their fixed positions (ISA must be 106 characters)")
+    if element in (isa[ISA_LENGTH - 2], isa[ISA_LENGTH - 1]):
+        raise X12Error("DELIMITER_COLLISION", "ISA declares the element separator again as component or segment separator")
     fields = isa[:ISA_LENGTH - 1].split(element)
     if len(fields) != 17:
         raise X12Error("ISA_SYNTAX", f"ISA has {len(fields) - 1} elements, expected 16")

@@ -1,0 +1,50 @@
+"""An in-process SFTP server (asyncssh) on loopback for tests: real SSH, real SFTP, pinned host key."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import asyncssh
+
+
+class InProcessSftp:
+    def __init__(self, root: Path, host_key: asyncssh.SSHKey | None = None) -> None:
+        self.root = root
+        self.host_key = host_key or asyncssh.generate_private_key("ssh-ed25519")
+        self.client_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._server = None
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    @property
+    def host_key_spec(self) -> str:
+        """The server's public key as '<type> <base64>' (what operators pin)."""
+        return self.host_key.export_public_key("openssh").decode().split()[0] + " " + \
+            self.host_key.export_public_key("openssh").decode().split()[1]
+
+    @property
+    def client_private_key(self) -> str:
+        return self.client_key.export_private_key("openssh").decode()
+
+    def __enter__(self) -> "InProcessSftp":
+        self._thread.start()
+        authorized = asyncssh.import_authorized_keys(self.client_key.export_public_key("openssh").decode())
+        root = str(self.root)
+
+        async def start():
+            return await asyncssh.listen(
+                "127.0.0.1", 0, server_host_keys=[self.host_key], authorized_client_keys=authorized,
+                sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=root), allow_scp=False)
+
+        self._server = asyncio.run_coroutine_threadsafe(start(), self._loop).result(10)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.close()
+        asyncio.run_coroutine_threadsafe(self._server.wait_closed(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)

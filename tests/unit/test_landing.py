@@ -1,0 +1,114 @@
+"""Landing: refuse dangerous names, content-addressed raw zone, ledger skips known bytes, SFTP with a pinned key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+
+import pytest
+
+from revcycle import ledger
+from revcycle.errors import LandingError
+from revcycle.landing import LocalFolder, RemoteFile, check_name, land_file, land_source, stable_files
+from revcycle.sftp import SftpFolder, SftpSettings
+from tests.sftp_server import InProcessSftp
+
+DAY = dt.date(2026, 11, 20)
+
+
+@pytest.mark.parametrize("name", ["", "a/b.835", "..\\x", "..", "a..b", "x\x00y", "n" * 256, "tab\tname"])
+def test_dangerous_names_are_refused(name):
+    with pytest.raises(LandingError) as info:
+        check_name(name)
+    assert info.value.reason == "BAD_FILENAME"
+
+
+def test_raw_zone_is_content_addressed_and_read_only(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.835").write_bytes(b"ISA-bytes")
+    sha, path = land_file(LocalFolder(src), RemoteFile("a.835", 9, 0), tmp_path / "raw")
+    assert path == tmp_path / "raw" / sha[:2] / sha and path.read_bytes() == b"ISA-bytes"
+    assert not os.access(path, os.W_OK) or os.geteuid() == 0
+    assert not list((tmp_path / "raw").glob(".landing-*"))
+
+
+def test_size_mismatch_leaves_nothing_behind(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.835").write_bytes(b"12345")
+    with pytest.raises(LandingError) as info:
+        land_file(LocalFolder(src), RemoteFile("a.835", 99, 0), tmp_path / "raw")
+    assert info.value.reason == "SIZE_MISMATCH"
+    assert not [p for p in (tmp_path / "raw").rglob("*") if p.is_file()]
+
+
+def test_files_still_growing_are_not_landed(tmp_path):
+    class Growing(LocalFolder):
+        calls = 0
+
+        def list(self):
+            self.calls += 1
+            return [RemoteFile("a.835", 10 * self.calls, 1.0), RemoteFile("b.835", 5, 1.0)]
+
+    assert [f.name for f in stable_files(Growing(tmp_path), 0.01, ["*.835"])] == ["b.835"]
+
+
+def test_known_bytes_are_skipped_by_sha256(rc_home):
+    inbound = rc_home / "in"
+    inbound.mkdir(parents=True)
+    (inbound / "one.835").write_text("same bytes")
+    first = land_source("remittance", LocalFolder(inbound), rc_home / "raw", ["*.835"], DAY, 0, "run1")
+    (inbound / "copy-of-one.835").write_text("same bytes")
+    second = land_source("remittance", LocalFolder(inbound), rc_home / "raw", ["*.835"], DAY, 0, "run2")
+    assert len(first.landed) == 1 and second.landed == [] and second.skipped == 2
+    row = ledger.get(first.landed[0])
+    assert row["state"] == "landed" and row["original_name"] == "one.835" and row["size_bytes"] == 10
+
+
+def _sftp(server: InProcessSftp, host_key: str | None = None) -> SftpFolder:
+    return SftpFolder(SftpSettings(host="127.0.0.1", port=server.port, username="payer",
+                                   host_key=host_key or server.host_key_spec, remote_dir="/out",
+                                   private_key=server.client_private_key, timeout=10))
+
+
+def test_sftp_landing_with_pinned_host_key(rc_home, tmp_path):
+    root = tmp_path / "sftp"
+    (root / "out").mkdir(parents=True)
+    (root / "out" / "era_1.835").write_bytes(b"ERA ONE")
+    (root / "out" / "notes.txt.tmp").write_bytes(b"ignored")
+    with InProcessSftp(root) as server:
+        transport = _sftp(server)
+        try:
+            result = land_source("remittance", transport, rc_home / "raw", ["*.835"], DAY, 0, "run")
+        finally:
+            transport.close()
+    assert len(result.landed) == 1
+    assert open(ledger.get(result.landed[0])["raw_path"], "rb").read() == b"ERA ONE"
+
+
+def test_sftp_server_with_a_changed_host_key_is_refused(tmp_path):
+    import asyncssh
+
+    root = tmp_path / "sftp"
+    (root / "out").mkdir(parents=True)
+    pinned = asyncssh.generate_private_key("ssh-ed25519")
+    pinned_spec = " ".join(pinned.export_public_key("openssh").decode().split()[:2])
+    with InProcessSftp(root) as server:  # the server now presents a different key
+        transport = _sftp(server, host_key=pinned_spec)
+        with pytest.raises(LandingError) as info:
+            transport.list()
+    assert info.value.reason == "HOST_KEY_MISMATCH"
+
+
+def test_sftp_upload_is_atomic_rename(tmp_path):
+    root = tmp_path / "sftp"
+    (root / "out").mkdir(parents=True)
+    local = tmp_path / "ack.999"
+    local.write_text("ISA...")
+    with InProcessSftp(root) as server:
+        transport = _sftp(server)
+        transport.upload(str(local), "ack.999")
+        transport.close()
+    assert (root / "out" / "ack.999").read_text() == "ISA..." and not list((root / "out").glob(".*part"))
