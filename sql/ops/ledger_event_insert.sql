@@ -1,4 +1,5 @@
 insert into ops.ledger_event (sha256, seq, state, reason, dag_run_id, at)
-select :sha256, coalesce(max(e.seq), 0) + 1, :state, :reason, :dag_run_id, :now
+select cast(:sha256 as varchar(64)), coalesce(max(e.seq), 0) + 1, cast(:state as varchar(20)),
+       cast(:reason as varchar(60)), cast(:dag_run_id as varchar(250)), cast(:now as timestamp)
 from ops.ledger_event as e
-where e.sha256 = :sha256
+where e.sha256 = cast(:sha256 as varchar(64))

@@ -20,7 +20,26 @@ DAY = dt.date(2026, 11, 24)
 FIX = FIXTURES / "x12" / "835"
 
 
-def test_synthetic_day_posts_to_the_cent_and_replays_change_nothing(rc_home):
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request, rc_home, monkeypatch):
+    """The embedded default (SQLite files), and the production database (PostgreSQL, COPY path)."""
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    from tests.conftest import reset_caches
+    from tests.postgres import fresh_database
+
+    with fresh_database() as url:
+        monkeypatch.setenv("REVCYCLE_ERP_URL", url)
+        monkeypatch.setenv("REVCYCLE_OPS_URL", url)
+        reset_caches()
+        yield "postgresql"
+
+
+def test_synthetic_day_posts_to_the_cent_and_replays_change_nothing(backend):
+    from revcycle.db import engine_for
+
+    assert engine_for("erp").dialect.name == backend
     s = get_settings()
     manifest = generate_day(s.inbound, DAY, 300, 21)
     rows = run_source("remittance", DAY)
@@ -72,7 +91,7 @@ REASONS = {"empty.835": "EMPTY_FILE", "truncated.835": "TRUNCATED", "bad-isa.835
            "not-utf8.835": "NOT_UTF8", "duplicate-interchange.835": "DUPLICATE_INTERCHANGE"}
 
 
-def test_each_malformed_input_gets_its_reason_and_the_rest_of_the_run_goes_on(rc_home):
+def test_each_malformed_input_gets_its_reason_and_the_rest_of_the_run_goes_on(backend):
     s = get_settings()
     inbound = s.inbound / "remittance"
     inbound.mkdir(parents=True)
@@ -94,7 +113,7 @@ def test_each_malformed_input_gets_its_reason_and_the_rest_of_the_run_goes_on(rc
     assert len(receipts_and_journals()) == 2
 
 
-def test_release_reprocesses_exactly_once(rc_home):
+def test_release_reprocesses_exactly_once(backend):
     s = get_settings()
     inbound = s.inbound / "remittance"
     inbound.mkdir(parents=True)
