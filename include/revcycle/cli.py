@@ -140,6 +140,19 @@ def replay(day: str) -> None:
         sys.exit(1)
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def airflow(args: tuple[str, ...]) -> None:
+    """Run an Airflow CLI command on the project's Airflow home, e.g. `revcycle airflow standalone`."""
+    import os
+
+    from revcycle.runtime import _airflow_bin, airflow_env, ensure_airflow_home
+
+    env = airflow_env()
+    ensure_airflow_home(env, lambda m: click.echo(m, err=True))
+    os.execvpe(_airflow_bin(), [_airflow_bin(), *args], env)
+
+
 @main.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")

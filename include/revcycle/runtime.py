@@ -44,6 +44,8 @@ def airflow_env(home: Path | None = None) -> dict[str, str]:
             {"type": "file", "log_file_path": str(s.lineage_file), "append": True}),
         "REVCYCLE_HOME": str(s.home),
     })
+    # `airflow standalone` starts its components as `airflow ...` from PATH: put this venv first.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT / "include"), env.get("PYTHONPATH", "")) if p)
     return env
 

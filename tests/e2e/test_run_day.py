@@ -1,0 +1,79 @@
+"""The README's main job end to end: `revcycle run-day` generates a day and runs every DAG through Airflow.
+
+Then PHI is looked for everywhere it must not be: logs, lineage events, reports, acknowledgements,
+the lake (Parquet read back as values), the ops and ERP databases.  Only the raw zone, the inbound
+drop and the quarantine may hold the source files as received.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PHI_ALLOWED = ("inbound", "raw", "quarantine", "secrets")
+pytestmark = pytest.mark.airflow
+
+
+def phi_values(inbound: Path) -> set[str]:
+    values: set[str] = set()
+    for path in inbound.rglob("*"):
+        if not path.is_file() or "_manifest" in path.parts:
+            continue
+        text = path.read_bytes().decode("utf-8", "replace")
+        for m in re.finditer(r"NM1(.)(?:QC|IL)\1\d\1([^~\n]*)", text):
+            sep = m.group(1)
+            parts = m.group(2).split(sep)
+            values |= {parts[0], parts[1], parts[-1]}  # last, first, member id
+        for m in re.finditer(r"\rPID\|1\|\|([^|]*)\|\|([^|^]*)\^([^|]*)\|\|(\d{8})", "\r" + text.replace("\n", "\r")):
+            values |= {m.group(1).split("^")[0], m.group(2), m.group(3), m.group(4)}
+    return {v for v in values if len(v) >= 4}
+
+
+def searchable_text(home: Path) -> dict[str, str]:
+    out = {}
+    for path in home.rglob("*"):
+        rel = path.relative_to(home)
+        if not path.is_file() or rel.parts[0] in PHI_ALLOWED or "airflow" == rel.parts[0] and path.suffix == ".db":
+            continue
+        if path.suffix == ".parquet":
+            out[str(rel)] = json.dumps(pq.read_table(path).to_pylist(), default=str)
+        elif path.suffix == ".sqlite":
+            conn = sqlite3.connect(path)
+            out[str(rel)] = "\n".join(conn.iterdump())
+            conn.close()
+        elif path.suffix in (".sqlite-wal", ".sqlite-shm"):
+            continue
+        else:
+            out[str(rel)] = path.read_bytes().decode("utf-8", "replace")
+    return out
+
+
+def test_run_day_end_to_end_without_phi_leaks(tmp_path):
+    home = tmp_path / "home"
+    env = dict(os.environ, REVCYCLE_HOME=str(home), REVCYCLE_TOKEN_KEY="e2e-key")
+    cli = Path(sys.executable).with_name("revcycle")
+    out = subprocess.run([str(cli), "run-day", "--date", "2026-11-24", "--claims", "150", "--seed", "9"], env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    assert "Business day 2026-11-24" in out.stdout
+    assert "remittance ok" in out.stdout
+    for label in ("lake:", "erp_database:", "reports:", "lineage_log:"):
+        assert label in out.stdout
+    m = re.search(r"amount posted:\s+([\d.]+)", out.stdout)
+    manifest = json.loads((home / "inbound" / "_manifest" / "2026-11-24.json").read_text())
+    assert m and m.group(1) == manifest["totals"]["bpr02"]
+    assert (home / "lineage" / "events.jsonl").stat().st_size > 0
+
+    phi = phi_values(home / "inbound")
+    assert len(phi) > 50
+    leaks = {name: sorted(v for v in phi if v in text)[:5] for name, text in searchable_text(home).items()}
+    assert {k: v for k, v in leaks.items() if v} == {}
