@@ -26,9 +26,8 @@ def write_277_files(folder: Path, root: Path, day: dt.date, rng: random.Random,
     from revcycle.generate.day import sha256_file
 
     by_payer: dict[str, list[dict]] = defaultdict(list)
-    for c in candidates:
-        if rng.random() < SAMPLE_RATE:
-            by_payer[c["payer"]].append(c)
+    for c in candidates:  # already sampled at SAMPLE_RATE by the caller
+        by_payer[c["payer"]].append(c)
     entries = []
     d8 = day.strftime("%Y%m%d")
     for i, payer in enumerate(PAYERS):

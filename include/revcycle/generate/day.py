@@ -59,19 +59,22 @@ def generate_day(out: Path, day: dt.date, claims: int, seed: int,
             per_isa = _share(file_claims, payer.interchanges_per_file)
             interchanges = []
             for isa_claims in per_isa:
-                sets = list(remittance_835.payment_sets(rng, payer, day, next_claim, isa_claims, set_counter))
+                # Lazy: each payment set is generated, written and dropped in turn (bounded memory).
+                interchanges.append(remittance_835.payment_sets(rng, payer, day, next_claim, isa_claims, set_counter))
                 next_claim += isa_claims
-                for pset in sets:
-                    status_candidates.extend(
-                        {"payer": payer.payer_id, "pcn": c.patient_control_number,
-                         "icn": c.payer_claim_control_number, "charge": str(c.charge), "paid": str(c.paid),
-                         "status": c.status, "service_date": c.lines[0].service_date}
-                        for c in pset.claims if c.status != "22")
-                interchanges.append(sets)
-                tick("835 claims", isa_claims)
+
+            def on_set(pset, payer=payer):
+                tick("835 claims", len(pset.claims))
+                # Only the sampled claims are kept for the 277s.
+                status_candidates.extend(
+                    {"payer": payer.payer_id, "pcn": c.patient_control_number,
+                     "icn": c.payer_claim_control_number, "charge": str(c.charge), "paid": str(c.paid),
+                     "status": c.status, "service_date": c.lines[0].service_date}
+                    for c in pset.claims if c.status != "22" and rng.random() < claim_status_277.SAMPLE_RATE)
+
             name = f"era_{payer.payer_id}_{day:%Y%m%d}_{file_no}.835"
             path = out / "remittance" / name
-            sets_summary = remittance_835.write_835_file(path, payer, day, interchanges, control)
+            sets_summary = remittance_835.write_835_file(path, payer, day, interchanges, control, on_set)
             control += len(interchanges)
             manifest["files"].append(_file_entry(path, out, "835", sets_summary))
             for s in sets_summary:

@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 from revcycle.generate.identities import (PROVIDER_NAME, PROVIDER_NPI, PROVIDER_TIN, RECEIVER_ID,
                                           Patient, Payer, patient)
@@ -226,8 +226,8 @@ def write_payment_set(w: X12Writer, payer: Payer, pset: PaymentSet, day: dt.date
     w.se(pset.st02)
 
 
-def write_835_file(path: Path, payer: Payer, day: dt.date, interchanges: list[list[PaymentSet]],
-                   first_control: int) -> list[dict]:
+def write_835_file(path: Path, payer: Payer, day: dt.date, interchanges: list[Iterable[PaymentSet]],
+                   first_control: int, on_set: Callable[[PaymentSet], None] = lambda pset: None) -> list[dict]:
     """Write one file holding ``len(interchanges)`` ISA..IEA envelopes; return its manifest sets."""
     summary = []
     with open(path, "w", encoding="ascii", newline="") as out:
@@ -239,6 +239,7 @@ def write_835_file(path: Path, payer: Payer, day: dt.date, interchanges: list[li
             w.gs("HP", payer.payer_id, RECEIVER_ID, day.strftime("%Y%m%d"), "0800", control, "005010X221A1")
             for pset in sets:
                 write_payment_set(w, payer, pset, day)
+                on_set(pset)
                 summary.append({
                     "isa13": f"{control:09d}", "gs06": str(control), "st02": pset.st02,
                     "trace": pset.trace, "payer_id": "1" + payer.payer_id[1:], "payment_date": day.isoformat(),

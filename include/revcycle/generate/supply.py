@@ -66,42 +66,54 @@ def _dft(u: dict, day: dt.date, ctl: str) -> str:
 
 
 def write_supply_files(root: Path, day: dt.date, rng: random.Random, messages: int) -> list[dict]:
+    """Usage is generated and written one message at a time; only consigned usage is kept (for invoices)."""
     from revcycle.generate.day import sha256_file
 
     items = load_item_master()
-    usages = [_usage(rng, items, n, day) for n in range(1, messages + 1)]
     entries = []
+    consigned: list[dict] = []
     # HL7: most usage as DFT^P03 batches; the last tenth comes as the OR system's CSV export.
     split_at = messages - max(1, messages // 10)
-    hl7_usage, csv_usage = usages[:split_at], usages[split_at:]
-    for f, start in enumerate(range(0, len(hl7_usage), MESSAGES_PER_FILE), start=1):
-        path = root / "supply" / f"dft_{day:%Y%m%d}_{f:03d}.hl7"
-        chunk = hl7_usage[start:start + MESSAGES_PER_FILE]
+    n = 1
+    file_no = 0
+    while n <= split_at:
+        file_no += 1
+        path = root / "supply" / f"dft_{day:%Y%m%d}_{file_no:03d}.hl7"
+        count, total = 0, Decimal("0")
         with open(path, "w", encoding="ascii", newline="") as out:
-            for u in chunk:
+            while n <= split_at and count < MESSAGES_PER_FILE:
+                u = _usage(rng, items, n, day)
                 out.write(_dft(u, day, f"SUP{day:%y%m%d}{u['n']:07d}"))
+                total += Decimal(u["item"]["unit_cost"]) * u["quantity"]
+                if u["item"]["consignment"] == "Y":
+                    consigned.append(u)
+                count += 1
+                n += 1
         entries.append({"path": str(path.relative_to(root)), "type": "hl7", "sha256": sha256_file(path),
-                        "messages": len(chunk), "ft1": len(chunk),
-                        "charge_total": str(sum((Decimal(u["item"]["unit_cost"]) * u["quantity"] for u in chunk), Decimal("0")))})
+                        "messages": count, "ft1": count, "charge_total": str(total)})
     path = root / "supply" / f"or_usage_{day:%Y%m%d}.csv"
+    rows = 0
     with open(path, "w", encoding="utf-8", newline="") as out:
         w = csv.writer(out)
         w.writerow(USAGE_COLUMNS)
-        for u in csv_usage:
+        for n in range(split_at + 1, messages + 1):
+            u = _usage(rng, items, n, day)
             item = u["item"]
             w.writerow([u["case_id"], u["encounter_ref"], u["used_at"], item["vendor_item_number"], item["gtin"],
                         u["lot"], u["serial"], u["quantity"], item["unit_of_measure"], item["unit_cost"],
                         u["department"], u["procedure"], item["implant"], item["consignment"]])
+            if item["consignment"] == "Y":
+                consigned.append(u)
+            rows += 1
     entries.append({"path": str(path.relative_to(root)), "type": "usage_csv", "sha256": sha256_file(path),
-                    "rows": len(csv_usage)})
-    entries.append(_write_invoices(root, day, rng, usages, items))
+                    "rows": rows})
+    entries.append(_write_invoices(root, day, rng, consigned, items))
     return entries
 
 
-def _write_invoices(root: Path, day: dt.date, rng: random.Random, usages: list[dict], items: list[dict]) -> dict:
+def _write_invoices(root: Path, day: dt.date, rng: random.Random, consigned: list[dict], items: list[dict]) -> dict:
     from revcycle.generate.day import sha256_file
 
-    consigned = [u for u in usages if u["item"]["consignment"] == "Y"]
     path = root / "invoices" / f"supplier_invoices_{day:%Y%m%d}.csv"
     breaks = []
     lines = []
