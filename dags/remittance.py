@@ -18,7 +18,8 @@ from airflow.sdk import Asset, dag, task, task_group
 
 SOURCE = "remittance"
 PUBLISHED = [Asset(f"file://revcycle/lake/canonical__{name}") for name in
-             ("remittance", "claim_payment", "service_line_payment", "adjustment", "provider_adjustment")]
+             ("remittance", "claim_payment", "service_line_payment", "adjustment", "provider_adjustment",
+              "remark")]
 
 
 @dag(

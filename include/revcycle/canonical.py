@@ -69,6 +69,11 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("provider_identifier", pa.string()), ("fiscal_period_date", pa.date32()), ("reason_code", pa.string()),
         ("reference", pa.string()), ("amount", MONEY),
     ]),
+    # Grain: one remittance advice remark code (RARC) from MOA/MIA at claim level or LQ*HE at line level.
+    "canonical__remark": _schema([
+        ("remark_key", KEY), ("remittance_key", KEY), ("claim_payment_key", KEY), ("service_line_key", KEY),
+        ("level", pa.string()), ("segment", pa.string()), ("remark_code", pa.string()),
+    ]),
     # Grain: one balancing check of one key at one level (service line, claim, transaction).
     "check__balance": _schema([
         ("level", pa.string()), ("key", KEY), ("transaction_control_number", pa.string()),

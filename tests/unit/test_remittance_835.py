@@ -136,3 +136,31 @@ def test_sample_reversals_and_status_counts():
     assert counts == {"1": 51, "2": 26, "22": 19}
     assert sum(1 for c in rset.claim_payments if c["is_reversal"]) == 19
     assert any(a["group_code"] == "CR" for a in rset.adjustments)
+
+
+@pytest.mark.samples
+def test_sample_remark_codes_are_kept_known_or_not():
+    from tests.conftest import samples_dir
+
+    src = samples_dir("x12/835")
+    (medicare,) = sets_of(src / "lfh-x12__medicare-part-a.835")
+    assert [(r["segment"], r["remark_code"], r["level"]) for r in medicare.remarks] == [("MOA", "MA02", "claim")]
+    (emedny,) = sets_of(src / "edi835parser__emedny_sample.txt")
+    assert ("LQ", "N206", "service_line") in {(r["segment"], r["remark_code"], r["level"]) for r in emedny.remarks}
+
+
+def test_remark_codes_at_claim_and_line_level(tmp_path):
+    text = FIX.joinpath("paid-claims-four-cas-groups.835").read_text()
+    text = text.replace("DTM*232*20261101~", "MOA***MA01*ZZ99~DTM*232*20261101~", 1)
+    text = text.replace("REF*6R*L0001~", "REF*6R*L0001~LQ*HE*N130~", 1)
+    text = text.replace("SE*29*0001", "SE*31*0001")
+    path = tmp_path / "remarks.835"
+    path.write_text(text)
+    (rset,) = sets_of(path)
+    assert sorted((r["segment"], r["remark_code"], r["level"]) for r in rset.remarks) == [
+        ("LQ", "N130", "service_line"), ("MOA", "MA01", "claim"), ("MOA", "ZZ99", "claim")]
+    from revcycle.inspect_file import inspect_path
+    import datetime as dt
+
+    out = inspect_path(path, dt.date(2026, 11, 20))
+    assert out["quarantine"] is None and "UNKNOWN_RARC" in out["warnings"]  # unknown code flagged, never dropped

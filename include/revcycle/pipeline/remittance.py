@@ -21,7 +21,7 @@ from revcycle.x12.reader import X12Reader
 from revcycle.x12.remittance import map_remittances
 
 DATASETS = ("canonical__remittance", "canonical__claim_payment", "canonical__service_line_payment",
-            "canonical__adjustment", "canonical__provider_adjustment")
+            "canonical__adjustment", "canonical__provider_adjustment", "canonical__remark")
 CHECKS = ("check__balance",)
 
 
@@ -39,6 +39,7 @@ def parse_835(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
                 out.write("canonical__adjustment", to_table("canonical__adjustment", rset.adjustments, lineage))
                 out.write("canonical__provider_adjustment",
                           to_table("canonical__provider_adjustment", rset.provider_adjustments, lineage))
+                out.write("canonical__remark", to_table("canonical__remark", rset.remarks, lineage))
                 levels = balance(rset)
                 checks = [{"level": level, "key": key, "transaction_control_number": rset.transaction_control,
                            "difference_cents": diff}

@@ -42,6 +42,7 @@ class RemittanceSet:
     service_line_payments: list[dict] = field(default_factory=list)
     adjustments: list[dict] = field(default_factory=list)
     provider_adjustments: list[dict] = field(default_factory=list)
+    remarks: list[dict] = field(default_factory=list)
     segment_count: int = 0
 
 
@@ -178,7 +179,7 @@ class _SetMapper:
             "patient_token": None, "insured_token": None,
             "statement_from_date": None, "statement_to_date": None, "received_date": None,
             "coverage_amount": None, "original_reference": None,
-            "_lines": [], "_adjustments": [],
+            "_lines": [], "_adjustments": [], "_remarks": [],
         }
         self.cas_seq = 0
 
@@ -215,7 +216,7 @@ class _SetMapper:
             "revenue_code": _el(seg, 4) or None,
             "units_paid": money(units, where + " SVC05") if units else Decimal("1"),
             "line_control_number": None, "service_date": None, "service_date_end": None,
-            "_adjustments": [],
+            "_adjustments": [], "_remarks": [],
         }
         lines.append(self.line)
 
@@ -238,6 +239,28 @@ class _SetMapper:
                 "amount": money(_el(seg, i + 1), where),
                 "quantity": money(qty, where + " quantity") if qty else None,
             })
+
+    def _MOA(self, seg):
+        # 2100 MOA05-09: outpatient claim remark codes (RARC).
+        self._remarks(seg, "MOA", range(3, 8))
+
+    def _MIA(self, seg):
+        # 2100 MIA05, MIA20-23: inpatient claim remark codes (RARC).
+        self._remarks(seg, "MIA", (5, 20, 21, 22, 23))
+
+    def _LQ(self, seg):
+        # 2110 LQ*HE: service line remark code (RARC).
+        if _el(seg, 1) == "HE":
+            self._remarks(seg, "LQ", (2,))
+
+    def _remarks(self, seg, source: str, positions) -> None:  # noqa: ANN001
+        target = self.line if self.line is not None else self.claim
+        if target is None:
+            return
+        for pos in positions:
+            code = _el(seg, pos)
+            if code:
+                target["_remarks"].append({"source": source, "position": pos, "remark_code": code})
 
     def _LX(self, seg):
         self._close_claim()
@@ -291,11 +314,15 @@ class _SetMapper:
         for claim in self.pending_claims:
             ckey = business_key(rkey, "CLP", claim["claim_seq"])
             lines = claim.pop("_lines")
+            for rem_code in claim.pop("_remarks"):
+                rset.remarks.append(self._remark(rem_code, rkey, ckey, None, "claim"))
             for adj in claim.pop("_adjustments"):
                 rset.adjustments.append(self._adjustment(adj, rkey, ckey, None, "claim"))
             rset.claim_payments.append({"claim_payment_key": ckey, "remittance_key": rkey, **claim})
             for line in lines:
                 lkey = business_key(ckey, "SVC", line["line_seq"])
+                for rem_code in line.pop("_remarks"):
+                    rset.remarks.append(self._remark(rem_code, rkey, ckey, lkey, "service_line"))
                 for adj in line.pop("_adjustments"):
                     rset.adjustments.append(self._adjustment(adj, rkey, ckey, lkey, "service_line"))
                 rset.service_line_payments.append(
@@ -308,6 +335,12 @@ class _SetMapper:
                 "reason_code": reason, "reference": reference, "amount": amount,
             })
         return rset
+
+    @staticmethod
+    def _remark(remark: dict, rkey: str, ckey: str, lkey: str | None, level: str) -> dict:
+        return {"remark_key": business_key(lkey or ckey, remark["source"], remark["position"]),
+                "remittance_key": rkey, "claim_payment_key": ckey, "service_line_key": lkey, "level": level,
+                "segment": remark["source"], "remark_code": remark["remark_code"]}
 
     @staticmethod
     def _adjustment(adj: dict, rkey: str, ckey: str, lkey: str | None, level: str) -> dict:
