@@ -11,65 +11,12 @@ critical check is quarantined with its reason; the others go on.
 Replays are safe: files are known by sha256 and ERP rows by business keys.
 """
 
-from __future__ import annotations
+# Airflow DAG file (the words "airflow" and "dag" let safe-mode DAG discovery parse it).
+from revcycle.dag_factory import ingest_dag
 
-import pendulum
-from airflow.sdk import Asset, dag, task, task_group
-
-SOURCE = "remittance"
-PUBLISHED = [Asset(f"file://revcycle/lake/canonical__{name}") for name in
-             ("remittance", "claim_payment", "service_line_payment", "adjustment", "provider_adjustment",
-              "remark")]
-
-
-@dag(
-    schedule="0 6 * * *",
-    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
-    catchup=True,
-    max_active_runs=1,
-    tags=["revcycle", "remittance", "x12-835"],
-    default_args={"owner": "revenue-integration", "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
-    params={"business_date": None},
-    doc_md=__doc__,
+remittance = ingest_dag(
+    dag_id="remittance", source="remittance", schedule="0 6 * * *", owner="revenue-integration",
+    tags=["remittance", "x12-835"], doc_md=__doc__,
+    datasets=["canonical__remittance", "canonical__claim_payment", "canonical__service_line_payment",
+              "canonical__adjustment", "canonical__provider_adjustment", "canonical__remark"],
 )
-def remittance():
-    @task
-    def land(**context) -> list[str]:
-        from revcycle.airflow_tasks import business_date_of
-        from revcycle.pipeline import steps
-
-        return steps.land(SOURCE, business_date_of(context), context["run_id"])["files"]
-
-    @task_group
-    def process_file(sha256: str):
-        @task
-        def parse(sha256: str, **context) -> dict:
-            from revcycle.pipeline import steps
-            return steps.parse(SOURCE, sha256, context["run_id"])
-
-        @task
-        def validate(parsed: dict, **context) -> dict:
-            from revcycle.pipeline import steps
-            return steps.validate(SOURCE, parsed["sha256"], context["run_id"])
-
-        @task
-        def publish(validated: dict, **context) -> dict:
-            from revcycle.pipeline import steps
-            return steps.publish(SOURCE, validated["sha256"], context["run_id"])
-
-        @task
-        def post(published: dict, **context) -> dict:
-            from revcycle.pipeline import steps
-            return steps.post(SOURCE, published["sha256"], context["run_id"])
-
-        return post(publish(validate(parse(sha256))))
-
-    @task(outlets=PUBLISHED)
-    def summarize(results: list[dict], **context) -> dict:
-        from revcycle.pipeline.summary import summarize_results
-        return summarize_results(SOURCE, list(results))
-
-    summarize(process_file.expand(sha256=land()))
-
-
-remittance()

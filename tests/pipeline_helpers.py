@@ -23,11 +23,11 @@ def run_source(source: str, day: dt.date, run_id: str = "test-run") -> dict[str,
     return {r["original_name"]: r for r in ledger.for_day(day) if r["source"] == source}
 
 
-def erp_snapshot() -> dict[str, str]:
+def erp_snapshot(tables: tuple[str, ...] = TABLES) -> dict[str, str]:
     """A digest per ERP table of every row, sorted: equal digests mean no row changed."""
     out = {}
     with engine_for("erp").connect() as conn:
-        for table in TABLES:
+        for table in tables:
             rows = conn.execute(text(f"select * from {table}")).all()  # noqa: S608 - fixed table names
             rows = sorted(repr(tuple(r)) for r in rows)
             out[table] = f"{len(rows)}:" + hashlib.sha256("\n".join(rows).encode()).hexdigest()

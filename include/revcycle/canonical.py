@@ -74,6 +74,23 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("remark_key", KEY), ("remittance_key", KEY), ("claim_payment_key", KEY), ("service_line_key", KEY),
         ("level", pa.string()), ("segment", pa.string()), ("remark_code", pa.string()),
     ]),
+    # Grain: one STC status composite (STC01, STC10 or STC11) of a 277/277CA, at its HL level.
+    "canonical__claim_status_event": _schema([
+        ("claim_status_event_key", KEY), ("status_set_key", KEY), ("interchange_sender_id", pa.string()),
+        ("interchange_control_number", pa.string()), ("transaction_control_number", pa.string()),
+        ("implementation", pa.string()), ("level", pa.string()), ("hl_id", pa.string()),
+        ("stc_seq", pa.int32()), ("composite_seq", pa.int32()), ("payer_id", pa.string()),
+        ("payer_name", pa.string()), ("receiver_id", pa.string()), ("provider_id", pa.string()),
+        ("member_token", pa.string()), ("trace_number", pa.string()), ("patient_control_number", pa.string()),
+        ("payer_claim_control_number", pa.string()), ("claim_seq", pa.int32()), ("line_seq", pa.int32()),
+        ("procedure_qualifier", pa.string()), ("procedure_code", pa.string()), ("line_charge_amount", MONEY),
+        ("category_code", pa.string()), ("status_code", pa.string()), ("entity_code", pa.string()),
+        ("code_list_qualifier", pa.string()), ("category_description", pa.string()),
+        ("status_description", pa.string()), ("status_date", pa.date32()), ("action_code", pa.string()),
+        ("charge_amount", MONEY), ("payment_amount", MONEY), ("adjudication_date", pa.date32()),
+        ("payment_method", pa.string()), ("check_date", pa.date32()), ("check_number", pa.string()),
+        ("has_free_text", pa.bool_()), ("service_date", pa.date32()), ("service_date_end", pa.date32()),
+    ]),
     # Grain: one balancing check of one key at one level (service line, claim, transaction).
     "check__balance": _schema([
         ("level", pa.string()), ("key", KEY), ("transaction_control_number", pa.string()),

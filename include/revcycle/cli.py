@@ -60,10 +60,13 @@ def run_day(day: str, claims: int, seed: int, no_generate: bool, as_json: bool) 
 
 def format_summary(s: dict) -> str:
     lines = [f"Business day {s['business_date']}",
-             f"  files in:        {s['files_in']}  " + ", ".join(f"{k} {v}" for k, v in sorted(s['files_by_state'].items())),
+             f"  files in:        {s['files_in']} ({', '.join(f'{k} {v}' for k, v in sorted(s['files_by_source'].items()))}): "
+             + ", ".join(f"{k} {v}" for k, v in sorted(s['files_by_state'].items())),
              f"  rows published:  {s['rows_published']}",
              f"  amount posted:   {s['amount_posted']} in {s['receipts_posted']} cash receipts "
              f"(journals: debits {s['journal_debits']} = credits {s['journal_credits']})"]
+    lines.append(f"  claim statuses:  {s['claim_status_events']} events, {s['claims_with_status']} claims updated "
+                 f"({s['claims_final']} final)")
     q = s["quarantined"]
     lines.append(f"  quarantined:     {len(q)}")
     lines += [f"    - {x['source']}: {x['file']}: {x['reason']}" for x in q]

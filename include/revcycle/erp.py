@@ -14,9 +14,6 @@ from sqlalchemy import Connection, bindparam, column, insert, table, text
 
 from revcycle.db import engine_for, sql, statements
 
-LOAD_ORDER = ("cash_receipt", "receipt_application", "journal_line")
-
-
 def _fill_stage(conn: Connection, name: str, rows: list[dict]) -> None:
     if not rows:
         return
@@ -36,15 +33,17 @@ def _fill_stage(conn: Connection, name: str, rows: list[dict]) -> None:
 
 
 def load(rows_by_table: dict[str, list[dict]]) -> dict[str, int]:
-    """Post all tables of one source file atomically; return rows newly inserted per table."""
+    """Post all tables of one source file atomically, in the order given; return rows inserted or updated."""
     inserted = {}
     with engine_for("erp").begin() as conn:
-        for stmt in statements(sql("erp/stage_tables")):
-            conn.execute(text(stmt))
-        for name in LOAD_ORDER:
-            rows = rows_by_table.get(name, [])
+        for name, rows in rows_by_table.items():
+            if not rows:
+                inserted[name] = 0
+                continue
+            for stmt in statements(sql(f"erp/stage_{name}")):
+                conn.execute(text(stmt))
             _fill_stage(conn, name, rows)
-            inserted[name] = conn.execute(text(sql(f"erp/load_{name}"))).rowcount if rows else 0
+            inserted[name] = conn.execute(text(sql(f"erp/load_{name}"))).rowcount
     return inserted
 
 

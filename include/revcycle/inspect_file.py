@@ -24,9 +24,11 @@ def detect_source(path: Path) -> Source:
         element = chr(head[3])
         after = head[106:].decode("ascii", "replace").lstrip("\r\n~")
         fields = after.split(element)
-        if fields and fields[0].strip() == "GS" and len(fields) > 1 and fields[1] == "HP":
-            return sources()["remittance"]
-    raise RevcycleError("UNKNOWN_FILE_TYPE", "not a file type this version can inspect (835)")
+        if fields and fields[0].strip() == "GS" and len(fields) > 1:
+            kind = {"HP": "remittance", "HN": "claim_status"}.get(fields[1])
+            if kind:
+                return sources()[kind]
+    raise RevcycleError("UNKNOWN_FILE_TYPE", "not a file type this version can inspect (835, 277)")
 
 
 def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
@@ -42,7 +44,7 @@ def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
         writer = lake.staging_writer("inspect")
         ctx = ParseContext(sha256="inspect", original_name=path.name, business_date=day,
                            landed_at=dt.datetime(day.year, day.month, day.day), data_source=source.name, ack_dir=None)
-        out: dict = {"type": "835"}
+        out: dict = {"type": {"remittance": "835", "claim_status": "277"}[source.name]}
         try:
             result = source.parse(path, ctx, writer)
             writer.close(list(source.datasets + source.checks), SCHEMAS)
@@ -57,9 +59,7 @@ def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
     verdict = outcome.quarantine_reason()
     out.update({
         "interchanges": result.control_totals.get("interchanges", len(result.interchanges)),
-        "transactions": [{"st02": t["st02"], "claims": t["claims"], "bpr02": t["bpr02"], "sum_clp04": t["sum_clp04"],
-                          "sum_plb": t["sum_plb"], "balanced": t["balanced"]}
-                         for t in result.control_totals.get("transactions", [])],
+        "transactions": result.control_totals.get("transactions", []),
         "warnings": sorted({w.reason for w in outcome.warnings}),
         "quarantine": {"reason": verdict[0], "detail": verdict[1]} if verdict else None,
     })

@@ -22,6 +22,13 @@ def active_codes(name: str, on: dt.date) -> list[str]:
     return sorted(code for code, start, stop in _codes(name) if start <= day and (not stop or day <= stop))
 
 
+@lru_cache(maxsize=16)
+def descriptions(name: str) -> dict[str, str]:
+    """Code -> description of a code list (all versions; effective dates are checked by active_codes)."""
+    with open(CONFIG_DIR / f"{name}.csv", newline="") as fh:
+        return {r["code"]: r["description"] for r in csv.DictReader(fh)}
+
+
 @lru_cache(maxsize=1)
 def gl_map() -> dict:
     with open(CONFIG_DIR / "gl_map.toml", "rb") as fh:

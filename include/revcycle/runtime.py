@@ -22,7 +22,7 @@ from typing import Callable
 from revcycle.settings import PROJECT_ROOT, get_settings
 
 # Every DAG file of dags/, in the order a business day runs them (a test keeps this complete).
-RUN_ORDER = ("remittance",)
+RUN_ORDER = ("remittance", "claim_status")
 
 
 def airflow_env(home: Path | None = None) -> dict[str, str]:
@@ -124,15 +124,22 @@ def day_summary(day: dt.date) -> dict:
         if r["state"] == "posted" and r["row_counts"]:
             counts = json.loads(r["row_counts"])
             published += sum(v for k, v in counts.items() if k.startswith("canonical__"))
+    files_by_source: dict[str, int] = {}
+    for r in rows:
+        files_by_source[r["source"]] = files_by_source.get(r["source"], 0) + 1
     with engine_for("erp").connect() as conn:
         posted = conn.execute(text(sql("erp/day_posted")), {"business_date": day}).mappings().first()
+        statuses = conn.execute(text(sql("erp/day_claim_status")), {"business_date": day}).mappings().first()
     return {
         "business_date": day.isoformat(),
-        "files_in": len(rows), "files_by_state": by_state, "rows_published": published,
+        "files_in": len(rows), "files_by_source": files_by_source, "files_by_state": by_state, "rows_published": published,
         "receipts_posted": int(posted["receipts"] or 0),
         "amount_posted": str(Decimal(str(posted["amount"] or 0)).quantize(Decimal("0.01"))),
         "journal_debits": str(Decimal(str(posted["debits"] or 0)).quantize(Decimal("0.01"))),
         "journal_credits": str(Decimal(str(posted["credits"] or 0)).quantize(Decimal("0.01"))),
+        "claim_status_events": int(statuses["events"] or 0),
+        "claims_with_status": int(statuses["claims"] or 0),
+        "claims_final": int(statuses["final_claims"] or 0),
         "quarantined": quarantined,
         "sla_breaches": None,
         "outputs": {"lake": str(s.lake), "erp_database": database_url("erp"), "ops_database": database_url("ops"),

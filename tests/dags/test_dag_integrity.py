@@ -83,6 +83,7 @@ def test_parses_fast(dag_file):
 
 def test_policy_owner_tags_retries_docs(dag_file):
     _, result = dag_file
+    assert result["dags"]
     for dag in result["dags"].values():
         assert dag["owner"] and dag["owner"] != "airflow"
         assert "revcycle" in dag["tags"]

@@ -37,7 +37,7 @@ def envelope_file(d: Delimiters, newline: bool = True, sets: int = 1) -> str:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("fixture", sorted(FIX.glob("*.835")), ids=lambda p: p.name)
+@pytest.mark.parametrize("fixture", sorted(FIX.glob("*.835")), ids=lambda p: getattr(p, "name", "samples-absent"))
 def test_every_fixture_reads_the_same_in_any_chunk_size(fixture):
     data = fixture.read_bytes()
     whole = segments(data)
@@ -122,7 +122,7 @@ def test_good_file_passes_all_envelope_checks():
 
 
 @pytest.mark.samples
-@pytest.mark.parametrize("path", sample_files("x12/999") + sample_files("x12/276"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sample_files("x12/999") + sample_files("x12/276"), ids=lambda p: getattr(p, "name", "samples-absent"))
 def test_sample_acks_and_inquiries_are_read_or_refused_specifically(path):
     """999 and 276 samples: read by the same reader; the one with IEA02 != ISA13 gets that reason."""
     try:

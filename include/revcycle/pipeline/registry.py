@@ -6,9 +6,10 @@ from revcycle.pipeline.base import Source
 
 
 def sources() -> dict[str, Source]:
+    from revcycle.pipeline.claim_status import CLAIM_STATUS
     from revcycle.pipeline.remittance import REMITTANCE
 
-    return {s.name: s for s in (REMITTANCE,)}
+    return {s.name: s for s in (REMITTANCE, CLAIM_STATUS)}
 
 
 def get_source(name: str) -> Source:

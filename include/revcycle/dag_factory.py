@@ -1,0 +1,68 @@
+"""The one shape every ingest DAG has: land, then per file parse -> validate -> publish -> post.
+
+Imports only ``airflow.sdk`` and ``pendulum`` (DAG parse time stays light); every
+task body imports pipeline code at run time and passes sha256 pointers only.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Asset, dag, task, task_group
+
+
+def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, owner: str, tags: list[str],
+               doc_md: str, start_date=None):  # noqa: ANN001
+    """Declare the ingest DAG of one source; the DAG's outlets are its published ``canonical__*`` Assets."""
+    published = [Asset(f"file://revcycle/lake/{name}") for name in datasets]
+
+    @dag(
+        dag_id=dag_id,
+        schedule=schedule,
+        start_date=start_date or pendulum.datetime(2026, 11, 1, tz="UTC"),
+        catchup=True,
+        max_active_runs=1,
+        tags=["revcycle", *tags],
+        default_args={"owner": owner, "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
+        params={"business_date": None},
+        doc_md=doc_md,
+    )
+    def ingest():
+        @task
+        def land(**context) -> list[str]:
+            from revcycle.airflow_tasks import business_date_of
+            from revcycle.pipeline import steps
+
+            return steps.land(source, business_date_of(context), context["run_id"])["files"]
+
+        @task_group
+        def process_file(sha256: str):
+            @task
+            def parse(sha256: str, **context) -> dict:
+                from revcycle.pipeline import steps
+                return steps.parse(source, sha256, context["run_id"])
+
+            @task
+            def validate(parsed: dict, **context) -> dict:
+                from revcycle.pipeline import steps
+                return steps.validate(source, parsed["sha256"], context["run_id"])
+
+            @task
+            def publish(validated: dict, **context) -> dict:
+                from revcycle.pipeline import steps
+                return steps.publish(source, validated["sha256"], context["run_id"])
+
+            @task
+            def post(published: dict, **context) -> dict:
+                from revcycle.pipeline import steps
+                return steps.post(source, published["sha256"], context["run_id"])
+
+            return post(publish(validate(parse(sha256))))
+
+        @task(outlets=published)
+        def summarize(results: list[dict]) -> dict:
+            from revcycle.pipeline.summary import summarize_results
+            return summarize_results(source, list(results))
+
+        summarize(process_file.expand(sha256=land()))
+
+    return ingest()
