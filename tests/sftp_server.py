@@ -47,5 +47,6 @@ class InProcessSftp:
         # Not wait_closed(): on Python 3.11 it races with connections detaching (asyncio Server._wakeup
         # runs twice and raises on None waiters); closing and stopping the loop is enough for a test server.
         self._loop.call_soon_threadsafe(self._server.close)
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0.2), self._loop).result(5)  # let sessions wind down
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)

@@ -112,3 +112,37 @@ def test_sftp_upload_is_atomic_rename(tmp_path):
         transport.upload(str(local), "ack.999")
         transport.close()
     assert (root / "out" / "ack.999").read_text() == "ISA..." and not list((root / "out").glob(".*part"))
+
+
+def test_land_step_reads_sftp_settings_from_an_airflow_connection(rc_home, tmp_path, monkeypatch):
+    """Production path: REVCYCLE_INBOUND_CONN_ID names an Airflow connection; nothing else changes."""
+    import json
+
+    from revcycle.pipeline import steps
+    from tests.conftest import reset_caches
+
+    root = tmp_path / "sftp"
+    (root / "remittance").mkdir(parents=True)
+    (root / "remittance" / "era.835").write_bytes(b"ERA VIA CONNECTION")
+    with InProcessSftp(root) as server:
+        key_file = tmp_path / "client_key"
+        key_file.write_text(server.client_private_key)
+        monkeypatch.setenv("AIRFLOW_CONN_PAYER_SFTP", json.dumps({
+            "conn_type": "sftp", "host": "127.0.0.1", "port": server.port, "login": "payer",
+            "extra": {"host_key": server.host_key_spec, "key_file": str(key_file)}}))
+        monkeypatch.setenv("REVCYCLE_INBOUND_CONN_ID", "payer_sftp")
+        reset_caches()
+        result = steps.land("remittance", DAY, "run")
+    assert result["landed"] == 1
+    assert open(ledger.get(result["files"][0])["raw_path"], "rb").read() == b"ERA VIA CONNECTION"
+
+
+def test_connection_without_a_pinned_key_is_refused(rc_home, monkeypatch):
+    import json
+
+    from revcycle.sftp import from_airflow_connection
+
+    monkeypatch.setenv("AIRFLOW_CONN_NOPIN", json.dumps({"conn_type": "sftp", "host": "127.0.0.1", "login": "x"}))
+    with pytest.raises(LandingError) as info:
+        from_airflow_connection("nopin", "/in")
+    assert info.value.reason == "HOST_KEY_CONFIG"
