@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from revcycle.errors import X12Error
 from revcycle.keys import business_key
 from revcycle.phi import tokenise
 from revcycle.x12.reader import X12Reader
+from revcycle.x12.sets import map_sets
 from revcycle.x12.values import date8, optional_money
 
 LEVELS = {"20": "information_source", "21": "information_receiver", "19": "provider",
@@ -40,27 +40,9 @@ def _el(seg: list[str], i: int) -> str:
 
 
 def map_claim_status(reader: X12Reader) -> Iterator[StatusSet]:
-    mapper: _StatusMapper | None = None
-    sender = isa13 = gs06 = version = ""
-    for seg in reader:
-        tag = seg[0]
-        if tag == "ISA":
-            sender, isa13 = seg[6].strip(), seg[13].strip()
-        elif tag == "GS":
-            gs06, version = _el(seg, 6), _el(seg, 8)
-            if _el(seg, 1) != "HN":
-                raise X12Error("WRONG_TRANSACTION_TYPE", f"GS01={_el(seg, 1)!r} is not HN (277)")
-        elif tag == "ST":
-            if _el(seg, 1) != "277":
-                raise X12Error("WRONG_TRANSACTION_TYPE", f"ST01={_el(seg, 1)!r} is not 277")
-            mapper = _StatusMapper(StatusSet(sender, isa13, gs06, _el(seg, 2), _el(seg, 3) or version),
-                                   reader.delimiters.component, reader.delimiters.repetition)
-        elif tag == "SE":
-            assert mapper is not None
-            yield mapper.finish()
-            mapper = None
-        elif mapper is not None:
-            mapper.feed(seg)
+    return map_sets(reader, "HN", "277", lambda env, delim: _StatusMapper(
+        StatusSet(env.interchange_sender, env.interchange_control, env.group_control, env.transaction_control,
+                  env.implementation), delim.component, delim.repetition))
 
 
 def read_claim_status(path, chunk_size: int | None = None) -> Iterator[tuple[X12Reader, StatusSet]]:

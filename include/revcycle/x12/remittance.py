@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterable, Iterator
 
-from revcycle.errors import MappingError, X12Error
+from revcycle.errors import MappingError
 from revcycle.keys import business_key
 from revcycle.phi import tokenise
 from revcycle.x12.reader import X12Reader
+from revcycle.x12.sets import map_sets
 from revcycle.x12.values import date8, money, optional_money
 
 # CLP02 (5010): 22 = reversal of previous payment.
@@ -59,27 +60,9 @@ def read_remittances(path, chunk_size: int | None = None) -> Iterator[tuple[X12R
 
 
 def map_remittances(reader: X12Reader) -> Iterator[RemittanceSet]:
-    mapper: _SetMapper | None = None
-    isa_sender = isa_control = gs_control = version = ""
-    for seg in reader:
-        tag = seg[0]
-        if tag == "ISA":
-            isa_sender, isa_control = seg[6].strip(), seg[13].strip()
-        elif tag == "GS":
-            gs_control, version = _el(seg, 6), _el(seg, 8)
-            if _el(seg, 1) != "HP":
-                raise X12Error("WRONG_TRANSACTION_TYPE", f"GS01={_el(seg, 1)!r} is not HP (835)")
-        elif tag == "ST":
-            if _el(seg, 1) != "835":
-                raise X12Error("WRONG_TRANSACTION_TYPE", f"ST01={_el(seg, 1)!r} is not 835")
-            mapper = _SetMapper(RemittanceSet(isa_sender, isa_control, gs_control, _el(seg, 2), version),
-                                reader.delimiters.component)
-        elif tag == "SE":
-            assert mapper is not None
-            yield mapper.finish()
-            mapper = None
-        elif mapper is not None:
-            mapper.feed(seg)
+    return map_sets(reader, "HP", "835", lambda env, delim: _SetMapper(
+        RemittanceSet(env.interchange_sender, env.interchange_control, env.group_control,
+                      env.transaction_control, env.implementation), delim.component))
 
 
 class _SetMapper:
