@@ -1,4 +1,4 @@
-"""SFTP transport with a pinned host key (never AutoAddPolicy).
+"""SFTP transport with a pinned host key: an unknown or changed key is rejected, never added.
 
 Credentials and the pinned key come from an Airflow connection (login,
 host, port, ``extra.private_key`` or ``extra.key_file``, ``extra.host_key``
