@@ -11,10 +11,10 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-from revcycle.canonical import SCHEMAS
 from revcycle.errors import RevcycleError
-from revcycle.pipeline.base import ParseContext, ParseFailure, Source
+from revcycle.pipeline.base import ParseContext, Source
 from revcycle.pipeline.registry import sources
+from revcycle.pipeline.stage import stage_file, validate_staged
 from revcycle.storage import LocalLake
 
 
@@ -32,8 +32,6 @@ def detect_source(path: Path) -> Source:
 
 
 def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
-    from revcycle.validation import validate_frames
-
     day = business_date or dt.date.today()
     try:
         source = detect_source(path)
@@ -41,21 +39,17 @@ def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
         return {"type": None, "quarantine": {"reason": exc.reason, "detail": exc.detail}}
     with tempfile.TemporaryDirectory() as tmp:
         lake = LocalLake(Path(tmp))
-        writer = lake.staging_writer("inspect")
         ctx = ParseContext(sha256="inspect", original_name=path.name, business_date=day,
                            landed_at=dt.datetime(day.year, day.month, day.day), data_source=source.name, ack_dir=None)
         out: dict = {"type": {"remittance": "835", "claim_status": "277"}[source.name]}
         try:
-            result = source.parse(path, ctx, writer)
-            writer.close(list(source.datasets + source.checks), SCHEMAS)
-        except (ParseFailure, RevcycleError) as exc:
-            writer.abort()
+            result, _ = stage_file(source, path, ctx, lake)
+        except RevcycleError as exc:
             partial = getattr(exc, "partial", None)
             out.update({"interchanges": len(partial.interchanges) if partial else 0,
                         "transactions": [], "quarantine": {"reason": exc.reason, "detail": exc.detail}})
             return out
-        frames = {n: lake.read_staging("inspect", n).to_pandas() for n in source.checks + source.datasets}
-        outcome = validate_frames(frames, day)
+        outcome = validate_staged(source, lake, "inspect", day)
     verdict = outcome.quarantine_reason()
     out.update({
         "interchanges": result.control_totals.get("interchanges", len(result.interchanges)),

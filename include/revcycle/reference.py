@@ -11,22 +11,22 @@ from revcycle.settings import CONFIG_DIR
 
 
 @lru_cache(maxsize=16)
-def _codes(name: str) -> tuple[tuple[str, str, str], ...]:
+def _rows(name: str) -> tuple[dict, ...]:
     with open(CONFIG_DIR / f"{name}.csv", newline="") as fh:
-        return tuple((r["code"], r["effective_from"], r["effective_to"]) for r in csv.DictReader(fh))
+        return tuple(csv.DictReader(fh))
 
 
 def active_codes(name: str, on: dt.date) -> list[str]:
     """Codes of list ``name`` (carc, plb_reasons, ...) in effect on a date."""
     day = on.isoformat()
-    return sorted(code for code, start, stop in _codes(name) if start <= day and (not stop or day <= stop))
+    return sorted(r["code"] for r in _rows(name)
+                  if r["effective_from"] <= day and (not r["effective_to"] or day <= r["effective_to"]))
 
 
 @lru_cache(maxsize=16)
 def descriptions(name: str) -> dict[str, str]:
     """Code -> description of a code list (all versions; effective dates are checked by active_codes)."""
-    with open(CONFIG_DIR / f"{name}.csv", newline="") as fh:
-        return {r["code"]: r["description"] for r in csv.DictReader(fh)}
+    return {r["code"]: r["description"] for r in _rows(name)}
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,7 @@ from revcycle.errors import RevcycleError
 from revcycle.landing import LocalFolder, land_source
 from revcycle.pipeline.base import ParseContext, ParseFailure
 from revcycle.pipeline.registry import get_source
+from revcycle.pipeline.stage import stage_file, validate_staged
 from revcycle.pipeline.reports import build_report, write_report
 from revcycle.settings import get_settings
 from revcycle.storage import LocalLake
@@ -49,6 +50,12 @@ def _transport(source):  # noqa: ANN001
 
         return from_airflow_connection(s.inbound_conn_id, f"/{source.inbound_subdir}")
     return LocalFolder(s.inbound / source.inbound_subdir)
+
+
+def _ready(sha256: str, state: str) -> dict | None:
+    """The file's ledger row when it waits for this step, else None (done already, quarantined, unknown)."""
+    row = ledger.get(sha256)
+    return row if row is not None and row["state"] == state else None
 
 
 def pointer(sha256: str, **extra) -> dict:
@@ -97,32 +104,25 @@ def land(source_name: str, business_date: dt.date, dag_run_id: str | None = None
 
 # -- parse --------------------------------------------------------------------
 def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
-    row = ledger.get(sha256)
-    if row is None or row["state"] != "landed":
+    row = _ready(sha256, "landed")
+    if row is None:
         return pointer(sha256)
     source = get_source(source_name)
     s = get_settings()
     ctx = ParseContext(sha256=sha256, original_name=row["original_name"], business_date=_as_date(row["business_date"]),
                        landed_at=_as_datetime(row["landed_at"]), data_source=source.name,
                        ack_dir=s.outbound / "acks" / str(row["business_date"])[:10])
-    writer = _lake().staging_writer(sha256)
     try:
-        result = source.parse(Path(row["raw_path"]), ctx, writer)
-        writer.close(list(source.datasets + source.checks), _schemas())
+        result, staged_rows = stage_file(source, Path(row["raw_path"]), ctx, _lake())
     except ParseFailure as exc:
-        writer.abort()
         ledger.set_envelope(sha256, exc.partial.sender_id, exc.partial.interchanges, exc.partial.groups,
                             exc.partial.transactions)
         ledger.set_results(sha256, ack_path=",".join(exc.partial.acks) or None)
         return quarantine(sha256, exc.reason, exc.detail, dag_run_id)
     except RevcycleError as exc:
-        writer.abort()
         return quarantine(sha256, exc.reason, exc.detail, dag_run_id)
-    except BaseException:
-        writer.abort()
-        raise
     ledger.set_envelope(sha256, result.sender_id, result.interchanges, result.groups, result.transactions)
-    ledger.set_results(sha256, row_counts=writer.rows, control_totals=result.control_totals,
+    ledger.set_results(sha256, row_counts=staged_rows, control_totals=result.control_totals,
                        ack_path=",".join(result.acks) or None)
     (_lake().staging_dir(sha256) / "findings.json").write_text(json.dumps(result.findings))
     (_lake().staging_dir(sha256) / "partition.json").write_text(json.dumps({"payer": result.partition_key}))
@@ -133,26 +133,17 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
             return quarantine(sha256, "DUPLICATE_INTERCHANGE",
                               f"interchange control number already received in file {owner[:12]}", dag_run_id)
     ledger.set_state(sha256, "parsed", dag_run_id=dag_run_id)
-    return pointer(sha256, rows=sum(writer.rows.values()))
-
-
-def _schemas():
-    from revcycle.canonical import SCHEMAS
-
-    return SCHEMAS
+    return pointer(sha256, rows=sum(staged_rows.values()))
 
 
 # -- validate -----------------------------------------------------------------
 def validate(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
-    row = ledger.get(sha256)
-    if row is None or row["state"] != "parsed":
+    row = _ready(sha256, "parsed")
+    if row is None:
         return pointer(sha256)
-    from revcycle.validation import validate_frames
-
     source = get_source(source_name)
     lake = _lake()
-    frames = {name: lake.read_staging(sha256, name).to_pandas() for name in source.checks + source.datasets}
-    outcome = validate_frames(frames, _as_date(row["business_date"]))
+    outcome = validate_staged(source, lake, sha256, _as_date(row["business_date"]))
     findings = json.loads((lake.staging_dir(sha256) / "findings.json").read_text())
     verdict = outcome.quarantine_reason()
     decision = {"quarantined": verdict is not None, "reason": verdict[0] if verdict else None,
@@ -170,8 +161,8 @@ def validate(source_name: str, sha256: str, dag_run_id: str | None = None) -> di
 
 # -- publish ------------------------------------------------------------------
 def publish(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
-    row = ledger.get(sha256)
-    if row is None or row["state"] != "validated":
+    row = _ready(sha256, "validated")
+    if row is None:
         return pointer(sha256)
     source = get_source(source_name)
     lake = _lake()
@@ -186,8 +177,8 @@ def publish(source_name: str, sha256: str, dag_run_id: str | None = None) -> dic
 
 # -- post ---------------------------------------------------------------------
 def post(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
-    row = ledger.get(sha256)
-    if row is None or row["state"] != "published":
+    row = _ready(sha256, "published")
+    if row is None:
         return pointer(sha256)
     source = get_source(source_name)
     if source.post is None:

@@ -42,7 +42,7 @@ def _el(seg: list[str], i: int) -> str:
 def map_claim_status(reader: X12Reader) -> Iterator[StatusSet]:
     return map_sets(reader, "HN", "277", lambda env, delim: _StatusMapper(
         StatusSet(env.interchange_sender, env.interchange_control, env.group_control, env.transaction_control,
-                  env.implementation), delim.component, delim.repetition))
+                  env.implementation), delim.component))
 
 
 def read_claim_status(path, chunk_size: int | None = None) -> Iterator[tuple[X12Reader, StatusSet]]:
@@ -53,7 +53,7 @@ def read_claim_status(path, chunk_size: int | None = None) -> Iterator[tuple[X12
 
 
 class _StatusMapper:
-    def __init__(self, sset: StatusSet, component: str, repetition: str | None) -> None:
+    def __init__(self, sset: StatusSet, component: str) -> None:
         self.s = sset
         self.comp = component
         self.level = ""

@@ -1,0 +1,30 @@
+"""Parse a file into staging Parquet and validate what was staged: one path for the DAG steps and `inspect`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from revcycle.canonical import SCHEMAS
+from revcycle.pipeline.base import ParseContext, ParseResult, Source
+from revcycle.storage import LocalLake
+
+
+def stage_file(source: Source, path: Path, ctx: ParseContext, lake: LocalLake) -> tuple[ParseResult, dict[str, int]]:
+    """Parse into ``_staging/<ctx.sha256>/``; on any error nothing staged is left behind and the error propagates."""
+    writer = lake.staging_writer(ctx.sha256)
+    try:
+        result = source.parse(path, ctx, writer)
+        writer.close(list(source.datasets + source.checks), SCHEMAS)
+    except BaseException:
+        writer.abort()
+        raise
+    return result, writer.rows
+
+
+def validate_staged(source: Source, lake: LocalLake, key: str, business_date: dt.date):
+    """Run the source's suites (checks, then datasets) on the staged frames; return the ValidationOutcome."""
+    from revcycle.validation import validate_frames
+
+    frames = {name: lake.read_staging(key, name).to_pandas() for name in source.checks + source.datasets}
+    return validate_frames(frames, business_date)
