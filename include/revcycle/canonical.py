@@ -91,6 +91,22 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("payment_method", pa.string()), ("check_date", pa.date32()), ("check_number", pa.string()),
         ("has_free_text", pa.bool_()), ("service_date", pa.date32()), ("service_date_end", pa.date32()),
     ]),
+    # Grain: one claim in the billing system's open A/R snapshot of a day (member id tokenised, names dropped).
+    "canonical__claim_open_item": _schema([
+        ("open_item_key", KEY), ("claim_key", KEY), ("payer_id", pa.string()), ("patient_control_number", pa.string()),
+        ("payer_claim_control_number", pa.string()), ("billed_amount", MONEY), ("service_date_from", pa.date32()),
+        ("service_date_to", pa.date32()), ("submitted_date", pa.date32()), ("billing_provider_npi", pa.string()),
+        ("member_token", pa.string()), ("source_line", pa.int32()),
+    ]),
+    # Grain: one AK2 transaction set answer of a 999 received from a trading partner.
+    "canonical__x12_acknowledgement": _schema([
+        ("acknowledgement_key", KEY), ("interchange_sender_id", pa.string()),
+        ("interchange_control_number", pa.string()), ("transaction_control_number", pa.string()),
+        ("functional_id", pa.string()), ("acknowledged_group_control", pa.string()),
+        ("acknowledged_version", pa.string()), ("set_seq", pa.int32()), ("acknowledged_set_id", pa.string()),
+        ("acknowledged_set_control", pa.string()), ("set_status", pa.string()), ("syntax_error_codes", pa.string()),
+        ("error_segments", pa.string()), ("element_errors", pa.int32()), ("group_status", pa.string()),
+    ]),
     # Grain: one balancing check of one key at one level (service line, claim, transaction).
     "check__balance": _schema([
         ("level", pa.string()), ("key", KEY), ("transaction_control_number", pa.string()),

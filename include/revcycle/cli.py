@@ -67,6 +67,9 @@ def format_summary(s: dict) -> str:
              f"(journals: debits {s['journal_debits']} = credits {s['journal_credits']})"]
     lines.append(f"  claim statuses:  {s['claim_status_events']} events, {s['claims_with_status']} claims updated "
                  f"({s['claims_final']} final)")
+    i = s["inquiries_276"]
+    lines.append(f"  276 inquiries:   {i['inquiries']} claims in {i['files']} files; 999 answers: "
+                 f"{i['accepted']} accepted, {i['rejected']} rejected, {i['awaiting_ack']} awaiting")
     q = s["quarantined"]
     lines.append(f"  quarantined:     {len(q)}")
     lines += [f"    - {x['source']}: {x['file']}: {x['reason']}" for x in q]

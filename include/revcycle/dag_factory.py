@@ -61,8 +61,44 @@ def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, 
         @task(outlets=published)
         def summarize(results: list[dict]) -> dict:
             from revcycle.pipeline.summary import summarize_results
-            return summarize_results(source, list(results))
+
+            # A group mapped over a single file hands back that file's dict rather than a list of one.
+            return summarize_results(source, [results] if isinstance(results, dict) else list(results))
 
         summarize(process_file.expand(sha256=land()))
 
     return ingest()
+
+
+def inquiry_dag(*, dag_id: str, schedule: str, owner: str, tags: list[str], doc_md: str, start_date=None):  # noqa: ANN001
+    """Declare the outbound 276 DAG: build one file per payer, then upload each (mapped)."""
+    sent = Asset("file://revcycle/outbound/x12_276")
+
+    @dag(
+        dag_id=dag_id,
+        schedule=schedule,
+        start_date=start_date or pendulum.datetime(2026, 11, 1, tz="UTC"),
+        catchup=True,
+        max_active_runs=1,
+        tags=["revcycle", *tags],
+        default_args={"owner": owner, "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
+        params={"business_date": None},
+        doc_md=doc_md,
+    )
+    def inquire():
+        @task
+        def build(**context) -> list[str]:
+            from revcycle import inquiries
+            from revcycle.airflow_tasks import business_date_of
+
+            files = inquiries.build(business_date_of(context), context["run_id"])
+            return [f["file_key"] for f in files if f["file_key"]]
+
+        @task(outlets=[sent])
+        def upload(file_key: str, **context) -> dict:
+            from revcycle import inquiries
+            return inquiries.upload(file_key, context["run_id"])
+
+        upload.expand(file_key=build())
+
+    return inquire()

@@ -22,7 +22,7 @@ from typing import Callable
 from revcycle.settings import PROJECT_ROOT, get_settings
 
 # Every DAG file of dags/, in the order a business day runs them (a test keeps this complete).
-RUN_ORDER = ("remittance", "claim_status")
+RUN_ORDER = ("billing_open_items", "remittance", "claim_status", "claim_status_inquiry", "payer_acks")
 
 
 def airflow_env(home: Path | None = None) -> dict[str, str]:
@@ -85,10 +85,19 @@ def run_day(day: dt.date, claims: int, seed: int, generate: bool, echo: Callable
 
         echo(f"generating business day {day} ({claims} claims, seed {seed}) into {s.inbound} ...")
         generate_day(s.inbound, day, claims, seed)
-    return replay_day(day, echo)
+    return replay_day(day, echo, simulate_payers=generate)
 
 
-def replay_day(day: dt.date, echo: Callable[[str], None]) -> dict:
+def _payers_answer(day: dt.date, echo: Callable[[str], None]) -> None:
+    """Synthetic day only: the generator plays the payers and answers the 276s just uploaded with 999s."""
+    from revcycle.generate.payer import answer_inquiries
+
+    s = get_settings()
+    acks = answer_inquiries(s.exchange, s.inbound / "acks", day)
+    echo(f"synthetic payers answered {len(acks)} 276 file(s) with 999s into {s.inbound / 'acks'}")
+
+
+def replay_day(day: dt.date, echo: Callable[[str], None], simulate_payers: bool = False) -> dict:
     """Run every DAG of the project for the day and summarise (no generation)."""
     s = get_settings()
     s.ensure_dirs()
@@ -100,6 +109,8 @@ def replay_day(day: dt.date, echo: Callable[[str], None]) -> dict:
         ok, seconds, log_path = run_dag(dag_id, day, env, s.home / "logs" / day.isoformat())
         echo(f"[{n}/{len(RUN_ORDER)}] {dag_id}: {'success' if ok else 'FAILED'} in {seconds:.1f}s (log {log_path})")
         results.append({"dag_id": dag_id, "success": ok, "seconds": round(seconds, 1), "log": str(log_path)})
+        if simulate_payers and dag_id == "claim_status_inquiry" and ok:
+            _payers_answer(day, echo)
     summary = day_summary(day)
     summary["dag_runs"] = results
     return summary
@@ -109,7 +120,7 @@ def day_summary(day: dt.date) -> dict:
     """What a business day produced, from the ledger and the ERP (counts and totals only)."""
     from sqlalchemy import text
 
-    from revcycle import ledger
+    from revcycle import inquiries, ledger
     from revcycle.db import database_url, engine_for, sql
 
     s = get_settings()
@@ -140,9 +151,11 @@ def day_summary(day: dt.date) -> dict:
         "claim_status_events": int(statuses["events"] or 0),
         "claims_with_status": int(statuses["claims"] or 0),
         "claims_final": int(statuses["final_claims"] or 0),
+        "inquiries_276": {"files": len(inquiries.outbound_files(day)), **inquiries.status(day)},
         "quarantined": quarantined,
         "sla_breaches": None,
         "outputs": {"lake": str(s.lake), "erp_database": database_url("erp"), "ops_database": database_url("ops"),
                     "reports": str(s.reports), "acknowledgements": str(s.outbound / "acks"),
+                    "payer_exchange": str(s.exchange),
                     "quarantine": str(s.quarantine), "lineage_log": str(s.lineage_file)},
     }

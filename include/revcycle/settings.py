@@ -37,10 +37,18 @@ class Settings:
     erp_conn_id: str
     # Seconds a remote file's size and mtime must stay unchanged before landing.
     stable_seconds: float
+    # Local stand-in for the payers' SFTP folders (outbound 276s) when a partner has no connection.
+    exchange: Path = Path("exchange")
+    # A claim with no remittance and no final status is inquired (276) this many days after submission,
+    # and again at most every ``reinquire_days``.
+    inquiry_after_days: int = 21
+    reinquire_days: int = 7
+    # Our X12 identity and the payers we send to (ISA ids, SFTP connection ids).
+    trading_partners_file: Path = Path("trading_partners.toml")
 
     def ensure_dirs(self) -> None:
         for path in (self.inbound, self.raw_zone, self.lake, self.quarantine,
-                     self.outbound, self.reports, self.lineage_file.parent):
+                     self.outbound, self.reports, self.lineage_file.parent, self.exchange):
             path.mkdir(parents=True, exist_ok=True)
 
 
@@ -66,6 +74,10 @@ def get_settings() -> Settings:
         inbound_conn_id=os.environ.get("REVCYCLE_INBOUND_CONN_ID", ""),
         erp_conn_id=os.environ.get("REVCYCLE_ERP_CONN_ID", ""),
         stable_seconds=float(os.environ.get("REVCYCLE_STABLE_SECONDS", "0")),
+        exchange=_path("REVCYCLE_EXCHANGE", home / "exchange"),
+        inquiry_after_days=int(os.environ.get("REVCYCLE_INQUIRY_AFTER_DAYS", "21")),
+        reinquire_days=int(os.environ.get("REVCYCLE_REINQUIRE_DAYS", "7")),
+        trading_partners_file=_path("REVCYCLE_TRADING_PARTNERS", CONFIG_DIR / "trading_partners.toml"),
     )
 
 

@@ -7,6 +7,7 @@ drop and the quarantine may hold the source files as received.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -19,7 +20,8 @@ import pyarrow.parquet as pq
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PHI_ALLOWED = ("inbound", "raw", "quarantine", "secrets")
+# The exchange folder stands in for the payers' SFTP: the 276s sent there name subscribers by design.
+PHI_ALLOWED = ("inbound", "raw", "quarantine", "secrets", "exchange")
 pytestmark = pytest.mark.airflow
 
 
@@ -35,6 +37,10 @@ def phi_values(inbound: Path) -> set[str]:
             values |= {parts[0], parts[1], parts[-1]}  # last, first, member id
         for m in re.finditer(r"\rPID\|1\|\|([^|]*)\|\|([^|^]*)\^([^|]*)\|\|(\d{8})", "\r" + text.replace("\n", "\r")):
             values |= {m.group(1).split("^")[0], m.group(2), m.group(3), m.group(4)}
+        if path.suffix == ".csv" and "billing" in path.parts:
+            for row in csv.DictReader(text.splitlines()):
+                values |= {row["subscriber_last_name"], row["subscriber_first_name"], row["member_id"],
+                           row["subscriber_birth_date"], row["subscriber_birth_date"].replace("-", "")}
     return {v for v in values if len(v) >= 4}
 
 
@@ -72,6 +78,13 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     manifest = json.loads((home / "inbound" / "_manifest" / "2026-11-24.json").read_text())
     assert m and m.group(1) == manifest["totals"]["bpr02"]
     assert (home / "lineage" / "events.jsonl").stat().st_size > 0
+    expected = next(f for f in manifest["files"] if f["type"] == "open_ar")["expected_inquiries"]
+    m = re.search(r"276 inquiries:\s+(\d+) claims in (\d+) files; 999 answers: (\d+) accepted, (\d+) rejected, "
+                  r"(\d+) awaiting", out.stdout)
+    assert m, out.stdout
+    asked, files, accepted, rejected, awaiting = map(int, m.groups())
+    assert asked == sum(map(len, expected.values())) == accepted + rejected and awaiting == 0 and rejected > 0
+    assert files == sum(1 for v in expected.values() if v)
 
     phi = phi_values(home / "inbound")
     assert len(phi) > 50

@@ -80,7 +80,7 @@ def test_day_exercises_what_real_files_carry(day_dir):
 def test_other_files_of_the_day(day_dir):
     out, manifest = day_dir
     types = {f["type"] for f in manifest["files"]}
-    assert types == {"835", "277", "hl7", "usage_csv", "invoice_csv", "bank"}
+    assert types == {"835", "277", "hl7", "usage_csv", "invoice_csv", "bank", "open_ar"}
     for f in (f for f in manifest["files"] if f["type"] == "277"):
         segs = list(X12Reader(open(out / f["path"], "rb")))
         assert sum(1 for s in segs if s[0] == "STC") == f["stc"]

@@ -22,7 +22,8 @@ SAMPLE_RATE = 0.2
 
 
 def write_277_files(folder: Path, root: Path, day: dt.date, rng: random.Random,
-                    candidates: list[dict], first_control: int) -> list[dict]:
+                    candidates: list[dict], first_control: int, pending_out: list[dict] | None = None) -> list[dict]:
+    """One 277 per payer; the pending claims invented here (billed, unpaid) are appended to ``pending_out``."""
     from revcycle.generate.day import sha256_file
 
     by_payer: dict[str, list[dict]] = defaultdict(list)
@@ -37,6 +38,8 @@ def write_277_files(folder: Path, root: Path, day: dt.date, rng: random.Random,
             claims.append({"payer": payer.payer_id, "pcn": f"PND{i}{k:07d}", "icn": f"ICNP{i}{k:08d}",
                            "charge": str(Decimal(rng.randint(5000, 90000)) / 100), "paid": "0",
                            "status": "pending", "service_date": (day - dt.timedelta(days=35)).strftime("%Y%m%d")})
+            if pending_out is not None:
+                pending_out.append(claims[-1])
         control = first_control + 500 + i
         path = folder / f"status_{payer.payer_id}_{d8}.277"
         stc_count = 0

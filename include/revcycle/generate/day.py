@@ -7,6 +7,7 @@ Layout (what the landing step watches):
     <inbound>/supply/*.csv          operating-room usage export
     <inbound>/invoices/*.csv        supplier invoices
     <inbound>/bank/*.csv            bank deposit lines for the day
+    <inbound>/billing/*.csv         open accounts-receivable snapshot from the billing system
     <inbound>/_manifest/<date>.json ground truth (never landed)
 """
 
@@ -20,7 +21,7 @@ import random
 from pathlib import Path
 from typing import Callable
 
-from revcycle.generate import claim_status_277, remittance_835, supply
+from revcycle.generate import billing, claim_status_277, remittance_835, supply
 from revcycle.generate.identities import PAYERS
 
 ProgressFn = Callable[[str, int], None]
@@ -44,7 +45,7 @@ def generate_day(out: Path, day: dt.date, claims: int, seed: int,
     """Write the day's files under ``out`` and return (and save) the manifest."""
     rng = random.Random(f"{seed}:{day.isoformat()}")
     tick = progress or (lambda what, n: None)
-    for sub in ("remittance", "claim_status", "supply", "invoices", "bank", "_manifest"):
+    for sub in ("remittance", "claim_status", "supply", "invoices", "bank", "billing", "_manifest"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     manifest: dict = {"business_date": day.isoformat(), "seed": seed, "claims": claims, "files": []}
 
@@ -82,8 +83,13 @@ def generate_day(out: Path, day: dt.date, claims: int, seed: int,
                                  "method": s["method"], "payment_date": s["payment_date"]})
 
     # 277: a status response for a sample of the claims, per payer.
-    manifest["files"].extend(claim_status_277.write_277_files(out / "claim_status", out, day, rng, status_candidates, control))
+    pending: list[dict] = []
+    manifest["files"].extend(claim_status_277.write_277_files(out / "claim_status", out, day, rng, status_candidates,
+                                                              control, pending))
     tick("277 responses", len(status_candidates))
+    # The billing system's open A/R: what the 276 inquiries are chosen from.
+    manifest["files"].append(billing.write_open_ar(out / "billing" / f"open_ar_{day:%Y%m%d}.csv", out, day, rng,
+                                                   status_candidates, pending))
 
     # Supply usage: HL7 DFT^P03 and a CSV export, supplier invoices, then the bank file.
     n_supply = supply_messages if supply_messages is not None else max(5, claims // 2)

@@ -7,9 +7,11 @@ from revcycle.pipeline.base import Source
 
 def sources() -> dict[str, Source]:
     from revcycle.pipeline.claim_status import CLAIM_STATUS
+    from revcycle.pipeline.open_items import OPEN_ITEMS
+    from revcycle.pipeline.payer_acks import PAYER_ACKS
     from revcycle.pipeline.remittance import REMITTANCE
 
-    return {s.name: s for s in (REMITTANCE, CLAIM_STATUS)}
+    return {s.name: s for s in (REMITTANCE, CLAIM_STATUS, OPEN_ITEMS, PAYER_ACKS)}
 
 
 def get_source(name: str) -> Source:

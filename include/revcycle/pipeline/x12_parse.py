@@ -23,8 +23,10 @@ from revcycle.x12.reader import X12Reader
 
 def parse_x12_file(path: Path, ctx: ParseContext, out: StagingWriter,
                    mapper: Callable[[X12Reader], Iterator], emit: Callable[[object, StagingWriter, dict, ParseResult], None],
-                   ig_validation: bool = True) -> ParseResult:
+                   ig_validation: bool = True, acknowledge: bool = True) -> ParseResult:
+    """``acknowledge=False`` for acknowledgements themselves: a 999 or TA1 is never answered."""
     result = ParseResult()
+    ack_dir = ctx.ack_dir if acknowledge else None
     lineage = ctx.lineage()
     with open(path, "rb") as stream:
         reader = X12Reader(stream)
@@ -35,11 +37,11 @@ def parse_x12_file(path: Path, ctx: ParseContext, out: StagingWriter,
             error = exc if isinstance(exc, RevcycleError) else RevcycleError(
                 "BAD_AMOUNT_SCALE", "amount with more than 2 decimals")
             _envelope(result, reader)
-            result.acks = write_acks(reader, ctx.sha256, ctx.landed_at, ctx.ack_dir, error)
+            result.acks = write_acks(reader, ctx.sha256, ctx.landed_at, ack_dir, error)
             raise ParseFailure(error.reason, error.detail, result) from None
     _envelope(result, reader)
     result.control_totals.update({"interchanges": len(reader.interchanges), "segments": reader.segment_count})
-    result.acks = write_acks(reader, ctx.sha256, ctx.landed_at, ctx.ack_dir)
+    result.acks = write_acks(reader, ctx.sha256, ctx.landed_at, ack_dir)
     if ig_validation:
         result.findings = structural_findings(path, reader.segment_count)
     return result

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Iterator, TextIO
 
-from revcycle.x12.reader import Delimiters, Interchange
+from revcycle.x12.reader import Delimiters, Interchange, X12Reader
+from revcycle.x12.sets import map_sets
 from revcycle.x12.writer import Envelope, X12Writer
 
 # IK5-02 / AK9-05 syntax error codes, by our reason codes.
@@ -92,3 +93,63 @@ def write_ta1(out: TextIO, inbound_control: str, inbound_date: str, inbound_time
     w.out.write(w.d.element.join(["TA1", f"{int(ctl):09d}", inbound_date or "000000", inbound_time or "0000", "R",
                                   TA1_CODES.get(reason, "022")]) + w.eol)
     w.iea(env)
+
+
+# -- reading 999s ---------------------------------------------------------------
+@dataclass
+class AckSet:
+    """One 999 transaction set: the answer to one functional group we sent, one row per AK2."""
+    interchange_sender: str
+    interchange_control: str
+    group_control: str
+    transaction_control: str
+    implementation: str
+    functional_id: str = ""
+    acknowledged_group: str = ""
+    acknowledged_version: str = ""
+    group_status: str | None = None        # AK9-01: A, E, P, R (M, W, X in 5010 too)
+    sets: list[dict] = field(default_factory=list)
+
+
+def map_999(reader: X12Reader) -> Iterator[AckSet]:
+    return map_sets(reader, "FA", "999", lambda env, delim: _AckMapper(AckSet(
+        env.interchange_sender, env.interchange_control, env.group_control, env.transaction_control,
+        env.implementation)))
+
+
+def _el(seg: list[str], i: int) -> str:
+    return seg[i] if len(seg) > i else ""
+
+
+class _AckMapper:
+    """AK1 names the group answered; each AK2 opens a set answer closed by its IK5.
+
+    IK3/IK4 give the segment id, position and error codes; CTX segments quote
+    business values (claim ids, situational triggers) and are never copied.
+    """
+
+    def __init__(self, ack: AckSet) -> None:
+        self.a = ack
+        self.current: dict | None = None
+
+    def feed(self, seg: list[str]) -> None:
+        tag = seg[0]
+        if tag == "AK1":
+            self.a.functional_id, self.a.acknowledged_group = _el(seg, 1), _el(seg, 2)
+            self.a.acknowledged_version = _el(seg, 3)
+        elif tag == "AK2":
+            self.current = {"set_id": _el(seg, 1), "set_control": _el(seg, 2), "status": None,
+                            "syntax_codes": [], "error_segments": [], "element_errors": 0}
+            self.a.sets.append(self.current)
+        elif tag == "IK3" and self.current is not None:
+            self.current["error_segments"].append(f"{_el(seg, 1)}@{_el(seg, 2)}:{_el(seg, 4)}")
+        elif tag == "IK4" and self.current is not None:
+            self.current["element_errors"] += 1
+        elif tag == "IK5" and self.current is not None:
+            self.current["status"] = _el(seg, 1) or None
+            self.current["syntax_codes"] = [c for c in seg[2:7] if c]
+        elif tag == "AK9":
+            self.a.group_status = _el(seg, 1) or None
+
+    def finish(self) -> AckSet:
+        return self.a

@@ -1,0 +1,106 @@
+"""Reading CSV exports against a documented column contract.
+
+Encoding is detected, not assumed: a UTF-8 (or UTF-16) byte-order mark wins;
+otherwise the file must decode as UTF-8, or falls back to Windows-1252 (what
+spreadsheet exports and older clinical systems write).  The header must name
+every required column (order and extra columns do not matter; names are
+compared trimmed and case-insensitively).  Errors name rows and columns, never
+the values in them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Iterator
+
+from revcycle.errors import MappingError
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+
+def detect_encoding(path: Path) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8"
+
+
+def read_rows(path: Path, contract: Contract) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs with keys normalised to the contract's names; values stripped."""
+    encoding = detect_encoding(path)
+    if path.stat().st_size == 0:
+        raise MappingError("EMPTY_FILE", f"{contract.name}: the file is empty")
+    with open(path, newline="", encoding=encoding, errors="strict") as fh:
+        sample = fh.read(4096)
+        fh.seek(0)
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;|\t")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(fh, dialect)
+        header = next(reader, None)
+        if not header:
+            raise MappingError("EMPTY_FILE", f"{contract.name}: no header row")
+        names = [h.strip().lower() for h in header]
+        missing = [c for c in contract.required if c not in names]
+        if missing:
+            raise MappingError("MISSING_COLUMNS", f"{contract.name}: header lacks {', '.join(missing)}")
+        wanted = {c: names.index(c) for c in contract.required + contract.optional if c in names}
+        for line_no, values in enumerate(reader, start=2):
+            if not values or all(not v.strip() for v in values):
+                continue
+            if len(values) != len(names):
+                raise MappingError("BAD_ROW", f"{contract.name} line {line_no}: {len(values)} fields, "
+                                              f"header has {len(names)}")
+            yield line_no, {c: values[i].strip() for c, i in wanted.items()}
+
+
+def decimal_field(row: dict, column: str, line_no: int, *, required: bool = True) -> Decimal | None:
+    text = row.get(column, "")
+    if text == "":
+        if required:
+            raise MappingError("MISSING_VALUE", f"line {line_no}: {column} is empty")
+        return None
+    try:
+        value = Decimal(text.replace(",", "") if text.count(",") and "." in text else text)
+    except InvalidOperation:
+        raise MappingError("BAD_NUMBER", f"line {line_no}: {column} is not a decimal number") from None
+    if not value.is_finite():
+        raise MappingError("BAD_NUMBER", f"line {line_no}: {column} is not a finite number")
+    return value
+
+
+def date_field(row: dict, column: str, line_no: int, *, required: bool = True) -> dt.date | None:
+    text = row.get(column, "")
+    if text == "":
+        if required:
+            raise MappingError("MISSING_VALUE", f"line {line_no}: {column} is empty")
+        return None
+    for fmt in ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise MappingError("BAD_DATE", f"line {line_no}: {column} is not a date (YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY)")
+

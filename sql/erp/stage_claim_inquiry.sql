@@ -1,0 +1,3 @@
+-- Staging table shaped like its target, private to the loading connection.
+create temp table if not exists stage_claim_inquiry as select * from erp.claim_inquiry where 1 = 0;
+delete from stage_claim_inquiry

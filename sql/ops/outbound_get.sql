@@ -1,0 +1,1 @@
+select * from ops.outbound_file where file_key = :file_key
