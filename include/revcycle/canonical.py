@@ -107,6 +107,30 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("acknowledged_set_control", pa.string()), ("set_status", pa.string()), ("syntax_error_codes", pa.string()),
         ("error_segments", pa.string()), ("element_errors", pa.int32()), ("group_status", pa.string()),
     ]),
+    # Grain: one supply/implant usage line: an FT1 of a DFT message, or a row of the OR usage export.
+    "canonical__supply_usage": _schema([
+        ("usage_key", KEY), ("source_format", pa.string()), ("message_control_id", pa.string()),
+        ("line_seq", pa.int32()), ("transaction_id", pa.string()), ("transaction_date", pa.date32()),
+        ("transaction_type", pa.string()), ("case_id", pa.string()), ("encounter_token", pa.string()),
+        ("patient_token", pa.string()), ("item_code", pa.string()), ("item_text", pa.string()),
+        ("item_code_system", pa.string()), ("vendor_item_number", pa.string()), ("erp_item_id", pa.string()),
+        ("item_status", pa.string()), ("supplier_id", pa.string()), ("gtin", pa.string()),
+        ("gtin_check_ok", pa.bool_()), ("udi", pa.string()), ("lot", pa.string()), ("serial", pa.string()),
+        ("expiry_date", pa.date32()), ("quantity", QTY), ("quantity_defaulted", pa.bool_()),
+        ("unit_of_measure", pa.string()), ("unit_cost", pa.decimal128(18, 4)), ("charge_amount", MONEY),
+        ("master_unit_cost", pa.decimal128(18, 4)), ("price_within_tolerance", pa.bool_()),
+        ("department", pa.string()), ("procedure_code", pa.string()), ("procedure_modifiers", pa.string()),
+        ("performing_provider_id", pa.string()), ("ordering_provider_id", pa.string()),
+        ("implant_flag", pa.bool_()), ("consignment_flag", pa.bool_()),
+    ]),
+    # Grain: one line of a supplier invoice.
+    "canonical__supplier_invoice_line": _schema([
+        ("invoice_line_key", KEY), ("invoice_number", pa.string()), ("supplier_id", pa.string()),
+        ("invoice_date", pa.date32()), ("line_number", pa.int32()), ("vendor_item_number", pa.string()),
+        ("erp_item_id", pa.string()), ("item_status", pa.string()), ("gtin", pa.string()), ("lot", pa.string()),
+        ("serial", pa.string()), ("quantity", QTY), ("unit_price", pa.decimal128(18, 4)),
+        ("extended_amount", MONEY), ("po_reference", pa.string()),
+    ]),
     # Grain: one balancing check of one key at one level (service line, claim, transaction).
     "check__balance": _schema([
         ("level", pa.string()), ("key", KEY), ("transaction_control_number", pa.string()),

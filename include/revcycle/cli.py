@@ -70,6 +70,10 @@ def format_summary(s: dict) -> str:
     i = s["inquiries_276"]
     lines.append(f"  276 inquiries:   {i['inquiries']} claims in {i['files']} files; 999 answers: "
                  f"{i['accepted']} accepted, {i['rejected']} rejected, {i['awaiting_ack']} awaiting")
+    u = s["supply"]
+    lines.append(f"  supply usage:    {u['usage_lines_posted']} lines issued to cost centers ({u['usage_cost']}), "
+                 f"{u['replenishment_requests']} consignment replenishments")
+    lines.append(f"  invoice match:   {u['invoice_lines_matched']} matched, {u['invoice_exceptions']} exceptions")
     q = s["quarantined"]
     lines.append(f"  quarantined:     {len(q)}")
     lines += [f"    - {x['source']}: {x['file']}: {x['reason']}" for x in q]

@@ -11,8 +11,12 @@ from airflow.sdk import Asset, dag, task, task_group
 
 
 def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, owner: str, tags: list[str],
-               doc_md: str, start_date=None):  # noqa: ANN001
-    """Declare the ingest DAG of one source; the DAG's outlets are its published ``canonical__*`` Assets."""
+               doc_md: str, start_date=None, then: str | None = None, then_outlets: tuple[str, ...] = ()):  # noqa: ANN001
+    """Declare the ingest DAG of one source; the DAG's outlets are its published ``canonical__*`` Assets.
+
+    ``then`` names a package function ``module:function(business_date, run_id) -> dict`` run once after
+    every file is done (e.g. invoice matching), with ``then_outlets`` as its Assets.
+    """
     published = [Asset(f"file://revcycle/lake/{name}") for name in datasets]
 
     @dag(
@@ -65,7 +69,18 @@ def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, 
             # A group mapped over a single file hands back that file's dict rather than a list of one.
             return summarize_results(source, [results] if isinstance(results, dict) else list(results))
 
-        summarize(process_file.expand(sha256=land()))
+        summary = summarize(process_file.expand(sha256=land()))
+        if then:
+            @task(task_id=then.rsplit(":", 1)[1], outlets=[Asset(uri) for uri in then_outlets])
+            def follow_up(_summary: dict, **context) -> dict:
+                import importlib
+
+                from revcycle.airflow_tasks import business_date_of
+
+                module, function = then.split(":")
+                return getattr(importlib.import_module(module), function)(business_date_of(context), context["run_id"])
+
+            follow_up(summary)
 
     return ingest()
 

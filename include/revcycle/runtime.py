@@ -22,7 +22,8 @@ from typing import Callable
 from revcycle.settings import PROJECT_ROOT, get_settings
 
 # Every DAG file of dags/, in the order a business day runs them (a test keeps this complete).
-RUN_ORDER = ("billing_open_items", "remittance", "claim_status", "claim_status_inquiry", "payer_acks")
+RUN_ORDER = ("billing_open_items", "remittance", "claim_status", "claim_status_inquiry", "payer_acks",
+             "supply_usage", "supplier_invoices")
 
 
 def airflow_env(home: Path | None = None) -> dict[str, str]:
@@ -141,6 +142,7 @@ def day_summary(day: dt.date) -> dict:
     with engine_for("erp").connect() as conn:
         posted = conn.execute(text(sql("erp/day_posted")), {"business_date": day}).mappings().first()
         statuses = conn.execute(text(sql("erp/day_claim_status")), {"business_date": day}).mappings().first()
+        supply = conn.execute(text(sql("erp/day_supply")), {"business_date": day}).mappings().first()
     return {
         "business_date": day.isoformat(),
         "files_in": len(rows), "files_by_source": files_by_source, "files_by_state": by_state, "rows_published": published,
@@ -151,11 +153,17 @@ def day_summary(day: dt.date) -> dict:
         "claim_status_events": int(statuses["events"] or 0),
         "claims_with_status": int(statuses["claims"] or 0),
         "claims_final": int(statuses["final_claims"] or 0),
+        "supply": {"usage_lines_posted": int(supply["usage_lines"] or 0),
+                   "usage_cost": str(Decimal(str(supply["usage_cost"] or 0)).quantize(Decimal("0.01"))),
+                   "replenishment_requests": int(supply["replenishments"] or 0),
+                   "invoice_lines_matched": int(supply["matched"] or 0),
+                   "invoice_exceptions": int(supply["exceptions"] or 0)},
         "inquiries_276": {"files": len(inquiries.outbound_files(day)), **inquiries.status(day)},
         "quarantined": quarantined,
         "sla_breaches": None,
         "outputs": {"lake": str(s.lake), "erp_database": database_url("erp"), "ops_database": database_url("ops"),
                     "reports": str(s.reports), "acknowledgements": str(s.outbound / "acks"),
+                    "supply_exceptions": str(s.reports / "supply_match" / day.isoformat() / "exceptions.csv"),
                     "payer_exchange": str(s.exchange),
                     "quarantine": str(s.quarantine), "lineage_log": str(s.lineage_file)},
     }

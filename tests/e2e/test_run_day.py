@@ -85,6 +85,11 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     asked, files, accepted, rejected, awaiting = map(int, m.groups())
     assert asked == sum(map(len, expected.values())) == accepted + rejected and awaiting == 0 and rejected > 0
     assert files == sum(1 for v in expected.values() if v)
+    breaks = next(f for f in manifest["files"] if f["type"] == "invoice_csv")["breaks"]
+    m = re.search(r"invoice match:\s+(\d+) matched, (\d+) exceptions", out.stdout)
+    assert m and int(m.group(2)) == len(breaks) and int(m.group(1)) > 0
+    exceptions = (home / "reports" / "supply_match" / "2026-11-24" / "exceptions.csv").read_text()
+    assert sorted(line.split(",")[0] for line in exceptions.splitlines()[1:]) == sorted(b["kind"] for b in breaks)
 
     phi = phi_values(home / "inbound")
     assert len(phi) > 50

@@ -56,7 +56,7 @@ def _dft(u: dict, day: dt.date, ctl: str) -> str:
         f"MSH|^~\\&|ORSYS|SYNTHHOSP|ERP|SYNTHHOSP|{ts}||DFT^P03^DFT_P03|{ctl}|P|2.5.1",
         f"EVN|P03|{ts}",
         f"PID|1||{p.mrn}^^^SYNTH^MR||{p.last}^{p.first}||{p.birth_date}|U",
-        f"PV1|1|O|{u['department']}^01^A|||||||SUR||||||||{u['encounter_ref']}",
+        f"PV1|1|O|{u['department']}^01^A|||||||SUR|||||||||{u['encounter_ref']}",
         f"FT1|1|{ctl}-1||{ts}|{ts}|CG|{item['vendor_item_number']}^{item['description'].replace('^', ' ')}^VENDOR"
         f"|||{u['quantity']}|{ext}|{unit}|{u['department']}||||||||||||{u['procedure']}",
         f"ZIM|1|{item['gtin']}|{u['lot']}|{u['serial']}|{u['expiry']}|{item['implant']}|{item['consignment']}"

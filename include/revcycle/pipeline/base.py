@@ -21,6 +21,7 @@ class ParseContext:
     landed_at: dt.datetime
     data_source: str
     ack_dir: Path | None          # where acknowledgements go (None: inspect, write nothing)
+    reject_dir: Path | None = None  # where rejected messages of a message-level source are kept (PHI allowed)
 
     def lineage(self) -> dict:
         return {"data_source": self.data_source, "file_name": self.sha256, "ingest_datetime": self.landed_at,

@@ -10,8 +10,10 @@ def sources() -> dict[str, Source]:
     from revcycle.pipeline.open_items import OPEN_ITEMS
     from revcycle.pipeline.payer_acks import PAYER_ACKS
     from revcycle.pipeline.remittance import REMITTANCE
+    from revcycle.pipeline.supplier_invoices import SUPPLIER_INVOICES
+    from revcycle.pipeline.supply_usage import SUPPLY_USAGE
 
-    return {s.name: s for s in (REMITTANCE, CLAIM_STATUS, OPEN_ITEMS, PAYER_ACKS)}
+    return {s.name: s for s in (REMITTANCE, CLAIM_STATUS, OPEN_ITEMS, PAYER_ACKS, SUPPLY_USAGE, SUPPLIER_INVOICES)}
 
 
 def get_source(name: str) -> Source:

@@ -111,7 +111,8 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
     s = get_settings()
     ctx = ParseContext(sha256=sha256, original_name=row["original_name"], business_date=_as_date(row["business_date"]),
                        landed_at=_as_datetime(row["landed_at"]), data_source=source.name,
-                       ack_dir=s.outbound / "acks" / str(row["business_date"])[:10])
+                       ack_dir=s.outbound / "acks" / str(row["business_date"])[:10],
+                       reject_dir=s.quarantine / str(row["business_date"])[:10] / "messages")
     try:
         result, staged_rows = stage_file(source, Path(row["raw_path"]), ctx, _lake())
     except ParseFailure as exc:

@@ -1,0 +1,168 @@
+"""DFT^P03 / DFT^P11 detail financial transactions to supply usage rows, one per FT1.
+
+Fields read (HL7 2.3-2.8 numbering):
+    MSH-9 type, MSH-10 control id, MSH-12 version
+    PID-3   patient identifier (first repetition)       -> patient_token (HMAC); names, birth date: never read
+    PV1-3   assigned location (point of care)           -> location when FT1-13 is empty
+    PV1-19  visit number                                -> encounter_token (HMAC)
+    FT1-1 set id, FT1-2 transaction id, FT1-4 transaction date (DR: start), FT1-6 type (CG, CD, PY, AJ),
+    FT1-7 transaction code (code ^ text ^ coding system), FT1-10 quantity, FT1-11 extended amount and
+    FT1-12 unit amount (CP: money ``price&currency`` in component 1), FT1-13 department,
+    FT1-20 performed by / FT1-21 ordered by (ID component only), FT1-25 procedure code, FT1-26 modifiers.
+    ZIM (vendor implant segment after its FT1): 1 set id, 2 GTIN/UDI, 3 lot, 4 serial, 5 expiry,
+        6 implant Y/N, 7 consignment Y/N, 8 surgical case id.
+    PRT (2.7+ participation after its FT1): 16 UDI device identifier, 18 expiry, 19 lot, 20 serial.
+
+A message that cannot be mapped raises ``HL7Error`` with a reason and an ERR
+location; the caller rejects that message only.  Other message types (ADT,
+...) are recognised and skipped by the caller.  An empty FT1-10 means one unit
+(``quantity_defaulted`` records it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from revcycle.gs1 import device_identifier, gtin14
+from revcycle.hl7.reader import HL7Error, Message
+from revcycle.keys import business_key
+from revcycle.phi import tokenise
+
+DFT_EVENTS = {"P03", "P11"}
+
+
+def _f(seg: list[str], n: int) -> str:
+    return seg[n] if len(seg) > n else ""
+
+
+def _number(msg: Message, seg: list[str], n: int, ft1_no: int, what: str) -> Decimal | None:
+    text = msg.value(_f(seg, n)).strip()
+    if text == "":
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a number", f"FT1^{ft1_no}^{n}",
+                       "102") from None
+    if not value.is_finite():
+        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not finite", f"FT1^{ft1_no}^{n}", "102")
+    return value
+
+
+def _money(msg: Message, seg: list[str], n: int, ft1_no: int, what: str, places: int = 2) -> Decimal | None:
+    # CP = price (MO = quantity & denomination) ^ price type ^ ...: the amount is component 1, subcomponent 1.
+    text = msg.value(_f(seg, n), 1, 1).strip()
+    if text == "":
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not an amount", f"FT1^{ft1_no}^{n}",
+                       "102") from None
+    if not value.is_finite() or value.as_tuple().exponent < -places:
+        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a currency amount",
+                       f"FT1^{ft1_no}^{n}", "102")
+    return value
+
+
+def _date(msg: Message, raw: str, where: str) -> dt.date | None:
+    text = msg.value(raw, 1, 1)[:8]
+    if text == "":
+        return None
+    try:
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        raise HL7Error("BAD_DATE", f"{where} is not a date", where.replace("-", "^1^"), "102") from None
+
+
+def map_dft(msg: Message) -> list[dict]:
+    """Usage rows of one DFT message (before item master normalisation)."""
+    control = msg.control_id
+    if not control:
+        raise HL7Error("MISSING_CONTROL_ID", "MSH-10 message control id is empty", "MSH^1^10", "101")
+    patient_token = encounter_token = location = None
+    seen_pid = False
+    rows: list[dict] = []
+    current: dict | None = None
+    ft1_no = 0
+    for seg in msg.segments[1:]:
+        name = seg[0]
+        if name == "PID":
+            seen_pid = True
+            patient_token = tokenise(msg.value(_f(seg, 3), 1)) or tokenise(msg.value(_f(seg, 2), 1))
+        elif name == "PV1":
+            encounter_token = tokenise(msg.value(_f(seg, 19), 1))
+            location = msg.value(_f(seg, 3), 1) or None
+        elif name == "FT1":
+            ft1_no += 1
+            if not seen_pid:
+                raise HL7Error("FT1_WITHOUT_PID", f"FT1 #{ft1_no} comes before any PID", f"FT1^{ft1_no}", "100")
+            current = _ft1(msg, seg, ft1_no, control, patient_token, encounter_token, location)
+            rows.append(current)
+        elif name == "ZIM" and current is not None:
+            _vendor_implant(msg, seg, current)
+        elif name == "PRT" and current is not None and _f(seg, 16):
+            _participation_device(msg, seg, current)
+    if not rows:
+        raise HL7Error("NO_FT1", "the DFT message carries no FT1 transaction", "FT1", "101")
+    return rows
+
+
+def _ft1(msg: Message, seg: list[str], n: int, control: str, patient_token: str | None,
+         encounter_token: str | None, location: str | None) -> dict:
+    quantity = _number(msg, seg, 10, n, "quantity")
+    defaulted = quantity is None
+    if quantity is None:
+        quantity = Decimal(1)
+    extended = _money(msg, seg, 11, n, "extended amount")
+    unit = _money(msg, seg, 12, n, "unit amount", 4)
+    if unit is None:
+        unit = _money(msg, seg, 22, n, "unit cost", 4)
+    if extended is None and unit is not None:
+        extended = (unit * quantity).quantize(Decimal("0.01"))
+    start = _date(msg, _f(seg, 4), f"FT1-4 of FT1 #{n}")
+    set_id = msg.value(_f(seg, 1)) or str(n)
+    modifiers = [msg.value(_f(seg, 26), 1, 1, r) for r in range(1, _f(seg, 26).count(msg.encoding.repetition) + 2)]
+    return {
+        "usage_key": business_key("hl7", control, n),
+        "source_format": "hl7", "message_control_id": control, "line_seq": n, "ft1_set_id": set_id,
+        "transaction_id": msg.value(_f(seg, 2)) or None, "transaction_date": start,
+        "transaction_type": msg.value(_f(seg, 6)) or None,
+        "item_code": msg.value(_f(seg, 7), 1) or None, "item_text": msg.value(_f(seg, 7), 2) or None,
+        "item_code_system": msg.value(_f(seg, 7), 3) or None,
+        "quantity": quantity, "quantity_defaulted": defaulted, "unit_of_measure": None,
+        "unit_cost": unit, "charge_amount": extended,
+        "department": msg.value(_f(seg, 13), 1) or location,
+        "procedure_code": msg.value(_f(seg, 25), 1) or None,
+        "procedure_modifiers": ",".join(m for m in modifiers if m) or None,
+        "performing_provider_id": msg.value(_f(seg, 20), 1) or None,
+        "ordering_provider_id": msg.value(_f(seg, 21), 1) or None,
+        "patient_token": patient_token, "encounter_token": encounter_token, "case_id": None,
+        "gtin": None, "udi": None, "lot": None, "serial": None, "expiry_date": None,
+        "implant_flag": None, "consignment_flag": None,
+    }
+
+
+def _vendor_implant(msg: Message, seg: list[str], row: dict) -> None:
+    udi = msg.value(_f(seg, 2)).strip()
+    row["udi"] = udi or None
+    row["gtin"] = gtin14(device_identifier(udi)) if udi else None
+    row["lot"] = msg.value(_f(seg, 3)) or None
+    row["serial"] = msg.value(_f(seg, 4)) or None
+    row["expiry_date"] = _date(msg, _f(seg, 5), "ZIM-5")
+    row["implant_flag"] = {"Y": True, "N": False}.get(msg.value(_f(seg, 6)).upper())
+    row["consignment_flag"] = {"Y": True, "N": False}.get(msg.value(_f(seg, 7)).upper())
+    row["case_id"] = msg.value(_f(seg, 8)) or None
+
+
+def _participation_device(msg: Message, seg: list[str], row: dict) -> None:
+    if row["udi"]:
+        return  # the first device attached to an FT1 wins
+    di = msg.value(_f(seg, 16), 1).strip()
+    row["udi"] = di or None
+    row["gtin"] = gtin14(device_identifier(di)) if di else None
+    row["expiry_date"] = _date(msg, _f(seg, 18), "PRT-18")
+    row["lot"] = msg.value(_f(seg, 19)) or None
+    row["serial"] = msg.value(_f(seg, 20)) or None
+    row["implant_flag"] = True if di else None

@@ -1,0 +1,254 @@
+"""A fast HL7 v2 reader: files to messages to segments and fields, with each message's own delimiters.
+
+- Segment endings CR, LF and CRLF are all accepted (hl7apy keeps only MSH when
+  lines end in CRLF, so nothing here depends on it); blank lines between
+  messages and FHS/BHS/BTS/FTS batch envelopes are skipped.
+- Every message carries its delimiters: MSH-1 is the field separator, MSH-2
+  the component, repetition, escape and subcomponent characters (a fifth,
+  ``#``, is the 2.7+ truncation character; a doubled escape character, as some
+  senders write it, is read as one).  Encoding characters that repeat,
+  are alphanumeric, or are missing make the message unreadable
+  (``BAD_ENCODING_CHARACTERS``).
+- MSH-18 selects the character set: ASCII, 8859/1..15, UNICODE
+  UTF-8; when empty, bytes above 127 are read as Latin-1 rather than refused.  The file is read as Latin-1 (byte-transparent) and a UTF-8 message
+  is re-decoded from its own bytes, so one file may mix both.
+- Escape sequences (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\, \\Xhh\\, formatting) are decoded only when a
+  value is read (``Message.value``).
+
+Errors raised for one message never stop the others: ``read_messages`` yields
+a ``Message`` or a ``BrokenMessage`` (with reason and position) per chunk.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+BATCH_SEGMENTS = ("FHS", "BHS", "BTS", "FTS")
+_CHARSETS = {"": "latin-1", "ASCII": "ascii", "UNICODE UTF-8": "utf-8", "UTF-8": "utf-8"}
+_SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{2}$")
+
+
+@dataclass(frozen=True)
+class Encoding:
+    field: str = "|"
+    component: str = "^"
+    repetition: str = "~"
+    escape: str = "\\"
+    subcomponent: str = "&"
+
+
+class HL7Error(Exception):
+    def __init__(self, reason: str, detail: str, location: str = "", code: str = "207") -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.location = location      # ERR-2 style: SEG^seq^field
+        self.code = code              # HL7 table 0357 error condition
+
+
+@dataclass
+class Message:
+    seq: int                           # position in the file, from 1
+    encoding: Encoding
+    segments: list[list[str]]          # per segment: [segment id, field 1, field 2, ...] (MSH-1 is the separator)
+    charset: str = "ascii"
+
+    # -- header ------------------------------------------------------------------
+    @property
+    def msh(self) -> list[str]:
+        return self.segments[0]
+
+    def header(self, n: int) -> str:
+        return _el(self.msh, n)
+
+    @property
+    def control_id(self) -> str:
+        return self.header(10)
+
+    @property
+    def message_type(self) -> tuple[str, str]:
+        parts = self.header(9).split(self.encoding.component)
+        return (parts[0] if parts else "", parts[1] if len(parts) > 1 else "")
+
+    @property
+    def version(self) -> str:
+        return self.header(12).split(self.encoding.component)[0]
+
+    # -- values ------------------------------------------------------------------
+    def value(self, raw: str, component: int = 1, subcomponent: int = 1, repetition: int = 1) -> str:
+        """One leaf of a field (1-based component/subcomponent/repetition), escape sequences decoded."""
+        e = self.encoding
+        reps = raw.split(e.repetition)
+        if repetition > len(reps):
+            return ""
+        comps = reps[repetition - 1].split(e.component)
+        if component > len(comps):
+            return ""
+        subs = comps[component - 1].split(e.subcomponent)
+        if subcomponent > len(subs):
+            return ""
+        return unescape(subs[subcomponent - 1], e)
+
+    def segments_named(self, name: str) -> list[list[str]]:
+        return [s for s in self.segments if s[0] == name]
+
+
+@dataclass
+class BrokenMessage:
+    seq: int
+    reason: str
+    detail: str
+    control_id: str = ""
+    message_type: tuple[str, str] = ("", "")
+    version: str = ""
+    encoding: Encoding = field(default_factory=Encoding)
+    code: str = "207"
+    text: str = ""                     # the message as received (for the quarantine folder only)
+
+
+def _el(seg: list[str], i: int) -> str:
+    return seg[i] if len(seg) > i else ""
+
+
+def unescape(text: str, e: Encoding) -> str:
+    if e.escape not in text or not e.escape:
+        return text
+    out, i, esc = [], 0, e.escape
+    while i < len(text):
+        ch = text[i]
+        if ch != esc:
+            out.append(ch)
+            i += 1
+            continue
+        end = text.find(esc, i + 1)
+        if end < 0:
+            out.append(text[i:])
+            break
+        code = text[i + 1:end]
+        i = end + 1
+        if code == "F":
+            out.append(e.field)
+        elif code == "S":
+            out.append(e.component)
+        elif code == "T":
+            out.append(e.subcomponent)
+        elif code == "R":
+            out.append(e.repetition)
+        elif code == "E":
+            out.append(esc)
+        elif code.startswith("X") and len(code) % 2 == 1:
+            try:
+                out.append(bytes.fromhex(code[1:]).decode("latin-1"))
+            except ValueError:
+                pass
+        elif code in (".br", ".sp"):
+            out.append(" ")
+        # .in, .ti, .sk, .ce, H, N, C.., M.. : formatting or charset switches - dropped
+    return "".join(out)
+
+
+def _split_segments(text: str) -> list[str]:
+    # CRLF first, then lone CR or LF; a literal backslash-r typed at a line end (seen in the wild) is trimmed.
+    lines = re.split(r"\r\n|\r|\n", text)
+    return [ln[:-2] if ln.endswith("\\r") and not ln.endswith("\\\\r") else ln for ln in lines]
+
+
+def _encoding(msh_line: str) -> Encoding:
+    if len(msh_line) < 8:
+        raise HL7Error("BAD_ENCODING_CHARACTERS", "MSH is too short to hold MSH-1 and MSH-2", "MSH^1^2", "102")
+    sep = msh_line[3]
+    enc = msh_line[4:].split(sep, 1)[0]
+    if len(enc) == 5 and enc[4] == "#":
+        enc = enc[:4]                      # 2.7+ truncation character
+    elif len(enc) == 5 and enc[2] == enc[3] == "\\":
+        enc = enc[:3] + enc[4]             # a sender that escaped its own escape character (``^~\\\\&``)
+    if sep.isalnum() or sep in " \r\n" or len(enc) != 4 or len(set(enc + sep)) != 5 \
+            or any(c.isalnum() or c.isspace() for c in enc):
+        raise HL7Error("BAD_ENCODING_CHARACTERS", f"MSH-2 has {len(enc)} encoding characters, not 4 distinct "
+                                                  f"non-alphanumeric ones", "MSH^1^2", "102")
+    return Encoding(sep, enc[0], enc[1], enc[2], enc[3])
+
+
+def _charset(msh_line: str, sep: str) -> str:
+    fields = msh_line.split(sep)
+    name = fields[17].strip().upper() if len(fields) > 17 else ""
+    name = name.split("~")[0]
+    if name in _CHARSETS:
+        return _CHARSETS[name]
+    m = re.fullmatch(r"8859/(\d{1,2})", name)
+    if m:
+        return f"iso8859-{m.group(1)}"
+    raise HL7Error("UNSUPPORTED_CHARSET", "MSH-18 names a character set this reader does not support",
+                   "MSH^1^18", "103")
+
+
+def _chunks(text: str) -> Iterator[list[str]]:
+    """Group segment lines into messages: a new MSH starts one; batch envelopes and blank lines are dropped."""
+    current: list[str] = []
+    for line in _split_segments(text):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        head = stripped[:3]
+        if head in BATCH_SEGMENTS:
+            continue
+        if head == "MSH":
+            if current:
+                yield current
+            current = [stripped]
+        else:
+            current.append(line.rstrip())
+    if current:
+        yield current
+
+
+def read_text(text: str) -> Iterator[Message | BrokenMessage]:
+    """Messages of an HL7 text (already decoded as Latin-1 or the file's single charset)."""
+    for seq, lines in enumerate(_chunks(text), start=1):
+        yield _message(seq, lines)
+
+
+def read_messages(path: Path) -> Iterator[Message | BrokenMessage]:
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    yield from read_text(data.decode("latin-1"))
+
+
+def _message(seq: int, lines: list[str]) -> Message | BrokenMessage:
+    text = "\r".join(lines)
+    if not lines[0].startswith("MSH"):
+        return BrokenMessage(seq, "NO_MSH", "segments found before any MSH header", code="100", text=text)
+    try:
+        enc = _encoding(lines[0])
+    except HL7Error as exc:
+        return BrokenMessage(seq, exc.reason, exc.detail, code=exc.code, text=text)
+    msh = lines[0].split(enc.field)
+    msh.insert(1, enc.field)                     # MSH-1 is the separator itself: fields keep their numbers
+    control = _el(msh, 10)
+    mtype = tuple((_el(msh, 9).split(enc.component) + ["", ""])[:2])
+    version = _el(msh, 12).split(enc.component)[0]
+    try:
+        charset = _charset(lines[0], enc.field)
+        if charset != "latin-1":
+            text = text.encode("latin-1").decode(charset)
+    except HL7Error as exc:
+        return BrokenMessage(seq, exc.reason, exc.detail, control, mtype, version, enc, exc.code, text)
+    except (UnicodeDecodeError, UnicodeEncodeError, LookupError):
+        return BrokenMessage(seq, "BAD_CHARACTERS", f"bytes outside the MSH-18 character set ({charset})",
+                             control, mtype, version, enc, "102", text)
+    segments = []
+    for n, line in enumerate(text.split("\r"), start=1):
+        if n == 1:
+            segments.append(msh)
+            continue
+        fields = line.split(enc.field)
+        if not _SEGMENT_ID.match(fields[0]):
+            return BrokenMessage(seq, "BAD_SEGMENT", f"segment {n} has no valid segment id", control, mtype,
+                                 version, enc, "100", text)
+        segments.append(fields)
+    return Message(seq, enc, segments, charset)

@@ -1,0 +1,1 @@
+"""Matching cores (pure: pandas and Decimal, no Airflow, no database)."""

@@ -1,0 +1,6 @@
+-- The supply exception list as of a business day: every outcome that is not a match.
+select status, supplier_id, erp_item_id, serial, lot, usage_quantity, invoice_quantity, expected_unit_price,
+       invoice_unit_price, amount_at_stake, first_seen, last_evaluated, request_key, invoice_line_key
+from erp.invoice_match
+where status not in ('matched', 'superseded') and first_seen <= :business_date
+order by status, supplier_id, serial, lot
