@@ -131,6 +131,12 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("serial", pa.string()), ("quantity", QTY), ("unit_price", pa.decimal128(18, 4)),
         ("extended_amount", MONEY), ("po_reference", pa.string()),
     ]),
+    # Grain: one line of the bank's deposit report.
+    "canonical__bank_deposit": _schema([
+        ("deposit_key", KEY), ("bank_reference", pa.string()), ("deposit_date", pa.date32()),
+        ("originator_id", pa.string()), ("trace_number", pa.string()), ("amount", MONEY),
+        ("deposit_type", pa.string()), ("source_line", pa.int32()),
+    ]),
     # Grain: one balancing check of one key at one level (service line, claim, transaction).
     "check__balance": _schema([
         ("level", pa.string()), ("key", KEY), ("transaction_control_number", pa.string()),

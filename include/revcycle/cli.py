@@ -74,6 +74,9 @@ def format_summary(s: dict) -> str:
     lines.append(f"  supply usage:    {u['usage_lines_posted']} lines issued to cost centers ({u['usage_cost']}), "
                  f"{u['replenishment_requests']} consignment replenishments")
     lines.append(f"  invoice match:   {u['invoice_lines_matched']} matched, {u['invoice_exceptions']} exceptions")
+    e = s["exceptions_open"]
+    lines.append(f"  exceptions:      {sum(e.values())} open ("
+                 + ", ".join(f"{owner} {n}" for owner, n in sorted(e.items())) + ")")
     q = s["quarantined"]
     lines.append(f"  quarantined:     {len(q)}")
     lines += [f"    - {x['source']}: {x['file']}: {x['reason']}" for x in q]

@@ -63,9 +63,11 @@ def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, 
             return post(publish(validate(parse(sha256))))
 
         @task(outlets=published)
-        def summarize(results: list[dict]) -> dict:
+        def summarize(results: list[dict], **context) -> dict:
+            from revcycle.airflow_tasks import business_date_of, record_business_date
             from revcycle.pipeline.summary import summarize_results
 
+            record_business_date(context, business_date_of(context))
             # A group mapped over a single file hands back that file's dict rather than a list of one.
             return summarize_results(source, [results] if isinstance(results, dict) else list(results))
 
@@ -77,8 +79,12 @@ def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, 
 
                 from revcycle.airflow_tasks import business_date_of
 
+                from revcycle.airflow_tasks import record_business_date
+
                 module, function = then.split(":")
-                return getattr(importlib.import_module(module), function)(business_date_of(context), context["run_id"])
+                day = business_date_of(context)
+                record_business_date(context, day)
+                return getattr(importlib.import_module(module), function)(day, context["run_id"])
 
             follow_up(summary)
 
@@ -117,3 +123,37 @@ def inquiry_dag(*, dag_id: str, schedule: str, owner: str, tags: list[str], doc_
         upload.expand(file_key=build())
 
     return inquire()
+
+
+def reconciliation_dag(*, dag_id: str, after: list[str], owner: str, tags: list[str], doc_md: str,
+                       start_date=None):  # noqa: ANN001
+    """Declare the reconciliation DAG: scheduled when every upstream Asset has a new event for the day."""
+    from airflow.sdk import AssetAll
+
+    extracts = [Asset(f"file://revcycle/lake/recon__{name}")
+                for name in ("cash", "claims", "denials", "supply", "exceptions")]
+
+    @dag(
+        dag_id=dag_id,
+        schedule=AssetAll(*(Asset(uri) for uri in after)),
+        start_date=start_date or pendulum.datetime(2026, 11, 1, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        tags=["revcycle", *tags],
+        default_args={"owner": owner, "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
+        params={"business_date": None},
+        doc_md=doc_md,
+    )
+    def reconcile():
+        @task(outlets=extracts)
+        def reconcile_day(**context) -> dict:
+            from revcycle import reconciliation
+            from revcycle.airflow_tasks import business_date_of, record_business_date
+
+            day = business_date_of(context)
+            record_business_date(context, day)
+            return reconciliation.run(day, context["run_id"])
+
+        reconcile_day()
+
+    return reconcile()

@@ -22,8 +22,8 @@ from typing import Callable
 from revcycle.settings import PROJECT_ROOT, get_settings
 
 # Every DAG file of dags/, in the order a business day runs them (a test keeps this complete).
-RUN_ORDER = ("billing_open_items", "remittance", "claim_status", "claim_status_inquiry", "payer_acks",
-             "supply_usage", "supplier_invoices")
+RUN_ORDER = ("billing_open_items", "remittance", "bank_deposits", "claim_status", "claim_status_inquiry",
+             "payer_acks", "supply_usage", "supplier_invoices", "reconciliation")
 
 
 def airflow_env(home: Path | None = None) -> dict[str, str]:
@@ -143,6 +143,8 @@ def day_summary(day: dt.date) -> dict:
         posted = conn.execute(text(sql("erp/day_posted")), {"business_date": day}).mappings().first()
         statuses = conn.execute(text(sql("erp/day_claim_status")), {"business_date": day}).mappings().first()
         supply = conn.execute(text(sql("erp/day_supply")), {"business_date": day}).mappings().first()
+    with engine_for("ops").connect() as conn:
+        owners = conn.execute(text(sql("ops/exceptions_open_by_owner"))).mappings().all()
     return {
         "business_date": day.isoformat(),
         "files_in": len(rows), "files_by_source": files_by_source, "files_by_state": by_state, "rows_published": published,
@@ -158,6 +160,7 @@ def day_summary(day: dt.date) -> dict:
                    "replenishment_requests": int(supply["replenishments"] or 0),
                    "invoice_lines_matched": int(supply["matched"] or 0),
                    "invoice_exceptions": int(supply["exceptions"] or 0)},
+        "exceptions_open": {r["owner_team"]: int(r["items"]) for r in owners},
         "inquiries_276": {"files": len(inquiries.outbound_files(day)), **inquiries.status(day)},
         "quarantined": quarantined,
         "sla_breaches": None,
@@ -165,5 +168,6 @@ def day_summary(day: dt.date) -> dict:
                     "reports": str(s.reports), "acknowledgements": str(s.outbound / "acks"),
                     "supply_exceptions": str(s.reports / "supply_match" / day.isoformat() / "exceptions.csv"),
                     "payer_exchange": str(s.exchange),
+                    "finance_extracts": str(s.outbound / "finance" / day.isoformat()),
                     "quarantine": str(s.quarantine), "lineage_log": str(s.lineage_file)},
     }

@@ -88,6 +88,11 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     breaks = next(f for f in manifest["files"] if f["type"] == "invoice_csv")["breaks"]
     m = re.search(r"invoice match:\s+(\d+) matched, (\d+) exceptions", out.stdout)
     assert m and int(m.group(2)) == len(breaks) and int(m.group(1)) > 0
+    m = re.search(r"exceptions:\s+(\d+) open", out.stdout)
+    assert m and int(m.group(1)) == len(manifest["breaks"])
+    finance = home / "outbound" / "finance" / "2026-11-24"
+    assert {p.name for p in finance.glob("*.csv")} == {"cash.csv", "claims.csv", "denials.csv", "supply.csv",
+                                                        "exceptions.csv"}
     exceptions = (home / "reports" / "supply_match" / "2026-11-24" / "exceptions.csv").read_text()
     assert sorted(line.split(",")[0] for line in exceptions.splitlines()[1:]) == sorted(b["kind"] for b in breaks)
 

@@ -33,9 +33,12 @@ def test_synthetic_statuses_meet_their_payments_and_replay_changes_nothing(rc_ho
     with engine_for("erp").connect() as conn:
         assert conn.execute(text("select count(*) from erp.claim_status_history")).scalar() == expected_events
     joined = status_with_payment()
-    paid = [r for r in joined if r["category_code"] == "F1"]
+    seeded = {p for f in manifest["files"] if f["type"] == "277" for p in f["paid_without_remittance"]}
+    paid = [r for r in joined if r["category_code"] == "F1" and r["patient_control_number"] not in seeded]
     pending = [r for r in joined if r["category_code"] == "P1"]
     assert paid and all(r["is_final"] and r["payments"] >= 1 for r in paid)   # final status and its payment
+    # The generator's one claim reported paid with no 835 behind it (a reconciliation break).
+    assert [r["payments"] for r in joined if r["patient_control_number"] in seeded] == [0]
     assert pending and all(not r["is_final"] and r["payments"] == 0 for r in pending)
     before = erp_snapshot(STATUS_TABLES)
     from revcycle import ledger

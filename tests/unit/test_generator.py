@@ -51,7 +51,15 @@ def test_manifest_totals_equal_what_the_files_hold(day_dir):
     bank = next(f for f in manifest["files"] if f["type"] == "bank")
     with open(out / bank["path"], newline="") as fh:
         deposits = list(csv.DictReader(fh))
-    assert sum(Decimal(d["amount"]) for d in deposits) == total_bpr == Decimal(manifest["totals"]["deposits"])
+    # Seeded cash breaks: one payment never deposited, one deposited 25.00 short, one split over two lines.
+    amounts = {f"{t['payer_id']}|{t['trace']}": Decimal(t["bpr02"]) for f in manifest["files"] if f["type"] == "835"
+               for t in f["transactions"]}
+    cash = {b["category"]: b["reference"] for b in manifest["breaks"] if b["category"].startswith(("payment", "deposit"))}
+    assert set(cash) == {"payment_without_deposit", "deposit_amount_difference"}
+    expected = total_bpr - amounts[cash["payment_without_deposit"]] - Decimal("25.00")
+    assert sum(Decimal(d["amount"]) for d in deposits) == expected == Decimal(manifest["totals"]["deposits"])
+    refs = [f"{d['originator_id']}|{d['trace_number']}" for d in deposits]
+    assert cash["payment_without_deposit"] not in refs and any(refs.count(r) == 2 for r in refs)
 
 
 def test_day_exercises_what_real_files_carry(day_dir):

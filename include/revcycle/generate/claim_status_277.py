@@ -40,6 +40,13 @@ def write_277_files(folder: Path, root: Path, day: dt.date, rng: random.Random,
                            "status": "pending", "service_date": (day - dt.timedelta(days=35)).strftime("%Y%m%d")})
             if pending_out is not None:
                 pending_out.append(claims[-1])
+        # The payer reports one claim paid that no 835 ever brings (an ERA to chase).
+        paid_without_era = []
+        if i == 0:
+            claims.append({"payer": payer.payer_id, "pcn": f"PNE{i}{day:%y%m%d}01", "icn": f"ICNE{i}{day:%y%m%d}01",
+                           "charge": "410.00", "paid": "287.50", "status": "1",
+                           "service_date": (day - dt.timedelta(days=40)).strftime("%Y%m%d")})
+            paid_without_era.append(claims[-1]["pcn"])
         control = first_control + 500 + i
         path = folder / f"status_{payer.payer_id}_{d8}.277"
         stc_count = 0
@@ -78,5 +85,6 @@ def write_277_files(folder: Path, root: Path, day: dt.date, rng: random.Random,
             w.iea(env)
         entries.append({"path": str(path.relative_to(root)), "type": "277", "sha256": sha256_file(path),
                         "interchanges": [f"{control:09d}"], "claims": len(claims), "stc": stc_count,
-                        "pending": sum(1 for c in claims if c["status"] == "pending")})
+                        "pending": sum(1 for c in claims if c["status"] == "pending"),
+                        "paid_without_remittance": paid_without_era})
     return entries

@@ -55,6 +55,7 @@ def generate_day(out: Path, day: dt.date, claims: int, seed: int,
     next_claim = 1
     deposits = []
     status_candidates: list[dict] = []
+    reversals: list[str] = []
     for payer, payer_claims in zip(PAYERS, _share(claims, len(PAYERS))):
         for file_no, file_claims in enumerate(_share(payer_claims, payer.files), start=1):
             per_isa = _share(file_claims, payer.interchanges_per_file)
@@ -66,6 +67,7 @@ def generate_day(out: Path, day: dt.date, claims: int, seed: int,
 
             def on_set(pset, payer=payer):
                 tick("835 claims", len(pset.claims))
+                reversals.extend(c.patient_control_number for c in pset.claims if c.status == "22")
                 # Only the sampled claims are kept for the 277s.
                 status_candidates.extend(
                     {"payer": payer.payer_id, "pcn": c.patient_control_number,
@@ -95,11 +97,57 @@ def generate_day(out: Path, day: dt.date, claims: int, seed: int,
     n_supply = supply_messages if supply_messages is not None else max(5, claims // 2)
     manifest["files"].extend(supply.write_supply_files(out, day, rng, n_supply))
     tick("supply messages", n_supply)
+    deposits, cash_breaks = seed_cash_breaks(deposits)
     manifest["files"].append(supply.write_bank_file(out / "bank" / f"deposits_{day:%Y%m%d}.csv", out, day, deposits))
+
+    # Ground truth for reconciliation: every break seeded on purpose, by category and reference.
+    open_ar = next(f for f in manifest["files"] if f["type"] == "open_ar")
+    statuses = [f for f in manifest["files"] if f["type"] == "277"]
+    invoices = next(f for f in manifest["files"] if f["type"] == "invoice_csv")
+    manifest["breaks"] = sorted(
+        cash_breaks
+        + [{"category": "claim_reversal", "reference": pcn} for pcn in sorted(set(reversals))]
+        + [{"category": "claim_status_paid_no_remittance", "reference": pcn}
+           for f in statuses for pcn in f.get("paid_without_remittance", [])]
+        + [{"category": "claim_no_remittance", "reference": pcn}
+           for pcns in open_ar["expected_inquiries"].values() for pcn in pcns]
+        + [{"category": b["kind"], "reference": b["serial"]} for b in invoices["breaks"]],
+        key=lambda b: (b["category"], b["reference"]))
 
     manifest["totals"] = _totals(manifest["files"])
     (out / "_manifest" / f"{day.isoformat()}.json").write_text(json.dumps(manifest, indent=2))
     return manifest
+
+
+def seed_cash_breaks(deposits: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Bank lines with three seeded events: one payment never deposited, one deposited 25.00 short, and one
+    deposited in two lines (a split deposit: matched, not a break).  Zero payments have no deposit at all."""
+    from decimal import Decimal
+
+    lines = [d for d in deposits if Decimal(d["amount"]) > 0]
+    by_payer: dict[str, list[dict]] = {}
+    for d in lines:
+        by_payer.setdefault(d["payer_id"], []).append(d)
+    picks = [v[0] for _, v in sorted(by_payer.items())]
+    if len(picks) < 3:
+        return lines, []
+    missing, short, split = picks[0], picks[1], picks[2]
+    out, breaks = [], []
+    for d in lines:
+        ref = f"{d['payer_id']}|{d['trace']}"
+        if d is missing:
+            breaks.append({"category": "payment_without_deposit", "reference": ref})
+            continue
+        if d is short:
+            breaks.append({"category": "deposit_amount_difference", "reference": ref})
+            out.append({**d, "amount": str(Decimal(d["amount"]) - Decimal("25.00"))})
+            continue
+        if d is split:
+            first = (Decimal(d["amount"]) * Decimal("0.6")).quantize(Decimal("0.01"))
+            out += [{**d, "amount": str(first)}, {**d, "amount": str(Decimal(d["amount"]) - first)}]
+            continue
+        out.append(d)
+    return out, breaks
 
 
 def _file_entry(path: Path, root: Path, kind: str, sets: list[dict]) -> dict:

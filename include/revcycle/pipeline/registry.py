@@ -6,6 +6,7 @@ from revcycle.pipeline.base import Source
 
 
 def sources() -> dict[str, Source]:
+    from revcycle.pipeline.bank_deposits import BANK_DEPOSITS
     from revcycle.pipeline.claim_status import CLAIM_STATUS
     from revcycle.pipeline.open_items import OPEN_ITEMS
     from revcycle.pipeline.payer_acks import PAYER_ACKS
@@ -13,7 +14,8 @@ def sources() -> dict[str, Source]:
     from revcycle.pipeline.supplier_invoices import SUPPLIER_INVOICES
     from revcycle.pipeline.supply_usage import SUPPLY_USAGE
 
-    return {s.name: s for s in (REMITTANCE, CLAIM_STATUS, OPEN_ITEMS, PAYER_ACKS, SUPPLY_USAGE, SUPPLIER_INVOICES)}
+    return {s.name: s for s in (REMITTANCE, CLAIM_STATUS, OPEN_ITEMS, PAYER_ACKS, SUPPLY_USAGE, SUPPLIER_INVOICES,
+                                      BANK_DEPOSITS)}
 
 
 def get_source(name: str) -> Source:

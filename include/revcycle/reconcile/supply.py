@@ -56,7 +56,8 @@ def match_invoices(requests: pd.DataFrame, invoices: pd.DataFrame, tolerance_pct
     columns = ["match_key", "request_key", "invoice_line_key", "status", "supplier_id", "erp_item_id", "serial",
                "lot", "usage_quantity", "invoice_quantity", "expected_unit_price", "invoice_unit_price",
                "amount_at_stake"]
-    return pd.DataFrame(rows, columns=columns)
+    out = pd.DataFrame(rows, columns=columns).astype(object)
+    return out.where(out.notna(), None)
 
 
 def _used(pairs: list[pd.DataFrame], column: str) -> set:

@@ -1,0 +1,1 @@
+select receipt_key, amount from erp.cash_receipt where business_date <= :business_date

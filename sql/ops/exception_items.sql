@@ -1,0 +1,1 @@
+select * from ops.exception_item

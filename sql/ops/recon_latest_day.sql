@@ -1,0 +1,1 @@
+select max(business_date) from ops.recon_run

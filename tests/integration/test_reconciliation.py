@@ -1,0 +1,124 @@
+"""Reconciliation of a synthetic day through the shared steps (no Airflow): the seeded breaks and nothing
+else in the queue, with their owners; control totals tie to the sources; replays change nothing; a later
+day closes what it resolves."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+
+import pyarrow.parquet as pq
+from sqlalchemy import text
+
+from revcycle import reconciliation
+from revcycle.db import engine_for
+from revcycle.generate.day import generate_day
+from revcycle.settings import get_settings
+from tests.pipeline_helpers import run_source
+
+DAY = dt.date(2026, 11, 24)
+SOURCES = ("open_items", "remittance", "bank_deposits", "claim_status", "supply_usage", "supplier_invoices")
+OWNERS = {"payment_without_deposit": "finance", "deposit_amount_difference": "finance",
+          "claim_reversal": "revenue cycle", "claim_status_paid_no_remittance": "revenue cycle",
+          "claim_no_remittance": "revenue cycle", "invoice_without_usage": "supply chain",
+          "price_mismatch": "supply chain"}
+
+
+def queue_snapshot() -> tuple:
+    with engine_for("ops").connect() as conn:
+        items = sorted(tuple(map(str, r)) for r in conn.execute(text("select * from ops.exception_item")))
+        events = sorted(tuple(map(str, r)) for r in conn.execute(text("select * from ops.exception_event")))
+    return items, events
+
+
+def open_queue() -> dict[tuple[str, str], dict]:
+    return {(i["category"], i["reference"]): i for i in reconciliation.open_items() if i["status"] == "open"}
+
+
+def test_seeded_breaks_exactly_once_with_owners_control_totals_and_replay(rc_home):
+    s = get_settings()
+    manifest = generate_day(s.inbound, DAY, 300, 13, supply_messages=80)
+    for source in SOURCES:
+        assert {r["state"] for r in run_source(source, DAY).values()} == {"posted"}
+    reconciliation.run(DAY, "run")
+
+    queue = open_queue()
+    expected = {(b["category"], b["reference"]) for b in manifest["breaks"]}
+    assert len(manifest["breaks"]) == len(expected)                      # each seeded break once
+    assert set(queue) == expected                                        # ... and nothing else
+    assert {c for c, _ in expected} == set(OWNERS)
+    assert all(item["owner_team"] == OWNERS[item["category"]] for item in queue.values())
+    short = next(i for (c, _), i in queue.items() if c == "deposit_amount_difference")
+    assert Decimal(str(short["amount_at_stake"])) == Decimal("25.00")
+
+    # Control totals equal the sums of the sources (the manifest, computed when the files were written).
+    runs = reconciliation.recorded_runs(DAY)
+    cash = json.loads(runs["cash"]["control_totals"])
+    assert Decimal(cash["payment_amount"]) == Decimal(cash["source_payments"]) == Decimal(manifest["totals"]["bpr02"])
+    assert Decimal(cash["deposit_amount"]) == Decimal(cash["source_deposits"]) == \
+        Decimal(manifest["totals"]["deposits"])
+    claims = json.loads(runs["claims"]["control_totals"])
+    assert Decimal(claims["paid_amount_lake_claims"]) == Decimal(claims["source_claim_paid"]) == \
+        Decimal(manifest["totals"]["sum_clp04"])
+    assert Decimal(claims["applied_amount"]) == Decimal(claims["source_applied"])
+    exceptions = json.loads(runs["exceptions"]["control_totals"])
+    assert sum(exceptions["by_category"].values()) == len(expected)
+    # Each extract: Parquet rows = CSV rows = recorded count, and the files are the ones hashed.
+    for name, run in runs.items():
+        table = pq.read_table(run["parquet_path"])
+        with open(run["csv_path"], encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert table.num_rows == len(rows) == run["row_count"], name
+        assert hashlib.sha256(open(run["csv_path"], "rb").read()).hexdigest() == run["csv_sha256"]
+    cash_rows = pq.read_table(runs["cash"]["parquet_path"]).to_pylist()
+    assert sum(r["payment_amount"] or 0 for r in cash_rows) == Decimal(manifest["totals"]["bpr02"])
+
+    # Replay: the same extracts byte for byte, no queue change.
+    before = queue_snapshot()
+    reconciliation.run(DAY, "replay")
+    again = reconciliation.recorded_runs(DAY)
+    assert {k: (v["parquet_sha256"], v["csv_sha256"]) for k, v in again.items()} == \
+           {k: (v["parquet_sha256"], v["csv_sha256"]) for k, v in runs.items()}
+    assert queue_snapshot() == before
+
+    # A later day: the missing deposit arrives and the short one is made good; both items close, the rest stay.
+    later = DAY + dt.timedelta(days=1)
+    amounts = {f"{t['payer_id']}|{t['trace']}": t["bpr02"] for f in manifest["files"] if f["type"] == "835"
+               for t in f["transactions"]}
+    missing = next(r for c, r in expected if c == "payment_without_deposit")
+    short_ref = next(r for c, r in expected if c == "deposit_amount_difference")
+    (s.inbound / "bank" / "deposits_20261125.csv").write_text(
+        "deposit_date,bank_reference,originator_id,trace_number,amount,deposit_type\n"
+        f"2026-11-25,BNKLATE1,{missing.split('|')[0]},{missing.split('|')[1]},{amounts[missing]},ACH\n"
+        f"2026-11-25,BNKLATE2,{short_ref.split('|')[0]},{short_ref.split('|')[1]},25.00,ACH\n")
+    run_source("bank_deposits", later)
+    reconciliation.run(later, "later")
+    still_open = open_queue()
+    assert set(still_open) == expected - {("payment_without_deposit", missing), ("deposit_amount_difference", short_ref)}
+    closed = [i for i in reconciliation.open_items() if i["status"] == "closed"]
+    assert sorted(i["category"] for i in closed) == ["deposit_amount_difference", "payment_without_deposit"]
+    assert all(str(i["closed_on"])[:10] == "2026-11-25" and str(i["first_seen"])[:10] == "2026-11-24" for i in closed)
+    with engine_for("ops").connect() as conn:
+        history = conn.execute(text("select event, count(*) from ops.exception_event group by event")).all()
+    assert dict(history)["closed"] == 2 and dict(history)["opened"] == len(expected)
+    # Replaying the first day now leaves the queue as the later day left it.
+    after_later = queue_snapshot()
+    reconciliation.run(DAY, "old-replay")
+    assert queue_snapshot() == after_later
+
+
+def test_an_erp_posting_fault_surfaces_as_paid_not_posted(rc_home):
+    s = get_settings()
+    generate_day(s.inbound, DAY, 60, 4, supply_messages=10)
+    for source in SOURCES:
+        run_source(source, DAY)
+    with engine_for("erp").begin() as conn:
+        key, pcn = conn.execute(text("select claim_payment_key, patient_control_number from erp.receipt_application "
+                                     "where level = 'claim' and is_reversal = false order by application_key")).first()
+        conn.execute(text("delete from erp.receipt_application where claim_payment_key = :k"), {"k": key})
+    reconciliation.run(DAY)
+    assert ("claim_paid_not_posted", pcn) in open_queue()
+    assert open_queue()[("claim_paid_not_posted", pcn)]["owner_team"] == "integration support"
