@@ -153,6 +153,18 @@ def replay(day: str) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.argument("ref")
+def lineage(ref: str) -> None:
+    """Where a posted number came from: REF is erp.<table>:<key> or a lake .parquet path."""
+    from revcycle.provenance import trace
+
+    try:
+        click.echo(json.dumps(trace(ref), indent=2))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def airflow(args: tuple[str, ...]) -> None:

@@ -10,6 +10,14 @@ import pendulum
 from airflow.sdk import Asset, dag, task, task_group
 
 
+def _lineage(context: dict, source: str, step: str, result: dict) -> dict:
+    """Record a shared step's lineage for the OpenLineage extractor; return the step's pointer unchanged."""
+    from revcycle import lineage
+
+    lineage.record_step(context, source, step, result)
+    return result
+
+
 def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, owner: str, tags: list[str],
                doc_md: str, start_date=None, then: str | None = None, then_outlets: tuple[str, ...] = ()):  # noqa: ANN001
     """Declare the ingest DAG of one source; the DAG's outlets are its published ``canonical__*`` Assets.
@@ -36,29 +44,31 @@ def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, 
             from revcycle.airflow_tasks import business_date_of
             from revcycle.pipeline import steps
 
-            return steps.land(source, business_date_of(context), context["run_id"])["files"]
+            result = steps.land(source, business_date_of(context), context["run_id"])
+            _lineage(context, source, "land", result)
+            return result["files"]
 
         @task_group
         def process_file(sha256: str):
             @task
             def parse(sha256: str, **context) -> dict:
                 from revcycle.pipeline import steps
-                return steps.parse(source, sha256, context["run_id"])
+                return _lineage(context, source, "parse", steps.parse(source, sha256, context["run_id"]))
 
             @task
             def validate(parsed: dict, **context) -> dict:
                 from revcycle.pipeline import steps
-                return steps.validate(source, parsed["sha256"], context["run_id"])
+                return _lineage(context, source, "validate", steps.validate(source, parsed["sha256"], context["run_id"]))
 
             @task
             def publish(validated: dict, **context) -> dict:
                 from revcycle.pipeline import steps
-                return steps.publish(source, validated["sha256"], context["run_id"])
+                return _lineage(context, source, "publish", steps.publish(source, validated["sha256"], context["run_id"]))
 
             @task
             def post(published: dict, **context) -> dict:
                 from revcycle.pipeline import steps
-                return steps.post(source, published["sha256"], context["run_id"])
+                return _lineage(context, source, "post", steps.post(source, published["sha256"], context["run_id"]))
 
             return post(publish(validate(parse(sha256))))
 
@@ -67,7 +77,11 @@ def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, 
             from revcycle.airflow_tasks import business_date_of, record_business_date
             from revcycle.pipeline.summary import summarize_results
 
+            from revcycle import lineage
+
             record_business_date(context, business_date_of(context))
+            lineage.record(context, lineage.datasets_lineage(
+                "summarize", [], [lineage.lake_dataset(d) for d in datasets], source=source))
             # A group mapped over a single file hands back that file's dict rather than a list of one.
             return summarize_results(source, [results] if isinstance(results, dict) else list(results))
 
@@ -82,9 +96,13 @@ def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, 
                 from revcycle.airflow_tasks import record_business_date
 
                 module, function = then.split(":")
+                from revcycle import lineage
+
                 day = business_date_of(context)
                 record_business_date(context, day)
-                return getattr(importlib.import_module(module), function)(day, context["run_id"])
+                result = getattr(importlib.import_module(module), function)(day, context["run_id"])
+                lineage.record(context, lineage.function_lineage(then, result))
+                return result
 
             follow_up(summary)
 
@@ -112,13 +130,19 @@ def inquiry_dag(*, dag_id: str, schedule: str, owner: str, tags: list[str], doc_
             from revcycle import inquiries
             from revcycle.airflow_tasks import business_date_of
 
+            from revcycle import lineage
+
             files = inquiries.build(business_date_of(context), context["run_id"])
+            lineage.record(context, lineage.function_lineage("revcycle.inquiries:build", {"files": files}))
             return [f["file_key"] for f in files if f["file_key"]]
 
         @task(outlets=[sent])
         def upload(file_key: str, **context) -> dict:
-            from revcycle import inquiries
-            return inquiries.upload(file_key, context["run_id"])
+            from revcycle import inquiries, lineage
+
+            result = inquiries.upload(file_key, context["run_id"])
+            lineage.record(context, lineage.function_lineage("revcycle.inquiries:upload", result))
+            return result
 
         upload.expand(file_key=build())
 
@@ -150,9 +174,13 @@ def reconciliation_dag(*, dag_id: str, after: list[str], owner: str, tags: list[
             from revcycle import reconciliation
             from revcycle.airflow_tasks import business_date_of, record_business_date
 
+            from revcycle import lineage
+
             day = business_date_of(context)
             record_business_date(context, day)
-            return reconciliation.run(day, context["run_id"])
+            result = reconciliation.run(day, context["run_id"])
+            lineage.record(context, lineage.function_lineage("revcycle.reconciliation:run", result))
+            return result
 
         reconcile_day()
 

@@ -41,6 +41,7 @@ def airflow_env(home: Path | None = None) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{af_home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(af_home / "logs"),
         "AIRFLOW__OPENLINEAGE__NAMESPACE": "revcycle",
+        "AIRFLOW__OPENLINEAGE__EXTRACTORS": "revcycle.airflow_lineage.RevcycleExtractor",
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
             {"type": "file", "log_file_path": str(s.lineage_file), "append": True}),
         "REVCYCLE_HOME": str(s.home),
