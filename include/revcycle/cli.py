@@ -80,7 +80,7 @@ def format_summary(s: dict) -> str:
     q = s["quarantined"]
     lines.append(f"  quarantined:     {len(q)}")
     lines += [f"    - {x['source']}: {x['file']}: {x['reason']}" for x in q]
-    lines.append("  SLA breaches:    " + ("not monitored yet" if s["sla_breaches"] is None else str(s["sla_breaches"])))
+    lines.append(f"  SLA breaches:    {s['sla_breaches']} (report: revcycle audit-report --date {s['business_date']})")
     lines.append("  DAG runs:        " + ", ".join(f"{r['dag_id']} {'ok' if r['success'] else 'FAILED'} ({r['seconds']}s)"
                                                    for r in s.get("dag_runs", [])))
     lines.append("Outputs:")
@@ -151,6 +151,15 @@ def replay(day: str) -> None:
     click.echo(format_summary(summary))
     if not all(r["success"] for r in summary["dag_runs"]):
         sys.exit(1)
+
+
+@main.command("audit-report")
+@click.option("--date", "day", default=_yesterday, show_default="yesterday")
+def audit_report(day: str) -> None:
+    """Build the day's auditor report: index.html/json, SLA report, per-file lineage, KPIs."""
+    from revcycle.audit import build
+
+    click.echo(str(build(dt.date.fromisoformat(day))))
 
 
 @main.command()

@@ -10,6 +10,31 @@ import pendulum
 from airflow.sdk import Asset, dag, task, task_group
 
 
+def _deadline(dag_id: str) -> dict:
+    """DAG-level Deadline Alert (run queued -> done within the sla.toml minutes) for real deployments.
+
+    Airflow 3.3.2's ``dag.test()`` crashes at the end of a successful run of a DAG that has ``deadline=``
+    ('dict' object has no attribute 'hex'), so the embedded runner (``airflow dags test``) sets
+    ``REVCYCLE_DEADLINES=off``; the scheduler path (docker-compose) keeps them.
+    """
+    import os
+
+    if os.environ.get("REVCYCLE_DEADLINES", "on").lower() in ("off", "0", "false"):
+        return {}
+    import datetime as dt
+
+    from airflow.sdk.definitions.callback import AsyncCallback
+    from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
+
+    from revcycle.sla import deadline_minutes
+
+    minutes = deadline_minutes(dag_id)
+    return {"deadline": DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT,
+                                      interval=dt.timedelta(minutes=minutes),
+                                      callback=AsyncCallback("revcycle.sla.deadline_missed",
+                                                             kwargs={"dag_id": dag_id, "minutes": minutes}))}
+
+
 def _lineage(context: dict, source: str, step: str, result: dict) -> dict:
     """Record a shared step's lineage for the OpenLineage extractor; return the step's pointer unchanged."""
     from revcycle import lineage
@@ -37,6 +62,7 @@ def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, 
         default_args={"owner": owner, "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
         params={"business_date": None},
         doc_md=doc_md,
+        **_deadline(dag_id),
     )
     def ingest():
         @task
@@ -72,7 +98,8 @@ def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, 
 
             return post(publish(validate(parse(sha256))))
 
-        @task(outlets=published)
+        # none_failed: a day with no new files still summarises and still publishes its Asset events.
+        @task(outlets=published, trigger_rule="none_failed")
         def summarize(results: list[dict], **context) -> dict:
             from revcycle.airflow_tasks import business_date_of, record_business_date
             from revcycle.pipeline.summary import summarize_results
@@ -83,11 +110,12 @@ def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, 
             lineage.record(context, lineage.datasets_lineage(
                 "summarize", [], [lineage.lake_dataset(d) for d in datasets], source=source))
             # A group mapped over a single file hands back that file's dict rather than a list of one.
-            return summarize_results(source, [results] if isinstance(results, dict) else list(results))
+            return summarize_results(source, [results] if isinstance(results, dict) else list(results or []))
 
         summary = summarize(process_file.expand(sha256=land()))
         if then:
-            @task(task_id=then.rsplit(":", 1)[1], outlets=[Asset(uri) for uri in then_outlets])
+            @task(task_id=then.rsplit(":", 1)[1], outlets=[Asset(uri) for uri in then_outlets],
+                  trigger_rule="none_failed")
             def follow_up(_summary: dict, **context) -> dict:
                 import importlib
 
@@ -123,6 +151,7 @@ def inquiry_dag(*, dag_id: str, schedule: str, owner: str, tags: list[str], doc_
         default_args={"owner": owner, "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
         params={"business_date": None},
         doc_md=doc_md,
+        **_deadline(dag_id),
     )
     def inquire():
         @task
@@ -167,6 +196,7 @@ def reconciliation_dag(*, dag_id: str, after: list[str], owner: str, tags: list[
         default_args={"owner": owner, "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
         params={"business_date": None},
         doc_md=doc_md,
+        **_deadline(dag_id),
     )
     def reconcile():
         @task(outlets=extracts)

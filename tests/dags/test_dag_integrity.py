@@ -42,7 +42,8 @@ bag = DagBag(dag_folder=path)
 dags = {}
 for dag_id, dag in bag.dags.items():
     dags[dag_id] = {"owner": dag.owner, "tags": sorted(dag.tags), "doc": bool((dag.doc_md or "").strip()),
-                    "retries": min(t.retries for t in dag.tasks), "schedule": type(dag.timetable).__name__}
+                    "retries": min(t.retries for t in dag.tasks), "schedule": type(dag.timetable).__name__,
+                    "deadline": bool(dag.deadline)}
 print(json.dumps({"seconds": seconds, "heavy": added, "errors": {k: str(v) for k, v in bag.import_errors.items()},
                   "dags": dags, "baseline_heavy": sorted(m for m in json.loads(sys.argv[2]) if m in baseline)}))
 """
@@ -103,3 +104,14 @@ def test_a_parse_time_lookup_is_caught(tmp_path):
     out = subprocess.run([sys.executable, "-c", PROBE, str(bad), json.dumps(HEAVY)], env=env, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode != 0 and "look-up at DAG parse time" in out.stderr
+
+
+def test_deadline_alerts_on_for_the_scheduler_off_for_dag_test(dag_file):
+    path, result = dag_file
+    assert all(d["deadline"] for d in result["dags"].values())      # what a real deployment parses
+    off = subprocess.run([sys.executable, "-c", PROBE, str(path), json.dumps(HEAVY)], capture_output=True, text=True,
+                         timeout=120, env=dict(os.environ, REVCYCLE_DEADLINES="off",
+                                               AIRFLOW_HOME=str(ROOT / "var" / "airflow-dag-tests"),
+                                               AIRFLOW__CORE__LOAD_EXAMPLES="False"))
+    assert off.returncode == 0, off.stderr[-2000:]
+    assert not any(d["deadline"] for d in json.loads(off.stdout.strip().splitlines()[-1])["dags"].values())
