@@ -29,6 +29,26 @@ def _rel(name: str, home: Path) -> str:
     return name.replace(str(home), "<home>")
 
 
+def _alert_server():
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return received, f"http://127.0.0.1:{server.server_port}/", server
+
+
 def normalise(events: list[dict], home: Path) -> list[dict]:
     out = []
     for e in events:
@@ -54,13 +74,19 @@ def normalise(events: list[dict], home: Path) -> list[dict]:
     return sorted(out, key=lambda i: json.dumps(i, sort_keys=True))
 
 
-def test_remittance_dag_lineage_matches_the_golden_file(tmp_path):
+def test_remittance_dag_lineage_matches_the_golden_file_and_every_task_is_timed(tmp_path):
+    """One real `airflow dags test` run: lineage against the golden file; the SLA listener times every task try
+    and alerts the one task whose threshold is set to zero exactly once."""
     home = tmp_path / "home"
     inbound = home / "inbound" / "remittance"
     inbound.mkdir(parents=True)
     for f in sorted((FIXTURES / "x12" / "835").glob("*.835")):
         shutil.copy(f, inbound / f.name)
-    env = dict(os.environ, REVCYCLE_HOME=str(home), REVCYCLE_TOKEN_KEY="lineage-key")
+    sla_file = tmp_path / "sla.toml"
+    sla_file.write_text('[task_seconds]\ndefault = 600\n"remittance.summarize" = 0\n')
+    received, url, server = _alert_server()
+    env = dict(os.environ, REVCYCLE_HOME=str(home), REVCYCLE_TOKEN_KEY="lineage-key", REVCYCLE_SLA_FILE=str(sla_file),
+               REVCYCLE_ALERT_WEBHOOK=url)
     code = ("import datetime as dt, pathlib\n"
             "from revcycle.runtime import airflow_env, ensure_airflow_home, run_dag\n"
             "from revcycle.settings import get_settings\n"
@@ -70,7 +96,18 @@ def test_remittance_dag_lineage_matches_the_golden_file(tmp_path):
             f"pathlib.Path({str(tmp_path / 'logs')!r}))\n"
             "assert ok, open(log).read()[-3000:]\n")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    server.shutdown()
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    import sqlite3
+
+    conn = sqlite3.connect(home / "ops.sqlite")
+    timed = conn.execute("select task_id, count(*), sum(breached) from task_latency group by task_id").fetchall()
+    conn.close()
+    files = len(list(inbound.iterdir()))
+    assert sorted(timed) == sorted([("land", 1, 0), ("process_file.parse", files, 0),
+                                    ("process_file.validate", files, 0), ("process_file.publish", files, 0),
+                                    ("process_file.post", files, 0), ("summarize", 1, 1)])
+    assert [(a["dag_id"], a["task_id"]) for a in received] == [("remittance", "summarize")]
     events = [json.loads(line) for line in (home / "lineage" / "events.jsonl").read_text().splitlines()]
     got = normalise(events, home)
     if os.environ.get("REVCYCLE_UPDATE_GOLDEN"):
