@@ -81,12 +81,18 @@ def bench_835(claims: int, work: Path) -> list[dict]:
 
     generate_day(work, dt.date(2026, 11, 24), claims, 1)
     path = max((work / "remittance").glob("*.835"), key=lambda p: p.stat().st_size)
+    return run_workers(("revcycle_reader", "revcycle_835_records", "pyx12_X12Reader", "pyx12_X12ContextReader"),
+                       path, "segments", "seg_per_s")
+
+
+def run_workers(names: tuple[str, ...], path: Path, unit: str, rate: str) -> list[dict]:
+    """Each worker in its own process on the same file; rate = units per second, with peak RSS."""
     rows = []
-    for name in ("revcycle_reader", "revcycle_835_records", "pyx12_X12Reader", "pyx12_X12ContextReader"):
+    for name in names:
         r = run_worker(name, path)
-        r.update(name=name, mb=path.stat().st_size / 1e6, seg_per_s=r["segments"] / r["seconds"])
+        r.update(name=name, mb=path.stat().st_size / 1e6, **{rate: r["segments"] / r["seconds"]})
         rows.append(r)
-        print(f"  {name:<24} {r['segments']:>9} segments {r['seconds']:8.2f}s {r['seg_per_s']:>12,.0f} seg/s "
+        print(f"  {name:<24} {r['segments']:>9} {unit} {r['seconds']:8.2f}s {r[rate]:>12,.0f} {unit}/s "
               f"peak RSS {r['rss_mb']:7.1f} MB", flush=True)
     return rows
 
@@ -104,14 +110,7 @@ def bench_277(claims: int, work: Path) -> list[dict]:
     (work / "claim_status").mkdir(parents=True, exist_ok=True)
     claim_status_277.write_277_files(work / "claim_status", work, day, rng, candidates, 700000000)
     path = max((work / "claim_status").glob("*.277"), key=lambda p: p.stat().st_size)
-    rows = []
-    for name in ("revcycle_reader", "revcycle_277_records", "pyx12_X12Reader"):
-        r = run_worker(name, path)
-        r.update(name=name, mb=path.stat().st_size / 1e6, seg_per_s=r["segments"] / r["seconds"])
-        rows.append(r)
-        print(f"  {name:<24} {r['segments']:>9} segments {r['seconds']:8.2f}s {r['seg_per_s']:>12,.0f} seg/s "
-              f"peak RSS {r['rss_mb']:7.1f} MB", flush=True)
-    return rows
+    return run_workers(("revcycle_reader", "revcycle_277_records", "pyx12_X12Reader"), path, "segments", "seg_per_s")
 
 
 def bench_erp_load(claims: int, work: Path) -> dict | None:
@@ -279,14 +278,7 @@ def bench_hl7(messages: int, work: Path) -> list[dict]:
     (work / "invoices").mkdir(parents=True, exist_ok=True)
     supply.write_supply_files(work, dt.date(2026, 11, 24), random.Random(1), messages)
     path = next((work / "supply").glob("*.hl7"))
-    rows = []
-    for name in HL7_WORKERS:
-        r = run_worker(name, path)
-        r.update(name=name, mb=path.stat().st_size / 1e6, per_s=r["segments"] / r["seconds"])
-        rows.append(r)
-        print(f"  {name:<24} {r['segments']:>9} messages {r['seconds']:8.2f}s {r['per_s']:>10,.0f} msg/s "
-              f"peak RSS {r['rss_mb']:7.1f} MB", flush=True)
-    return rows
+    return run_workers(tuple(HL7_WORKERS), path, "messages", "per_s")
 
 
 def bench_dag_parse() -> list[dict]:

@@ -1,7 +1,12 @@
-"""The one shape every ingest DAG has: land, then per file parse -> validate -> publish -> post.
+"""The shapes of the project's DAGs, so DAG files only declare.
 
-Imports only ``airflow.sdk`` and ``pendulum`` (DAG parse time stays light); every
-task body imports pipeline code at run time and passes sha256 pointers only.
+- ``ingest_dag``: land, then per file parse -> validate -> publish -> post, then a summary that
+  publishes the source's Assets (and optionally one day-level function, e.g. invoice matching).
+- ``inquiry_dag``: build the day's 276 files, then upload each.
+- ``reconciliation_dag``: one day-level run scheduled on the upstream Assets.
+
+Imports only ``airflow.sdk`` and ``pendulum`` (DAG parse time stays light); every task body imports
+pipeline code at run time, passes sha256 pointers or small dicts only, and records its lineage.
 """
 
 from __future__ import annotations
@@ -35,11 +40,34 @@ def _deadline(dag_id: str) -> dict:
                                                              kwargs={"dag_id": dag_id, "minutes": minutes}))}
 
 
+def _policy(dag_id: str, schedule, owner: str, tags: list[str], doc_md: str, start_date, catchup: bool = True) -> dict:  # noqa: ANN001
+    """What every revcycle DAG declares: owner, tags, two retries, one run at a time, docs, a deadline."""
+    return dict(dag_id=dag_id, schedule=schedule, catchup=catchup, max_active_runs=1,
+                start_date=start_date or pendulum.datetime(2026, 11, 1, tz="UTC"), tags=["revcycle", *tags],
+                default_args={"owner": owner, "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
+                params={"business_date": None}, doc_md=doc_md, **_deadline(dag_id))
+
+
 def _lineage(context: dict, source: str, step: str, result: dict) -> dict:
     """Record a shared step's lineage for the OpenLineage extractor; return the step's pointer unchanged."""
     from revcycle import lineage
 
     lineage.record_step(context, source, step, result)
+    return result
+
+
+def _run_day_function(target: str, context: dict) -> dict:
+    """Call ``module:function(business_date, run_id)``, mark the outlet events with the day, record lineage."""
+    import importlib
+
+    from revcycle import lineage
+    from revcycle.airflow_tasks import business_date_of, record_business_date
+
+    module, function = target.split(":")
+    day = business_date_of(context)
+    record_business_date(context, day)
+    result = getattr(importlib.import_module(module), function)(day, context["run_id"])
+    lineage.record(context, lineage.function_lineage(target, result))
     return result
 
 
@@ -52,18 +80,7 @@ def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, 
     """
     published = [Asset(f"file://revcycle/lake/{name}") for name in datasets]
 
-    @dag(
-        dag_id=dag_id,
-        schedule=schedule,
-        start_date=start_date or pendulum.datetime(2026, 11, 1, tz="UTC"),
-        catchup=True,
-        max_active_runs=1,
-        tags=["revcycle", *tags],
-        default_args={"owner": owner, "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
-        params={"business_date": None},
-        doc_md=doc_md,
-        **_deadline(dag_id),
-    )
+    @dag(**_policy(dag_id, schedule, owner, tags, doc_md, start_date))
     def ingest():
         @task
         def land(**context) -> list[str]:
@@ -101,10 +118,9 @@ def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, 
         # none_failed: a day with no new files still summarises and still publishes its Asset events.
         @task(outlets=published, trigger_rule="none_failed")
         def summarize(results: list[dict], **context) -> dict:
+            from revcycle import lineage
             from revcycle.airflow_tasks import business_date_of, record_business_date
             from revcycle.pipeline.summary import summarize_results
-
-            from revcycle import lineage
 
             record_business_date(context, business_date_of(context))
             lineage.record(context, lineage.datasets_lineage(
@@ -117,20 +133,7 @@ def ingest_dag(*, dag_id: str, source: str, datasets: list[str], schedule: str, 
             @task(task_id=then.rsplit(":", 1)[1], outlets=[Asset(uri) for uri in then_outlets],
                   trigger_rule="none_failed")
             def follow_up(_summary: dict, **context) -> dict:
-                import importlib
-
-                from revcycle.airflow_tasks import business_date_of
-
-                from revcycle.airflow_tasks import record_business_date
-
-                module, function = then.split(":")
-                from revcycle import lineage
-
-                day = business_date_of(context)
-                record_business_date(context, day)
-                result = getattr(importlib.import_module(module), function)(day, context["run_id"])
-                lineage.record(context, lineage.function_lineage(then, result))
-                return result
+                return _run_day_function(then, context)
 
             follow_up(summary)
 
@@ -141,25 +144,12 @@ def inquiry_dag(*, dag_id: str, schedule: str, owner: str, tags: list[str], doc_
     """Declare the outbound 276 DAG: build one file per payer, then upload each (mapped)."""
     sent = Asset("file://revcycle/outbound/x12_276")
 
-    @dag(
-        dag_id=dag_id,
-        schedule=schedule,
-        start_date=start_date or pendulum.datetime(2026, 11, 1, tz="UTC"),
-        catchup=True,
-        max_active_runs=1,
-        tags=["revcycle", *tags],
-        default_args={"owner": owner, "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
-        params={"business_date": None},
-        doc_md=doc_md,
-        **_deadline(dag_id),
-    )
+    @dag(**_policy(dag_id, schedule, owner, tags, doc_md, start_date))
     def inquire():
         @task
         def build(**context) -> list[str]:
-            from revcycle import inquiries
+            from revcycle import inquiries, lineage
             from revcycle.airflow_tasks import business_date_of
-
-            from revcycle import lineage
 
             files = inquiries.build(business_date_of(context), context["run_id"])
             lineage.record(context, lineage.function_lineage("revcycle.inquiries:build", {"files": files}))
@@ -186,31 +176,11 @@ def reconciliation_dag(*, dag_id: str, after: list[str], owner: str, tags: list[
     extracts = [Asset(f"file://revcycle/lake/recon__{name}")
                 for name in ("cash", "claims", "denials", "supply", "exceptions")]
 
-    @dag(
-        dag_id=dag_id,
-        schedule=AssetAll(*(Asset(uri) for uri in after)),
-        start_date=start_date or pendulum.datetime(2026, 11, 1, tz="UTC"),
-        catchup=False,
-        max_active_runs=1,
-        tags=["revcycle", *tags],
-        default_args={"owner": owner, "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
-        params={"business_date": None},
-        doc_md=doc_md,
-        **_deadline(dag_id),
-    )
+    @dag(**_policy(dag_id, AssetAll(*(Asset(uri) for uri in after)), owner, tags, doc_md, start_date, catchup=False))
     def reconcile():
         @task(outlets=extracts)
         def reconcile_day(**context) -> dict:
-            from revcycle import reconciliation
-            from revcycle.airflow_tasks import business_date_of, record_business_date
-
-            from revcycle import lineage
-
-            day = business_date_of(context)
-            record_business_date(context, day)
-            result = reconciliation.run(day, context["run_id"])
-            lineage.record(context, lineage.function_lineage("revcycle.reconciliation:run", result))
-            return result
+            return _run_day_function("revcycle.reconciliation:run", context)
 
         reconcile_day()
 

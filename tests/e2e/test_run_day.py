@@ -93,6 +93,18 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     finance = home / "outbound" / "finance" / "2026-11-24"
     assert {p.name for p in finance.glob("*.csv")} == {"cash.csv", "claims.csv", "denials.csv", "supply.csv",
                                                         "exceptions.csv"}
+    # Governance: every task timed, the audit index written with its KPIs, lineage with our facets.
+    assert re.search(r"SLA breaches:\s+0 ", out.stdout), out.stdout
+    index = json.loads((home / "reports" / "audit" / "2026-11-24" / "index.json").read_text())
+    assert {r["dag_id"] for r in index["runs"]} == {"billing_open_items", "remittance", "bank_deposits", "claim_status",
+                                                    "claim_status_inquiry", "payer_acks", "supply_usage",
+                                                    "supplier_invoices", "reconciliation"}
+    assert {k["kpi"] for k in index["kpis"]} >= {"failed_file_rate", "reconciliation_backlog", "charge_lag_days"}
+    assert all(f["report_sha256_now"] == f["report_sha256_ledger"] for f in index["files"] if f["report"])
+    events = [json.loads(line) for line in (home / "lineage" / "events.jsonl").read_text().splitlines()]
+    posted = [e for e in events if e.get("eventType") == "COMPLETE" and e["job"]["name"].endswith(".post")
+              and e["run"].get("facets", {}).get("revcycle", {}).get("state") == "posted"]
+    assert posted and all(any("columnLineage" in o.get("facets", {}) for o in e["outputs"]) for e in posted)
     exceptions = (home / "reports" / "supply_match" / "2026-11-24" / "exceptions.csv").read_text()
     assert sorted(line.split(",")[0] for line in exceptions.splitlines()[1:]) == sorted(b["kind"] for b in breaks)
 

@@ -29,26 +29,6 @@ def _rel(name: str, home: Path) -> str:
     return name.replace(str(home), "<home>")
 
 
-def _alert_server():
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return received, f"http://127.0.0.1:{server.server_port}/", server
-
-
 def normalise(events: list[dict], home: Path) -> list[dict]:
     out = []
     for e in events:
@@ -84,7 +64,9 @@ def test_remittance_dag_lineage_matches_the_golden_file_and_every_task_is_timed(
         shutil.copy(f, inbound / f.name)
     sla_file = tmp_path / "sla.toml"
     sla_file.write_text('[task_seconds]\ndefault = 600\n"remittance.summarize" = 0\n')
-    received, url, server = _alert_server()
+    from tests.alert_server import start
+
+    received, url, server = start()
     env = dict(os.environ, REVCYCLE_HOME=str(home), REVCYCLE_TOKEN_KEY="lineage-key", REVCYCLE_SLA_FILE=str(sla_file),
                REVCYCLE_ALERT_WEBHOOK=url)
     code = ("import datetime as dt, pathlib\n"

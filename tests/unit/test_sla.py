@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import pytest
 
 from revcycle import sla
@@ -22,20 +18,10 @@ def remember(alert: dict) -> None:
 
 @pytest.fixture
 def webhook():
-    received: list[dict] = []
+    from tests.alert_server import start
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/alerts", received
+    received, url, server = start()
+    yield url, received
     server.shutdown()
 
 

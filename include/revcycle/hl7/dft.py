@@ -36,33 +36,19 @@ def _f(seg: list[str], n: int) -> str:
     return seg[n] if len(seg) > n else ""
 
 
-def _number(msg: Message, seg: list[str], n: int, ft1_no: int, what: str) -> Decimal | None:
-    text = msg.value(_f(seg, n)).strip()
+def _decimal(msg: Message, seg: list[str], n: int, ft1_no: int, what: str, places: int | None = None) -> Decimal | None:
+    """FT1-n as a Decimal: a plain number (quantity), or with ``places`` a CP amount (``price&currency`` in
+    component 1) with at most that many decimals."""
+    text = (msg.value(_f(seg, n)) if places is None else msg.value(_f(seg, n), 1, 1)).strip()
     if text == "":
         return None
+    where = f"FT1^{ft1_no}^{n}"
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a number", f"FT1^{ft1_no}^{n}",
-                       "102") from None
-    if not value.is_finite():
-        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not finite", f"FT1^{ft1_no}^{n}", "102")
-    return value
-
-
-def _money(msg: Message, seg: list[str], n: int, ft1_no: int, what: str, places: int = 2) -> Decimal | None:
-    # CP = price (MO = quantity & denomination) ^ price type ^ ...: the amount is component 1, subcomponent 1.
-    text = msg.value(_f(seg, n), 1, 1).strip()
-    if text == "":
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not an amount", f"FT1^{ft1_no}^{n}",
-                       "102") from None
-    if not value.is_finite() or value.as_tuple().exponent < -places:
-        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a currency amount",
-                       f"FT1^{ft1_no}^{n}", "102")
+        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a number", where, "102") from None
+    if not value.is_finite() or (places is not None and value.as_tuple().exponent < -places):
+        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a valid amount", where, "102")
     return value
 
 
@@ -111,14 +97,14 @@ def map_dft(msg: Message) -> list[dict]:
 
 def _ft1(msg: Message, seg: list[str], n: int, control: str, patient_token: str | None,
          encounter_token: str | None, location: str | None) -> dict:
-    quantity = _number(msg, seg, 10, n, "quantity")
+    quantity = _decimal(msg, seg, 10, n, "quantity")
     defaulted = quantity is None
     if quantity is None:
         quantity = Decimal(1)
-    extended = _money(msg, seg, 11, n, "extended amount")
-    unit = _money(msg, seg, 12, n, "unit amount", 4)
+    extended = _decimal(msg, seg, 11, n, "extended amount", places=2)
+    unit = _decimal(msg, seg, 12, n, "unit amount", places=4)
     if unit is None:
-        unit = _money(msg, seg, 22, n, "unit cost", 4)
+        unit = _decimal(msg, seg, 22, n, "unit cost", places=4)
     if extended is None and unit is not None:
         extended = (unit * quantity).quantize(Decimal("0.01"))
     start = _date(msg, _f(seg, 4), f"FT1-4 of FT1 #{n}")
