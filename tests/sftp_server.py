@@ -43,6 +43,16 @@ class InProcessSftp:
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
+    def airflow_connection(self, key_folder, login: str = "revcycle") -> str:  # noqa: ANN001
+        """An ``AIRFLOW_CONN_*`` JSON value for this server: pinned host key, client key in a file."""
+        import json
+        from pathlib import Path
+
+        key_file = Path(key_folder) / f"client_key_{self.port}"
+        key_file.write_text(self.client_private_key)
+        return json.dumps({"conn_type": "sftp", "host": "127.0.0.1", "port": self.port, "login": login,
+                           "extra": {"host_key": self.host_key_spec, "key_file": str(key_file)}})
+
     def __exit__(self, *exc) -> None:
         # Not wait_closed(): on Python 3.11 it races with connections detaching (asyncio Server._wakeup
         # runs twice and raises on None waiters); closing and stopping the loop is enough for a test server.

@@ -156,11 +156,7 @@ def test_upload_goes_to_the_payers_sftp_with_a_pinned_key(rc_home, tmp_path, mon
     partners = tmp_path / "partners.toml"
     partners.write_text(config)
     with InProcessSftp(root) as server:
-        key_file = tmp_path / "client_key"
-        key_file.write_text(server.client_private_key)
-        monkeypatch.setenv("AIRFLOW_CONN_ACME_SFTP", json.dumps({
-            "conn_type": "sftp", "host": "127.0.0.1", "port": server.port, "login": "hospital",
-            "extra": {"host_key": server.host_key_spec, "key_file": str(key_file)}}))
+        monkeypatch.setenv("AIRFLOW_CONN_ACME_SFTP", server.airflow_connection(tmp_path, "hospital"))
         monkeypatch.setenv("REVCYCLE_TRADING_PARTNERS", str(partners))
         reset_caches()
         sent = send(DAY)

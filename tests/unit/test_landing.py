@@ -124,11 +124,7 @@ def test_land_step_reads_sftp_settings_from_an_airflow_connection(rc_home, tmp_p
     (root / "remittance").mkdir(parents=True)
     (root / "remittance" / "era.835").write_bytes(b"ERA VIA CONNECTION")
     with InProcessSftp(root) as server:
-        key_file = tmp_path / "client_key"
-        key_file.write_text(server.client_private_key)
-        monkeypatch.setenv("AIRFLOW_CONN_PAYER_SFTP", json.dumps({
-            "conn_type": "sftp", "host": "127.0.0.1", "port": server.port, "login": "payer",
-            "extra": {"host_key": server.host_key_spec, "key_file": str(key_file)}}))
+        monkeypatch.setenv("AIRFLOW_CONN_PAYER_SFTP", server.airflow_connection(tmp_path, "payer"))
         monkeypatch.setenv("REVCYCLE_INBOUND_CONN_ID", "payer_sftp")
         reset_caches()
         result = steps.land("remittance", DAY, "run")
