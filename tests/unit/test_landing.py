@@ -115,8 +115,6 @@ def test_sftp_upload_is_atomic_rename(tmp_path):
 
 def test_land_step_reads_sftp_settings_from_an_airflow_connection(rc_home, tmp_path, monkeypatch):
     """Production path: REVCYCLE_INBOUND_CONN_ID names an Airflow connection; nothing else changes."""
-    import json
-
     from revcycle.pipeline import steps
     from tests.conftest import reset_caches
 
