@@ -17,7 +17,7 @@ from pathlib import Path
 from revcycle.generate.identities import patient
 from revcycle.settings import CONFIG_DIR
 
-MESSAGES_PER_FILE = 500
+MESSAGES_PER_FILE = 5000          # one OR-system batch file holds up to this many DFT messages
 USAGE_COLUMNS = ["case_id", "encounter_ref", "used_at", "vendor_item_number", "gtin", "lot", "serial",
                  "quantity", "unit_of_measure", "unit_cost", "department", "procedure_code",
                  "implant_flag", "consignment_flag"]
