@@ -19,8 +19,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import run_worker  # noqa: E402
 
 
 def build(target_mb: int, work: Path) -> Path:
@@ -53,6 +51,9 @@ def main() -> None:
         path = build(args.mb, Path(tmp))
         size = path.stat().st_size / 1e6
         print(f"835 of {size:.0f} MB built")
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from run import run_worker
+
         for name in ("revcycle_reader", "revcycle_835_records"):
             r = run_worker(name, path)
             print(json.dumps({"worker": name, "mb": round(size), **r}), flush=True)

@@ -3,7 +3,8 @@
 Idempotent on business keys: rows go to a temp staging table, then one
 ``insert ... select ... on conflict do nothing`` (named SQL in ``sql/erp``)
 moves the ones not posted yet.  On PostgreSQL the staging table is filled with
-COPY; on SQLite with an executemany insert.
+COPY, and a table's rows are first tried with one COPY straight into the table
+(see ``_copy_direct``); on SQLite the stage is filled with an executemany insert.
 """
 
 from __future__ import annotations
@@ -14,21 +15,43 @@ from sqlalchemy import Connection, bindparam, column, insert, table, text
 
 from revcycle.db import engine_for, sql, statements
 
+def _copy(conn: Connection, schema: str | None, name: str, rows: list[dict]) -> None:
+    from psycopg import sql as pgsql
+
+    cols = list(rows[0])
+    target = pgsql.Identifier(schema, name) if schema else pgsql.Identifier(name)
+    stmt = pgsql.SQL("copy {} ({}) from stdin").format(target, pgsql.SQL(", ").join(pgsql.Identifier(c) for c in cols))
+    with conn.connection.driver_connection.cursor() as cur, cur.copy(stmt) as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in cols])
+
+
+def _copy_direct(conn: Connection, name: str, rows: list[dict]) -> bool:
+    """PostgreSQL fast path: COPY straight into the table inside a savepoint.
+
+    Every interface table has its business key as primary key, so if any row is already there the COPY
+    fails with a unique violation; the savepoint is rolled back and the caller takes the staged
+    insert-on-conflict path.  A first posting thus costs one pass; a replay two, and changes nothing.
+    """
+    import psycopg
+
+    savepoint = conn.begin_nested()
+    try:
+        _copy(conn, "erp", name, rows)
+    except psycopg.errors.UniqueViolation:
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
 def _fill_stage(conn: Connection, name: str, rows: list[dict]) -> None:
     if not rows:
         return
-    cols = list(rows[0])
     if conn.dialect.name == "postgresql":
-        from psycopg import sql as pgsql
-
-        raw = conn.connection.driver_connection
-        stmt = pgsql.SQL("copy {} ({}) from stdin").format(
-            pgsql.Identifier(f"stage_{name}"), pgsql.SQL(", ").join(pgsql.Identifier(c) for c in cols))
-        with raw.cursor() as cur, cur.copy(stmt) as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in cols])
+        _copy(conn, None, f"stage_{name}", rows)
     else:
-        stage = table(f"stage_{name}", *(column(c) for c in cols))
+        stage = table(f"stage_{name}", *(column(c) for c in rows[0]))
         conn.execute(insert(stage), rows)
 
 
@@ -39,6 +62,9 @@ def load(rows_by_table: dict[str, list[dict]]) -> dict[str, int]:
         for name, rows in rows_by_table.items():
             if not rows:
                 inserted[name] = 0
+                continue
+            if conn.dialect.name == "postgresql" and _copy_direct(conn, name, rows):
+                inserted[name] = len(rows)
                 continue
             for stmt in statements(sql(f"erp/stage_{name}")):
                 conn.execute(text(stmt))

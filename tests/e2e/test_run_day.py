@@ -102,7 +102,7 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     assert {k["kpi"] for k in index["kpis"]} >= {"failed_file_rate", "reconciliation_backlog", "charge_lag_days"}
     assert all(f["report_sha256_now"] == f["report_sha256_ledger"] for f in index["files"] if f["report"])
     events = [json.loads(line) for line in (home / "lineage" / "events.jsonl").read_text().splitlines()]
-    posted = [e for e in events if e.get("eventType") == "COMPLETE" and e["job"]["name"].endswith(".post")
+    posted = [e for e in events if e.get("eventType") == "COMPLETE" and e["job"]["name"] == "remittance.process_file.post"
               and e["run"].get("facets", {}).get("revcycle", {}).get("state") == "posted"]
     assert posted and all(any("columnLineage" in o.get("facets", {}) for o in e["outputs"]) for e in posted)
     exceptions = (home / "reports" / "supply_match" / "2026-11-24" / "exceptions.csv").read_text()
