@@ -240,6 +240,10 @@ def bench_gx_share(claims: int, work: Path) -> dict:
             gx["seconds"] += time.perf_counter() - t0
 
     validation.validate_frames = timed_validate
+    # GX's import (and context creation) is paid once per process: measured apart from the validation runs.
+    t0 = time.perf_counter()
+    validation._gx()
+    start_up = time.perf_counter() - t0
     landed = steps.land("remittance", dt.date(2026, 11, 24))
     for sha in landed["files"]:
         for step in ("parse", "validate", "publish", "post"):
@@ -248,9 +252,11 @@ def bench_gx_share(claims: int, work: Path) -> dict:
             times[step] += time.perf_counter() - t0
     validation.validate_frames = validate_frames
     total = sum(times.values())
-    out = {"steps": times, "gx_seconds": gx["seconds"], "total": total, "share": gx["seconds"] / total}
+    out = {"steps": times, "gx_seconds": gx["seconds"], "total": total, "share": gx["seconds"] / total,
+           "start_up": start_up, "cold_share": (gx["seconds"] + start_up) / (total + start_up)}
     print("  " + ", ".join(f"{k} {v:.2f}s" for k, v in times.items()) +
-          f"; GX {gx['seconds']:.2f}s = {out['share']:.0%} of {total:.2f}s", flush=True)
+          f"; GX {gx['seconds']:.2f}s = {out['share']:.0%} of {total:.2f}s; with GX start-up "
+          f"{start_up:.2f}s: {out['cold_share']:.0%}", flush=True)
     return out
 
 
@@ -392,8 +398,11 @@ def main() -> None:
     lines += [f"## 5. Great Expectations share of per-file step time ({gx_claims} claims)", "",
               "| step | seconds |", "|---|---|"]
     lines += [f"| {k} | {v:.2f} |" for k, v in gx["steps"].items()]
-    lines += ["", f"GX inside validate: {gx['gx_seconds']:.2f}s = **{gx['share']:.0%}** of {gx['total']:.2f}s; "
-                  f"target <= 15%: **{'met' if gx['share'] <= 0.15 else 'not met'}**.", ""]
+    lines += ["", f"GX inside validate: {gx['gx_seconds']:.2f}s = **{gx['share']:.0%}** of {gx['total']:.2f}s once GX is "
+                  f"loaded; target <= 15%: **{'met' if gx['share'] <= 0.15 else 'not met'}** for a warm process. "
+                  f"GX's start-up (import and context, {gx['start_up']:.2f}s) is paid by every fresh task process; "
+                  f"counting it once: {gx['cold_share']:.0%} "
+                  f"(**{'met' if gx['cold_share'] <= 0.15 else 'not met'}**).", ""]
     if day:
         lines += [f"## 6. A business day through every DAG ({day['claims']} claims, {day['usage_lines']} usage lines, "
                   f"{day['status_events']} status events)", "", "| DAG | seconds |", "|---|---|"]
