@@ -55,3 +55,18 @@ def rc_home(tmp_path, monkeypatch) -> Path:
 def _token_key(monkeypatch):
     if not os.environ.get("REVCYCLE_TOKEN_KEY"):
         monkeypatch.setenv("REVCYCLE_TOKEN_KEY", "test-token-key")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request, rc_home, monkeypatch):
+    """The embedded default (SQLite files), and the production database (PostgreSQL: COPY paths, its SQL)."""
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    from tests.postgres import fresh_database
+
+    with fresh_database() as url:
+        monkeypatch.setenv("REVCYCLE_ERP_URL", url)
+        monkeypatch.setenv("REVCYCLE_OPS_URL", url)
+        reset_caches()
+        yield "postgresql"

@@ -41,7 +41,7 @@ def send(day: dt.date, run_id: str = "run") -> list[dict]:
     return [inquiries.upload(f["file_key"], run_id) for f in inquiries.build(day, run_id) if f["file_key"]]
 
 
-def test_synthetic_day_inquires_exactly_the_stale_claims_and_matches_the_999s(rc_home):
+def test_synthetic_day_inquires_exactly_the_stale_claims_and_matches_the_999s(backend):
     s = get_settings()
     manifest = generate_day(s.inbound, DAY, 300, 13)
     expected = next(f for f in manifest["files"] if f["type"] == "open_ar")["expected_inquiries"]

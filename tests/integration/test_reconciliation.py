@@ -38,7 +38,7 @@ def open_queue() -> dict[tuple[str, str], dict]:
     return {(i["category"], i["reference"]): i for i in reconciliation.open_items() if i["status"] == "open"}
 
 
-def test_seeded_breaks_exactly_once_with_owners_control_totals_and_replay(rc_home):
+def test_seeded_breaks_exactly_once_with_owners_control_totals_and_replay(backend):
     s = get_settings()
     manifest = generate_day(s.inbound, DAY, 300, 13, supply_messages=80)
     for source in SOURCES:

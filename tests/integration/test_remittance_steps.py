@@ -20,22 +20,6 @@ DAY = dt.date(2026, 11, 24)
 FIX = FIXTURES / "x12" / "835"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def backend(request, rc_home, monkeypatch):
-    """The embedded default (SQLite files), and the production database (PostgreSQL, COPY path)."""
-    if request.param == "sqlite":
-        yield "sqlite"
-        return
-    from tests.conftest import reset_caches
-    from tests.postgres import fresh_database
-
-    with fresh_database() as url:
-        monkeypatch.setenv("REVCYCLE_ERP_URL", url)
-        monkeypatch.setenv("REVCYCLE_OPS_URL", url)
-        reset_caches()
-        yield "postgresql"
-
-
 def test_synthetic_day_posts_to_the_cent_and_replays_change_nothing(backend):
     from revcycle.db import engine_for
 

@@ -30,7 +30,7 @@ def scalar(sql: str, **params):  # noqa: ANN201
         return conn.execute(text(sql), params).scalar()
 
 
-def test_synthetic_day_posts_usage_and_finds_exactly_the_seeded_invoice_breaks(rc_home):
+def test_synthetic_day_posts_usage_and_finds_exactly_the_seeded_invoice_breaks(backend):
     s = get_settings()
     manifest = generate_day(s.inbound, DAY, 200, 21, supply_messages=120)
     usage = run_source("supply_usage", DAY)
