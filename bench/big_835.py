@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path

@@ -26,6 +26,26 @@ sqlite3.register_adapter(Decimal, str)
 sqlite3.register_adapter(dt.date, lambda d: d.isoformat())
 sqlite3.register_adapter(dt.datetime, lambda d: d.isoformat(sep=" "))
 
+
+def as_date(value) -> dt.date | None:  # noqa: ANN001
+    """A date column's value as a date: PostgreSQL gives dates, SQLite ISO text; a datetime gives its day."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def as_datetime(value) -> dt.datetime | None:  # noqa: ANN001
+    """A timestamp column's value as a datetime; None when empty or not a timestamp (rows written before
+    ``ledger_event.at`` stopped being cast to a number on SQLite hold ``2026``)."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
 _SQLITE = re.compile(r"^sqlite(\+\w+)?:///(?P<path>.+)$")
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from revcycle import erp, ledger
-from revcycle.db import engine_for, sql
+from revcycle.db import as_date, engine_for, sql
 from revcycle.keys import business_key
 from revcycle.reference import trading_partners
 from revcycle.settings import get_settings
@@ -66,10 +66,6 @@ def _get(key: str) -> dict | None:
     with engine_for("ops").connect() as conn:
         row = conn.execute(text(sql("ops/outbound_get")), {"file_key": key}).mappings().first()
     return dict(row) if row else None
-
-
-def _as_date(value) -> dt.date:  # noqa: ANN001
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def _demographics(rows: list[dict]) -> dict[tuple[str, str], dict]:
@@ -130,7 +126,7 @@ def _write_payer_file(business_date: dt.date, sequence: int, partners: dict, pay
             patient_control_number=r["patient_control_number"],
             payer_claim_control_number=r["payer_claim_control_number"],
             billed_amount=Decimal(str(r["billed_amount"])).quantize(Decimal("0.01")),
-            service_date_from=_as_date(r["service_date_from"]), service_date_to=_as_date(r["service_date_to"]),
+            service_date_from=as_date(r["service_date_from"]), service_date_to=as_date(r["service_date_to"]),
             subscriber_last_name=p["subscriber_last_name"], subscriber_first_name=p["subscriber_first_name"],
             member_id=p["member_id"], birth_date=p["subscriber_birth_date"],
             gender=p.get("subscriber_gender") or "U"))

@@ -21,14 +21,8 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from revcycle.db import engine_for, sql
+from revcycle.db import as_date, as_datetime, engine_for, sql
 from revcycle.settings import PROJECT_ROOT
-
-
-def _dt(v):  # noqa: ANN001, ANN202
-    from revcycle.sla import _as_dt
-
-    return _as_dt(v)
 
 
 def compute(day: dt.date) -> list[dict]:
@@ -45,15 +39,15 @@ def compute(day: dt.date) -> list[dict]:
         if totals.get("format") == "hl7":
             messages += totals.get("messages", 0)
             failed_messages += sum(v for k, v in totals.get("acks", {}).items() if k in ("AE", "AR"))
-    detect = [(_dt(f["quarantined_at"]) - _dt(f["landed_at"])).total_seconds() / 60
-              for f in quarantined if _dt(f["quarantined_at"]) and _dt(f["landed_at"])]
-    lag_days = [((_d(b) - _d(a)).days) for a, b in lags if a and b]
+    detect = [(as_datetime(f["quarantined_at"]) - as_datetime(f["landed_at"])).total_seconds() / 60
+              for f in quarantined if as_datetime(f["quarantined_at"]) and as_datetime(f["landed_at"])]
+    lag_days = [((as_date(b) - as_date(a)).days) for a, b in lags if a and b]
     unposted_files = [f for f in quarantined if f["source"] == "remittance"]
     unposted_amount = sum((Decimal(json.loads(f["control_totals"] or "{}").get("bpr02", "0")) for f in unposted_files),
                           Decimal("0"))
     missing_in_erp = [q for q in queue if q["status"] == "open" and q["category"] == "payment_not_in_erp"]
     open_items = [q for q in queue if q["status"] == "open"]
-    aged = [q for q in open_items if (day - _d(q["first_seen"])).days > 7]
+    aged = [q for q in open_items if (day - as_date(q["first_seen"])).days > 7]
     dag_files = len(list((PROJECT_ROOT / "dags").glob("*.py")))
     rows = [
         ("failed_file_rate", _ratio(len(quarantined), len(files)), "ratio", f"{len(quarantined)} of {len(files)} files"),
@@ -76,10 +70,6 @@ def compute(day: dt.date) -> list[dict]:
         for r in out:
             conn.execute(text(sql("ops/kpi_upsert")), r)
     return out
-
-
-def _d(v) -> dt.date:  # noqa: ANN001
-    return v if isinstance(v, dt.date) and not isinstance(v, dt.datetime) else dt.date.fromisoformat(str(v)[:10])
 
 
 def _ratio(a: int, b: int) -> Decimal | None:

@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import logging
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -37,11 +35,12 @@ import pyarrow.parquet as pq
 from sqlalchemy import text
 
 from revcycle import supply_match
-from revcycle.db import engine_for, sql
+from revcycle.db import as_date, engine_for, sql
 from revcycle.keys import business_key
 from revcycle.reconcile.cash import cash_exceptions, reconcile_cash
 from revcycle.reconcile.claims import claim_exceptions, denials, reconcile_claims
 from revcycle.settings import CONFIG_DIR, get_settings
+from revcycle.storage import write_atomic
 
 log = logging.getLogger(__name__)
 MONEY, QTY, PRICE = pa.decimal128(18, 2), pa.decimal128(18, 3), pa.decimal128(18, 4)
@@ -90,8 +89,7 @@ def erp_frame(name: str, business_date: dt.date, money: tuple[str, ...] = (), da
     for c in money:
         frame[c] = [None if v is None else Decimal(str(v)).quantize(CENT) for v in frame[c]]
     for c in dates:
-        frame[c] = [None if v is None else v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)[:10])
-                    for v in frame[c]]
+        frame[c] = [as_date(v) for v in frame[c]]
     return frame.where(frame.notna(), None)
 
 
@@ -178,7 +176,7 @@ def update_queue(business_date: dt.date, found: list[dict]) -> pd.DataFrame:
                         "amount_at_stake": Decimal(str(f["amount_at_stake"])).quantize(CENT)}
     with engine_for("ops").connect() as conn:
         latest = conn.execute(text(sql("ops/recon_latest_day"))).scalar()
-    latest_day = dt.date.fromisoformat(str(latest)[:10]) if latest else None
+    latest_day = as_date(latest)
     if latest_day is None or business_date >= latest_day:
         with engine_for("ops").begin() as conn:
             existing = {r["item_key"]: dict(r) for r in conn.execute(text(sql("ops/exception_items"))).mappings()}
@@ -212,7 +210,7 @@ def update_queue(business_date: dt.date, found: list[dict]) -> pd.DataFrame:
     rows = []
     for key in sorted(current, key=lambda k: (current[k]["category"], current[k]["reference"])):
         first = items[key]["first_seen"] if key in items else business_date
-        first = first if isinstance(first, dt.date) else dt.date.fromisoformat(str(first)[:10])
+        first = as_date(first)
         item = current[key]
         rows.append({"item_key": key, "category": item["category"], "reference": item["reference"],
                      "owner_team": item["owner_team"], "source": item["source"],
@@ -231,13 +229,13 @@ def write_extract(name: str, frame: pd.DataFrame, business_date: dt.date, totals
     csv_path = s.outbound / "finance" / business_date.isoformat() / f"{name}.csv"
     buf = pa.BufferOutputStream()
     pq.write_table(table, buf, compression="zstd")
-    parquet_sha = _atomic_write(parquet, buf.getvalue().to_pybytes())
+    parquet_sha = write_atomic(parquet, buf.getvalue().to_pybytes())
     text_buf = io.StringIO()
     writer = csv.writer(text_buf, lineterminator="\r\n")
     writer.writerow(schema.names)
     for r in records:
         writer.writerow(["" if v is None else v for v in (r[c] for c in schema.names)])
-    csv_sha = _atomic_write(csv_path, ("\ufeff" + text_buf.getvalue()).encode("utf-8"))   # BOM: Excel reads UTF-8
+    csv_sha = write_atomic(csv_path, ("\ufeff" + text_buf.getvalue()).encode("utf-8"))   # BOM: Excel reads UTF-8
     info = {"row_count": len(records), "control_totals": json.dumps(totals, sort_keys=True, default=str),
             "parquet_path": str(parquet), "parquet_sha256": parquet_sha, "csv_path": str(csv_path),
             "csv_sha256": csv_sha}
@@ -252,23 +250,12 @@ def _cell(value, kind: pa.DataType):  # noqa: ANN001, ANN202
     if pa.types.is_decimal(kind):
         return Decimal(str(value)).quantize(Decimal(1).scaleb(-kind.scale))
     if pa.types.is_date(kind):
-        return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+        return as_date(value)
     if pa.types.is_integer(kind):
         return int(value)
     if pa.types.is_boolean(kind):
         return bool(value)
     return str(value)
-
-
-def _atomic_write(path: Path, data: bytes) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.writing")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return hashlib.sha256(data).hexdigest()
 
 
 def recorded_runs(business_date: dt.date) -> dict[str, dict]:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from revcycle.db import engine_for, sql
+from revcycle.db import as_datetime, engine_for, sql
 from revcycle.keys import business_key
 from revcycle.settings import CONFIG_DIR
 
@@ -152,7 +152,7 @@ def report(day: dt.date) -> dict:
                       "failed": sum(1 for r in rows if r["state"] != "success")})
     per_file = []
     for f in files:
-        landed, finished = _as_dt(f["landed_at"]), _as_dt(f["finished_at"])
+        landed, finished = as_datetime(f["landed_at"]), as_datetime(f["finished_at"])
         minutes = round((finished - landed).total_seconds() / 60, 2) if landed and finished else None
         limit = pipeline_threshold_minutes(f["source"])
         per_file.append({"source": f["source"], "file": f["original_name"], "sha256": f["sha256"], "state": f["state"],
@@ -161,15 +161,6 @@ def report(day: dt.date) -> dict:
     return {"business_date": day.isoformat(), "tasks": tasks, "breaches": [
         {k: (str(v) if isinstance(v, (dt.datetime, Decimal)) else v) for k, v in b.items()} for b in breaches],
         "files": per_file}
-
-
-def _as_dt(value) -> dt.datetime | None:  # noqa: ANN001
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    try:
-        return dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        return None     # not a timestamp (rows written before ledger_event.at was fixed on SQLite)
 
 
 def breaches_for_day(day: dt.date) -> int:

@@ -103,3 +103,17 @@ class StagingWriter:
             writer.close()
         self._writers.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def write_atomic(path: Path, data: bytes) -> str:
+    """Write a whole file so a reader never sees part of it (temp name, fsync, rename); return its sha256."""
+    import hashlib
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.writing")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return hashlib.sha256(data).hexdigest()

@@ -10,6 +10,7 @@ and writes the exception list as CSV under ``reports/supply_match/<day>/``.
 from __future__ import annotations
 
 import csv
+import io
 import datetime as dt
 import logging
 from decimal import Decimal
@@ -21,6 +22,7 @@ from revcycle import erp, item_master
 from revcycle.db import engine_for, sql
 from revcycle.reconcile.supply import INVOICE_COLUMNS, REQUEST_COLUMNS, match_invoices
 from revcycle.settings import get_settings
+from revcycle.storage import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +61,18 @@ def exceptions(business_date: dt.date) -> list[dict]:
 
 
 def write_exceptions(business_date: dt.date):  # noqa: ANN201
-    folder = get_settings().reports / "supply_match" / business_date.isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
+    path = get_settings().reports / "supply_match" / business_date.isoformat() / "exceptions.csv"
     rows = exceptions(business_date)
-    path = folder / "exceptions.csv"
-    tmp = folder / ".exceptions.csv.writing"
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        columns = ["status", "supplier_id", "erp_item_id", "serial", "lot", "usage_quantity", "invoice_quantity",
-                   "expected_unit_price", "invoice_unit_price", "amount_at_stake", "first_seen", "last_evaluated",
-                   "request_key", "invoice_line_key"]
-        writer.writerow(columns)
-        places = {"amount_at_stake": "0.01", "usage_quantity": "0.001", "invoice_quantity": "0.001",
-                  "expected_unit_price": "0.0001", "invoice_unit_price": "0.0001"}
-        for r in rows:
-            writer.writerow(["" if r[c] is None else Decimal(str(r[c])).quantize(Decimal(places[c])) if c in places
-                             else str(r[c])[:10] if c in ("first_seen", "last_evaluated") else r[c] for c in columns])
-    tmp.replace(path)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    columns = ["status", "supplier_id", "erp_item_id", "serial", "lot", "usage_quantity", "invoice_quantity",
+               "expected_unit_price", "invoice_unit_price", "amount_at_stake", "first_seen", "last_evaluated",
+               "request_key", "invoice_line_key"]
+    writer.writerow(columns)
+    places = {"amount_at_stake": "0.01", "usage_quantity": "0.001", "invoice_quantity": "0.001",
+              "expected_unit_price": "0.0001", "invoice_unit_price": "0.0001"}
+    for r in rows:
+        writer.writerow(["" if r[c] is None else Decimal(str(r[c])).quantize(Decimal(places[c])) if c in places
+                         else str(r[c])[:10] if c in ("first_seen", "last_evaluated") else r[c] for c in columns])
+    write_atomic(path, buf.getvalue().encode("utf-8"))
     return path

@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from revcycle import erp, ledger
+from revcycle.db import as_date, as_datetime
 from revcycle.errors import RevcycleError
 from revcycle.landing import LocalFolder, land_source
 from revcycle.pipeline.base import ParseContext, ParseFailure
@@ -33,14 +34,6 @@ log = logging.getLogger(__name__)
 
 def _lake() -> LocalLake:
     return LocalLake(get_settings().lake)
-
-
-def _as_date(value) -> dt.date:  # noqa: ANN001
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
-
-
-def _as_datetime(value) -> dt.datetime:  # noqa: ANN001
-    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
 
 
 def _transport(source):  # noqa: ANN001
@@ -109,8 +102,8 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
         return pointer(sha256)
     source = get_source(source_name)
     s = get_settings()
-    ctx = ParseContext(sha256=sha256, original_name=row["original_name"], business_date=_as_date(row["business_date"]),
-                       landed_at=_as_datetime(row["landed_at"]), data_source=source.name,
+    ctx = ParseContext(sha256=sha256, original_name=row["original_name"], business_date=as_date(row["business_date"]),
+                       landed_at=as_datetime(row["landed_at"]), data_source=source.name,
                        ack_dir=s.outbound / "acks" / str(row["business_date"])[:10],
                        reject_dir=s.quarantine / str(row["business_date"])[:10] / "messages")
     try:
@@ -144,7 +137,7 @@ def validate(source_name: str, sha256: str, dag_run_id: str | None = None) -> di
         return pointer(sha256)
     source = get_source(source_name)
     lake = _lake()
-    outcome = validate_staged(source, lake, sha256, _as_date(row["business_date"]))
+    outcome = validate_staged(source, lake, sha256, as_date(row["business_date"]))
     findings = json.loads((lake.staging_dir(sha256) / "findings.json").read_text())
     verdict = outcome.quarantine_reason()
     decision = {"quarantined": verdict is not None, "reason": verdict[0] if verdict else None,
@@ -190,7 +183,7 @@ def post(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
         dataset = next(part for part in Path(path).parts if part.startswith(("canonical__", "raw__")))
         tables[dataset] = pq.read_table(path)
     try:
-        rows = source.post(tables, _as_date(row["business_date"]), sha256)
+        rows = source.post(tables, as_date(row["business_date"]), sha256)
     except RevcycleError as exc:
         return quarantine(sha256, exc.reason, exc.detail, dag_run_id)
     inserted = erp.load(rows)
