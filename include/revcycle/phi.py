@@ -9,7 +9,6 @@ in ``$REVCYCLE_HOME/secrets/token.key`` (mode 0600) for the embedded default.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -36,7 +35,7 @@ def tokenise(value: str | None) -> str | None:
     """Keyed token of an identifier (member id, MRN); None stays None."""
     if not value:
         return None
-    return hmac.new(_token_key(), value.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(_token_key(), value.encode(), "sha256").hex()[:32]
 
 
 def reset_token_key() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from revcycle.errors import MappingError
 
@@ -27,8 +28,9 @@ def optional_money(value: str, where: str) -> Decimal | None:
     return None if value == "" else money(value, where)
 
 
+@lru_cache(maxsize=4096)
 def date8(value: str) -> dt.date | None:
-    """CCYYMMDD, or None when empty or not a real calendar date."""
+    """CCYYMMDD, or None when empty or not a real calendar date (cached: a file repeats few dates)."""
     if len(value) != 8 or not value.isdigit():
         return None
     try:
