@@ -57,6 +57,8 @@ def test_reversal_carries_negative_amounts_and_its_correction_follows():
     assert reversal["is_reversal"] and reversal["claim_status_code"] == "22"
     assert (reversal["charge_amount"], reversal["paid_amount"]) == (D("-400"), D("-250"))
     assert corrected["patient_control_number"] == reversal["patient_control_number"] and not corrected["is_reversal"]
+    # 2100 REF*F8 on the correction names the claim it replaces; the first REF*F8 wins.
+    assert (reversal["original_reference"], corrected["original_reference"]) == (None, "ICN0003")
     assert denial["claim_status_code"] == "4" and denial["paid_amount"] == 0
     assert len({c["claim_payment_key"] for c in rset.claim_payments}) == 3
 

@@ -160,7 +160,9 @@ def _map_set(rset: RemittanceSet, body: list[list[str]], comp: str) -> Remittanc
                 if qual == "6R":
                     line["line_control_number"] = seg[2] if n > 2 else ""
             elif claim is not None:
-                pass  # REF*1K/F8 (original reference): not kept; see canonical original_reference
+                # 2100 REF*F8 original reference number (1K payer claim number): the first one is kept.
+                if (qual == "F8" or qual == "1K") and claim["original_reference"] is None:
+                    claim["original_reference"] = seg[2] if n > 2 else ""
             elif qual == "2U" and n1 == "PR":
                 rem["payer_reference"] = seg[2] if n > 2 else ""
         elif tag == "SVC":
