@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, TextIO
 
 from revcycle.x12.reader import Delimiters, Interchange, X12Reader
-from revcycle.x12.sets import map_sets
+from revcycle.x12.sets import fed, map_sets
 from revcycle.x12.writer import Envelope, X12Writer
 
 # IK5-02 / AK9-05 syntax error codes, by our reason codes.
@@ -112,9 +112,9 @@ class AckSet:
 
 
 def map_999(reader: X12Reader) -> Iterator[AckSet]:
-    return map_sets(reader, "FA", "999", lambda env, delim: _AckMapper(AckSet(
+    return map_sets(reader, "FA", "999", fed(lambda env, delim: _AckMapper(AckSet(
         env.interchange_sender, env.interchange_control, env.group_control, env.transaction_control,
-        env.implementation)))
+        env.implementation))))
 
 
 def _el(seg: list[str], i: int) -> str:

@@ -23,7 +23,7 @@ from typing import Iterator, TextIO
 
 from revcycle.phi import tokenise
 from revcycle.x12.reader import Delimiters, X12Reader
-from revcycle.x12.sets import map_sets
+from revcycle.x12.sets import fed, map_sets
 from revcycle.x12.values import date8, optional_money
 from revcycle.x12.writer import Envelope, X12Writer, fmt_amount
 
@@ -121,9 +121,9 @@ class InquirySet:
 
 
 def map_inquiries(reader: X12Reader) -> Iterator[InquirySet]:
-    return map_sets(reader, "HR", "276", lambda env, delim: _InquiryMapper(
+    return map_sets(reader, "HR", "276", fed(lambda env, delim: _InquiryMapper(
         InquirySet(env.interchange_sender, env.interchange_control, env.group_control, env.transaction_control,
-                   env.implementation), delim.component))
+                   env.implementation), delim.component)))
 
 
 def _el(seg: list[str], i: int) -> str:

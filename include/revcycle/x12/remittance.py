@@ -15,16 +15,15 @@ NM109) are tokenised.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from hashlib import sha256
+from decimal import Decimal
 from typing import Iterable, Iterator
 
 from revcycle.errors import MappingError
-from revcycle.keys import business_key
+from revcycle.keys import business_key, joined_key
 from revcycle.phi import tokenise
 from revcycle.x12.reader import X12Reader
 from revcycle.x12.sets import map_sets
-from revcycle.x12.values import date8, money, optional_money
+from revcycle.x12.values import amount, date8, money
 
 # CLP02 (5010): 22 = reversal of previous payment.
 REVERSAL_STATUS = "22"
@@ -57,46 +56,13 @@ def read_remittances(path, chunk_size: int | None = None) -> Iterator[tuple[X12R
 
 
 def map_remittances(reader: X12Reader) -> Iterator[RemittanceSet]:
-    return map_sets(reader, "HP", "835", lambda env, delim: _SetMapper(
+    return map_sets(reader, "HP", "835", lambda env, delim, body: _map_set(
         RemittanceSet(env.interchange_sender, env.interchange_control, env.group_control,
-                      env.transaction_control, env.implementation), delim.component))
+                      env.transaction_control, env.implementation), body, delim.component))
 
 
-class _SetMapper:
-    """Collects one set's body, then maps it in a single pass at SE (``finish``).
-
-    The pass is one function with local state, elements read inline, messages for errors built only when
-    one is raised and keys hashed once per record: bench stage 1 measured the per-segment handler
-    dispatch, element helper calls and eager error strings of the earlier mapper as most of its time.
-    """
-
-    def __init__(self, rset: RemittanceSet, component: str) -> None:
-        self.rset = rset
-        self.comp = component
-        self.body: list[list[str]] = []
-        self.feed = self.body.append
-
-    def finish(self) -> RemittanceSet:
-        return _map_set(self.rset, self.body, self.comp)
-
-
-def _amount(value: str, where: str, *args: object) -> Decimal:
-    """``money`` with its location formatted only when the value is refused."""
-    try:
-        amount = Decimal(value)
-        if amount.is_finite():
-            return amount
-    except InvalidOperation:
-        pass
-    return money(value, where.format(*args) if args else where)
-
-
-def _key(text: str) -> str:
-    """``business_key`` of parts already joined by the unit separator."""
-    return sha256(text.encode()).hexdigest()[:32]
-
-
-def _map_set(rset: RemittanceSet, body: list[list[str]], comp: str) -> RemittanceSet:  # noqa: C901
+def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> RemittanceSet:  # noqa: C901
+    """One pass over the set's segments with the loop state in locals; keys are attached at the end."""
     tc = rset.transaction_control
     rem: dict = {"payer_name": None, "payer_id": None, "payee_name": None, "payee_id": None,
                  "payer_reference": None, "production_date": None}
@@ -112,8 +78,8 @@ def _map_set(rset: RemittanceSet, body: list[list[str]], comp: str) -> Remittanc
     remark_ids: list[tuple] = []  # (owner, segment, position): the remark key's identity
     plb_pairs: list[tuple] = []
     plb_segments = 0              # PLB segments that carried at least one pair
-    cas_seq = line_no = 0
-    for seg in body:
+    cas_seq = line_no = count = 0
+    for count, seg in enumerate(body, start=1):
         tag = seg[0]
         n = len(seg)
         if tag == "DTM":
@@ -150,8 +116,8 @@ def _map_set(rset: RemittanceSet, body: list[list[str]], comp: str) -> Remittanc
                     "adjustment_key": None, "remittance_key": None, "claim_payment_key": None,
                     "service_line_key": None, "level": level, "cas_seq": cas_seq, "triplet_seq": triplet,
                     "group_code": group, "reason_code": reason,
-                    "amount": _amount(seg[i + 1] if n > i + 1 else "", where, cas_seq, triplet, claim["claim_seq"]),
-                    "quantity": _amount(qty, where + " quantity", cas_seq, triplet, claim["claim_seq"]) if qty else None,
+                    "amount": amount(seg[i + 1] if n > i + 1 else "", where, cas_seq, triplet, claim["claim_seq"]),
+                    "quantity": amount(qty, where + " quantity", cas_seq, triplet, claim["claim_seq"]) if qty else None,
                 })
                 adj_owners.append(owner)
         elif tag == "REF":
@@ -179,10 +145,10 @@ def _map_set(rset: RemittanceSet, body: list[list[str]], comp: str) -> Remittanc
                 "procedure_qualifier": qualifier,
                 "procedure_code": code,
                 "procedure_modifiers": ":".join(p for p in parts[2:6] if p) or None,
-                "charge_amount": _amount(seg[2] if n > 2 else "", where + " SVC02", line_no, claim["claim_seq"]),
-                "paid_amount": _amount(seg[3] if n > 3 else "", where + " SVC03", line_no, claim["claim_seq"]),
+                "charge_amount": amount(seg[2] if n > 2 else "", where + " SVC02", line_no, claim["claim_seq"]),
+                "paid_amount": amount(seg[3] if n > 3 else "", where + " SVC03", line_no, claim["claim_seq"]),
                 "revenue_code": (seg[4] if n > 4 else "") or None,
-                "units_paid": _amount(units, where + " SVC05", line_no, claim["claim_seq"]) if units else ONE,
+                "units_paid": amount(units, where + " SVC05", line_no, claim["claim_seq"]) if units else ONE,
                 "line_control_number": None, "service_date": None, "service_date_end": None,
             }
             lines.append(line)
@@ -198,9 +164,9 @@ def _map_set(rset: RemittanceSet, body: list[list[str]], comp: str) -> Remittanc
                 "claim_seq": seq,
                 "patient_control_number": el[1],
                 "claim_status_code": status,
-                "charge_amount": _amount(el[3], where + " CLP03"),
-                "paid_amount": _amount(el[4], where + " CLP04"),
-                "patient_responsibility_amount": _amount(el[5], where + " CLP05") if el[5] else None,
+                "charge_amount": amount(el[3], where + " CLP03"),
+                "paid_amount": amount(el[4], where + " CLP04"),
+                "patient_responsibility_amount": amount(el[5], where + " CLP05") if el[5] else None,
                 "claim_filing_indicator": el[6] or None,
                 "payer_claim_control_number": el[7] or None,
                 "facility_type_code": el[8] or None,
@@ -249,9 +215,9 @@ def _map_set(rset: RemittanceSet, body: list[list[str]], comp: str) -> Remittanc
                 if not composite:
                     continue
                 reason, _, reference = composite.partition(comp)
-                amount = money(seg[i + 1] if n > i + 1 else "", f"PLB #{plb_seq} pair {pair}")
                 plb_pairs.append((plb_seq, pair, seg[1] if n > 1 else "", date8(seg[2] if n > 2 else ""),
-                                  reason, reference or None, amount))
+                                  reason, reference or None,
+                                  amount(seg[i + 1] if n > i + 1 else "", "PLB #{} pair {}", plb_seq, pair)))
                 paired = True
             plb_segments += paired
         elif tag == "BPR":
@@ -277,7 +243,7 @@ def _map_set(rset: RemittanceSet, body: list[list[str]], comp: str) -> Remittanc
                            payee_id=(seg[4] if n > 4 else "") or None)
 
     # -- keys from business identity, then the set's records -------------------
-    rset.segment_count = len(body) + 2  # and ST, SE
+    rset.segment_count = count + 2  # and ST, SE
     if "payment_amount" not in rem:
         raise MappingError("MISSING_BPR", f"ST {tc} has no BPR")
     if "trace_number" not in rem:
@@ -300,22 +266,22 @@ def _map_set(rset: RemittanceSet, body: list[list[str]], comp: str) -> Remittanc
     }
     for c in claims:
         c["remittance_key"] = rkey
-        c["claim_payment_key"] = _key(f"{rkey}\x1fCLP\x1f{c['claim_seq']}")
+        c["claim_payment_key"] = joined_key(f"{rkey}\x1fCLP\x1f{c['claim_seq']}")
     for ln, c in zip(lines, line_claims):
         ckey = ln["claim_payment_key"] = c["claim_payment_key"]
         ln["remittance_key"] = rkey
-        ln["service_line_key"] = _key(f"{ckey}\x1fSVC\x1f{ln['line_seq']}")
+        ln["service_line_key"] = joined_key(f"{ckey}\x1fSVC\x1f{ln['line_seq']}")
     for adj, owner in zip(adjustments, adj_owners):
         adj["remittance_key"] = rkey
         adj["claim_payment_key"] = owner["claim_payment_key"]
         owner_key = adj["service_line_key"] = owner.get("service_line_key")
         owner_key = owner_key or owner["claim_payment_key"]
-        adj["adjustment_key"] = _key(f"{owner_key}\x1fCAS\x1f{adj['cas_seq']}\x1f{adj['triplet_seq']}")
+        adj["adjustment_key"] = joined_key(f"{owner_key}\x1fCAS\x1f{adj['cas_seq']}\x1f{adj['triplet_seq']}")
     for remark, (owner, segment, position) in zip(remarks, remark_ids):
         remark["remittance_key"] = rkey
         remark["claim_payment_key"] = owner["claim_payment_key"]
         owner_key = remark["service_line_key"] = owner.get("service_line_key")
-        remark["remark_key"] = _key(f"{owner_key or owner['claim_payment_key']}\x1f{segment}\x1f{position}")
+        remark["remark_key"] = joined_key(f"{owner_key or owner['claim_payment_key']}\x1f{segment}\x1f{position}")
     rset.claim_payments = claims
     rset.service_line_payments = lines
     rset.adjustments = adjustments
@@ -324,8 +290,8 @@ def _map_set(rset: RemittanceSet, body: list[list[str]], comp: str) -> Remittanc
         "provider_adjustment_key": business_key(rkey, "PLB", plb_seq, pair),
         "remittance_key": rkey, "plb_seq": plb_seq, "pair_seq": pair,
         "provider_identifier": provider, "fiscal_period_date": period,
-        "reason_code": reason, "reference": reference, "amount": amount,
-    } for plb_seq, pair, provider, period, reason, reference, amount in plb_pairs]
+        "reason_code": reason, "reference": reference, "amount": plb_amount,
+    } for plb_seq, pair, provider, period, reason, reference, plb_amount in plb_pairs]
     return rset
 
 

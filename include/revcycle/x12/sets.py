@@ -19,20 +19,46 @@ class SetEnvelope:
 
 
 class SetMapper(Protocol):
+    """A feed/finish mapper; ``fed`` turns its factory into a set-mapping function."""
+
     def feed(self, seg: list[str]) -> None: ...
     def finish(self): ...
+
+
+MapSet = Callable[[SetEnvelope, Delimiters, Iterator[list[str]]], object]
+
+
+def fed(new_mapper: Callable[[SetEnvelope, Delimiters], SetMapper]) -> MapSet:
+    """Map a set by feeding its segments one by one to a fresh mapper (small sets: 999, 276)."""
+    def map_set(envelope: SetEnvelope, delimiters: Delimiters, body: Iterator[list[str]]):
+        mapper = new_mapper(envelope, delimiters)
+        for seg in body:
+            mapper.feed(seg)
+        return mapper.finish()
+    return map_set
 
 
 def _el(seg: list[str], i: int) -> str:
     return seg[i] if len(seg) > i else ""
 
 
-def map_sets(reader: X12Reader, functional_id: str, set_id: str,
-             new_mapper: Callable[[SetEnvelope, Delimiters], SetMapper]) -> Iterator:
-    """Feed each ST..SE body to a fresh mapper and yield what it finishes with; refuse other kinds."""
-    mapper: SetMapper | None = None
+def map_sets(reader: X12Reader, functional_id: str, set_id: str, map_set: MapSet) -> Iterator:
+    """Hand each ST..SE body, streamed, to ``map_set`` and yield what it returns; refuse other kinds.
+
+    The body iterator stops before SE (whose counts the reader has checked), so a mapper is one loop
+    over the set's segments with its state in local variables; bench stage 1 measured this as faster
+    than a method call per segment.
+    """
+    segments = iter(reader)
+
+    def body() -> Iterator[list[str]]:
+        for seg in segments:
+            if seg[0] == "SE":
+                return
+            yield seg
+
     sender = isa13 = gs06 = version = ""
-    for seg in reader:
+    for seg in segments:
         tag = seg[0]
         if tag == "ISA":
             sender, isa13 = seg[6].strip(), seg[13].strip()
@@ -44,10 +70,8 @@ def map_sets(reader: X12Reader, functional_id: str, set_id: str,
             if _el(seg, 1) != set_id:
                 raise X12Error("WRONG_TRANSACTION_TYPE", f"ST01={_el(seg, 1)!r} is not {set_id}")
             envelope = SetEnvelope(sender, isa13, gs06, _el(seg, 2), _el(seg, 3) or version)
-            mapper = new_mapper(envelope, reader.delimiters)
-        elif tag == "SE":
-            assert mapper is not None
-            yield mapper.finish()
-            mapper = None
-        elif mapper is not None:
-            mapper.feed(seg)
+            rest = body()
+            result = map_set(envelope, reader.delimiters, rest)
+            for _ in rest:  # a mapper that stops early still leaves the reader past this SE
+                pass
+            yield result
