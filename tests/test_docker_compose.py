@@ -33,6 +33,15 @@ def test_services_of_the_production_stack():
     assert "AutoAdd" not in (ROOT / "docker-compose.yaml").read_text()
 
 
+def test_only_the_worker_preloads_great_expectations():
+    services = compose()["services"]
+    worker = services["airflow-worker"]["environment"]
+    assert worker["REVCYCLE_PRELOAD"] == "great_expectations"
+    assert worker["PYTHONPATH"] == "/opt/revcycle/include"    # where airflow_local_settings.py is found
+    for name in ("airflow-scheduler", "airflow-dag-processor", "airflow-apiserver"):
+        assert "REVCYCLE_PRELOAD" not in services[name].get("environment", {})
+
+
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose not installed (CI installs Debian's)")
 def test_compose_file_validates():
     env = dict(os.environ, **SECRETS)
