@@ -261,6 +261,10 @@ def bench_day(claims: int, work: Path) -> dict:
         raise SystemExit("run-day failed: " + out.stderr[-2000:])
     summary = json.loads(out.stdout)
     shares = day_task_shares(work / "day", dt.date(2026, 11, 24))
+    # run-day imports GX once, before forking a process per DAG: that import is GX time of the day too.
+    preload = summary.get("gx_preload_seconds") or 0.0
+    shares.update(gx_preload_seconds=preload, validate_share=(shares["validate_seconds"] + preload) /
+                  (shares["task_seconds"] + preload))
     print(f"  wall {wall:.0f}s: " + ", ".join(f"{r['dag_id']} {r['seconds']}s" for r in summary["dag_runs"]) +
           f"; validate tasks {shares['validate_seconds']:.1f}s of {shares['task_seconds']:.1f}s task time", flush=True)
     return {"wall": wall, "dag_runs": summary["dag_runs"], "claims": claims, **shares,
@@ -407,9 +411,10 @@ def main() -> None:
         lines += [f"| {r['dag_id']} | {r['seconds']} |" for r in day["dag_runs"]]
         lines += ["", f"Wall time {day['wall']:.0f}s including generation; target <= 300 s: "
                       f"**{'met' if day['wall'] <= 300 else 'not met'}**.", "",
-                  f"Validate tasks (GX plus reading the staged Parquet and writing the report; GX's one import "
-                  f"included) took {day['validate_seconds']:.1f}s of {day['task_seconds']:.1f}s summed task time "
-                  f"(ops.task_latency): **{day['validate_share']:.0%}** of the day's pipeline time; target <= 15%: "
+                  f"Validate tasks (GX plus reading the staged Parquet and writing the report) took "
+                  f"{day['validate_seconds']:.1f}s of {day['task_seconds']:.1f}s summed task time (ops.task_latency); "
+                  f"with GX's one import before the DAGs fork ({day['gx_preload_seconds']:.1f}s) counted on both sides: "
+                  f"**{day['validate_share']:.0%}** of the day's pipeline time; target <= 15%: "
                   f"**{'met' if day['validate_share'] <= 0.15 else 'not met'}**.", ""]
     lines += ["What was profiled and changed where a target was missed, with before/after figures: "
               "[HISTORY.md](HISTORY.md).", ""]
