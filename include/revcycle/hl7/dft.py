@@ -42,13 +42,14 @@ def _decimal(msg: Message, seg: list[str], n: int, ft1_no: int, what: str, place
     text = (msg.value(_f(seg, n)) if places is None else msg.value(_f(seg, n), 1, 1)).strip()
     if text == "":
         return None
-    where = f"FT1^{ft1_no}^{n}"
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a number", where, "102") from None
+        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a number", f"FT1^{ft1_no}^{n}",
+                       "102") from None
     if not value.is_finite() or (places is not None and value.as_tuple().exponent < -places):
-        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a valid amount", where, "102")
+        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a valid amount", f"FT1^{ft1_no}^{n}",
+                       "102")
     return value
 
 
