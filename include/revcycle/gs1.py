@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _GS1_DI = re.compile(r"^\(?01\)?(\d{14})")
 
 
+@lru_cache(maxsize=8192)
 def gtin_check_ok(gtin: str) -> bool:
     """True for a GTIN-8/12/13/14 whose last digit is the GS1 mod-10 check digit of the others."""
     if not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14):

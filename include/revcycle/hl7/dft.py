@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from revcycle.gs1 import device_identifier, gtin14
 from revcycle.hl7.reader import HL7Error, Message
@@ -30,6 +31,7 @@ from revcycle.keys import business_key
 from revcycle.phi import tokenise
 
 DFT_EVENTS = {"P03", "P11"}
+_YES_NO = {"Y": True, "N": False}
 
 
 def _f(seg: list[str], n: int) -> str:
@@ -53,14 +55,21 @@ def _decimal(msg: Message, seg: list[str], n: int, ft1_no: int, what: str, place
     return value
 
 
-def _date(msg: Message, raw: str, where: str) -> dt.date | None:
+def _date(msg: Message, raw: str, where: str, *args: object) -> dt.date | None:
+    """TS/DT first 8 characters as a date; ``where.format(*args)`` names the field only when it is refused."""
     text = msg.value(raw, 1, 1)[:8]
     if text == "":
         return None
     try:
-        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        return _ccyymmdd(text)
     except ValueError:
+        where = where.format(*args)
         raise HL7Error("BAD_DATE", f"{where} is not a date", where.replace("-", "^1^"), "102") from None
+
+
+@lru_cache(maxsize=4096)
+def _ccyymmdd(text: str) -> dt.date:
+    return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
 
 
 def map_dft(msg: Message) -> list[dict]:
@@ -108,7 +117,7 @@ def _ft1(msg: Message, seg: list[str], n: int, control: str, patient_token: str 
         unit = _decimal(msg, seg, 22, n, "unit cost", places=4)
     if extended is None and unit is not None:
         extended = (unit * quantity).quantize(Decimal("0.01"))
-    start = _date(msg, _f(seg, 4), f"FT1-4 of FT1 #{n}")
+    start = _date(msg, _f(seg, 4), "FT1-4 of FT1 #{}", n)
     set_id = msg.value(_f(seg, 1)) or str(n)
     modifiers = [msg.value(_f(seg, 26), 1, 1, r) for r in range(1, _f(seg, 26).count(msg.encoding.repetition) + 2)]
     return {
@@ -138,8 +147,8 @@ def _vendor_implant(msg: Message, seg: list[str], row: dict) -> None:
     row["lot"] = msg.value(_f(seg, 3)) or None
     row["serial"] = msg.value(_f(seg, 4)) or None
     row["expiry_date"] = _date(msg, _f(seg, 5), "ZIM-5")
-    row["implant_flag"] = {"Y": True, "N": False}.get(msg.value(_f(seg, 6)).upper())
-    row["consignment_flag"] = {"Y": True, "N": False}.get(msg.value(_f(seg, 7)).upper())
+    row["implant_flag"] = _YES_NO.get(msg.value(_f(seg, 6)).upper())
+    row["consignment_flag"] = _YES_NO.get(msg.value(_f(seg, 7)).upper())
     row["case_id"] = msg.value(_f(seg, 8)) or None
 
 

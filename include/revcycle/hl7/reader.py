@@ -228,13 +228,12 @@ def read_messages(path: Path) -> Iterator[Message | BrokenMessage]:
 
 
 def _message(seq: int, lines: list[str]) -> Message | BrokenMessage:
-    text = "\r".join(lines)
     if not lines[0].startswith("MSH"):
-        return BrokenMessage(seq, "NO_MSH", "segments found before any MSH header", code="100", text=text)
+        return BrokenMessage(seq, "NO_MSH", "segments found before any MSH header", code="100", text="\r".join(lines))
     try:
         enc = _encoding(lines[0])
     except HL7Error as exc:
-        return BrokenMessage(seq, exc.reason, exc.detail, code=exc.code, text=text)
+        return BrokenMessage(seq, exc.reason, exc.detail, code=exc.code, text="\r".join(lines))
     msh = lines[0].split(enc.field)
     msh.insert(1, enc.field)                     # MSH-1 is the separator itself: fields keep their numbers
     control = _el(msh, 10)
@@ -243,20 +242,22 @@ def _message(seq: int, lines: list[str]) -> Message | BrokenMessage:
     try:
         charset = _charset(lines[0], enc.field)
         if charset != "latin-1":
-            text = text.encode("latin-1").decode(charset)
+            lines = "\r".join(lines).encode("latin-1").decode(charset).split("\r")
     except HL7Error as exc:
-        return BrokenMessage(seq, exc.reason, exc.detail, control, mtype, version, enc, exc.code, text)
+        return BrokenMessage(seq, exc.reason, exc.detail, control, mtype, version, enc, exc.code, "\r".join(lines))
     except (UnicodeDecodeError, UnicodeEncodeError, LookupError):
         return BrokenMessage(seq, "BAD_CHARACTERS", f"bytes outside the MSH-18 character set ({charset})",
-                             control, mtype, version, enc, "102", text)
-    segments = []
-    for n, line in enumerate(text.split("\r"), start=1):
-        if n == 1:
-            segments.append(msh)
-            continue
+                             control, mtype, version, enc, "102", "\r".join(lines))
+    segments = [msh]
+    for n, line in enumerate(lines[1:], start=2):
         fields = line.split(enc.field)
-        if not _SEGMENT_ID.match(fields[0]):
-            return BrokenMessage(seq, "BAD_SEGMENT", f"segment {n} has no valid segment id", control, mtype,
-                                 version, enc, "100", text)
+        if fields[0] not in _VALID_IDS:
+            if not _SEGMENT_ID.match(fields[0]):
+                return BrokenMessage(seq, "BAD_SEGMENT", f"segment {n} has no valid segment id", control, mtype,
+                                     version, enc, "100", "\r".join(lines))
+            _VALID_IDS.add(fields[0])
         segments.append(fields)
     return Message(seq, enc, segments, charset)
+
+
+_VALID_IDS: set[str] = set()   # segment ids already matched by _SEGMENT_ID (a file repeats a handful)
