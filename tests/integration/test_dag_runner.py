@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+
+import pytest
 
 from revcycle.runtime import WarmRunner, airflow_env, ensure_airflow_home
 
@@ -20,3 +23,31 @@ def test_a_failing_dag_is_reported_and_the_runner_serves_the_next(rc_home, tmp_p
     finally:
         runner.close()
     assert runner.proc.returncode == 0
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as fh:
+                    if marker.encode() in fh.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to list processes")
+def test_a_dag_run_leaves_no_process_behind(rc_home, tmp_path):
+    """OpenLineage emits from a process pool; a DAG's process must stop its workers, not orphan them."""
+    env = airflow_env(tmp_path / "airflow")
+    ensure_airflow_home(env, print)
+    runner = WarmRunner(env)
+    try:
+        ok, _, log = runner.run("bank_deposits", dt.date(2026, 11, 24), tmp_path / "logs")
+        assert ok, log.read_text()[-3000:]
+    finally:
+        runner.close()
+    assert "left behind" not in log.read_text()
+    assert _processes_with(f"REVCYCLE_HOME={rc_home}") == []
