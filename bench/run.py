@@ -74,11 +74,18 @@ HL7_WORKERS = {
 }
 
 
+REPEATS = 5          # short timings are repeated and the fastest kept (as timeit does): the host's speed drifts
+
+
 def run_worker(name: str, path: Path) -> dict:
+    """``work`` timed in its own process; up to REPEATS times while one run takes under 2 s, fastest kept."""
+    import textwrap
+
     setup, work = {**WORKERS, **HL7_WORKERS}[name]
-    code = (f"import time, resource, json\nP={str(path)!r}\n{setup}\nt=time.perf_counter()\n{work}\n"
-            "s=time.perf_counter()-t\n"
-            "print(json.dumps({'segments': n, 'seconds': s, 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))")
+    code = (f"import time, resource, json\nP={str(path)!r}\n{setup}\nbest=None\nfor _ in range({REPEATS}):\n"
+            f"    t=time.perf_counter()\n{textwrap.indent(work, '    ')}\n"
+            "    s=time.perf_counter()-t\n    best=s if best is None else min(best, s)\n    if s > 2: break\n"
+            "print(json.dumps({'segments': n, 'seconds': best, 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))")
     env = dict(os.environ, REVCYCLE_TOKEN_KEY="bench")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=3600)
     if out.returncode:
@@ -353,7 +360,8 @@ def main() -> None:
     lines = [
         "# Benchmark results", "",
         f"Produced by `.venv/bin/python bench/run.py` on {dt.date.today()} ({os.cpu_count()} cores); "
-        "every ratio is against a baseline measured in the same run on the same file.", "",
+        "every ratio is against a baseline measured in the same run on the same file. Each worker runs in its "
+        f"own process; work under 2 s is timed up to {REPEATS} times and the fastest run kept.", "",
         f"## 1. 835 parsing ({claims} claims generated; largest file {ours['mb']:.1f} MB, {ours['segments']} segments)", "",
         "| reader | seg/s | vs X12ContextReader | vs pyx12 X12Reader | peak RSS MB |", "|---|---|---|---|---|",
     ]
