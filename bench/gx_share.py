@@ -6,7 +6,7 @@ Modes (each run in a fresh process by bench/run.py, so no mode inherits another'
   warm            every step of every file in one process that imported GX first (``dags test``, run-day);
   fork_cold       each step in its own process forked from a parent that never imported GX, as an Airflow
                   worker forks each task try: every validate task pays GX's import;
-  fork_preloaded  the same, from a parent that ran ``revcycle.preload`` with great_expectations first, as the
+  fork_preloaded  the same, from a parent that ran ``revcycle.preload`` of revcycle.validation first, as the
                   docker-compose worker does (REVCYCLE_PRELOAD); the parent's one import is reported apart.
 GX time is the wall time inside ``validate_frames`` (which includes the import when a task pays it); the
 share is GX time over the summed step times of all files.
@@ -98,7 +98,7 @@ def measure(mode: str, claims: int, work: Path) -> dict:
         from revcycle.preload import preload
 
         t0 = time.perf_counter()
-        preload("great_expectations")
+        preload("revcycle.validation")
         start_up = time.perf_counter() - t0
     elif mode == "warm":
         from revcycle.validation import _gx

@@ -71,7 +71,7 @@ def main() -> None:
     from revcycle.preload import preload
 
     t0 = time.perf_counter()
-    preload("great_expectations")
+    preload("revcycle.validation")
     protocol.write(f"ready\t{time.perf_counter() - t0:.3f}\n")
     protocol.flush()
     for line in sys.stdin:

@@ -111,6 +111,19 @@ def _gx() -> _Gx:
     return _Gx()
 
 
+def warm_up() -> None:
+    """Load GX, its context and what it loads on a first run (``revcycle.preload``, before tasks fork)."""
+    spec = {"expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}},
+        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "a", "value_set": [1, 2]}},
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "a"}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "a", "min_value": 0}},
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 0}},
+    ]}
+    _gx().validation_definition("warm_up", spec).run(batch_parameters={"dataframe": pd.DataFrame({"a": [1, 2]})},
+                                                     result_format=RESULT_FORMAT)
+
+
 def validate_frames(frames: dict[str, pd.DataFrame], business_date: dt.date) -> ValidationOutcome:
     """Run the suite named after each frame; frames without rows are checked too (counts of 0)."""
     outcome = ValidationOutcome()
