@@ -37,9 +37,6 @@ def _run_in_child(dag_id: str, day: str, log_path: str) -> int:
     except BaseException:  # noqa: BLE001 - the log holds the traceback; the parent gets the exit code
         traceback.print_exc()
         code = 1
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
     return code
 
 

@@ -70,10 +70,14 @@ def ensure_airflow_home(env: dict[str, str], echo: Callable[[str], None]) -> Non
     marker.write_text("ok\n")
 
 
+def _dag_log(log_dir: Path, dag_id: str) -> Path:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir / f"{dag_id}.log"
+
+
 def run_dag(dag_id: str, day: dt.date, env: dict[str, str], log_dir: Path) -> tuple[bool, float, Path]:
     """One DAG run for the business day through ``airflow dags test``; its log kept on disk."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{dag_id}.log"
+    log_path = _dag_log(log_dir, dag_id)
     start = time.monotonic()
     with open(log_path, "w") as log:
         proc = subprocess.run([_airflow_bin(), "dags", "test", dag_id, day.isoformat()], env=env,
@@ -95,8 +99,7 @@ class WarmRunner:
         self.preload_seconds = float(ready[1])
 
     def run(self, dag_id: str, day: dt.date, log_dir: Path) -> tuple[bool, float, Path]:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = log_dir / f"{dag_id}.log"
+        log_path = _dag_log(log_dir, dag_id)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(f"{dag_id}\t{day.isoformat()}\t{log_path}\n")
         self.proc.stdin.flush()

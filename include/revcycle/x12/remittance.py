@@ -27,6 +27,9 @@ from revcycle.x12.values import amount, date8, money
 
 # CLP02 (5010): 22 = reversal of previous payment.
 REVERSAL_STATUS = "22"
+ONE = Decimal("1")
+# RARC positions: MOA03-07 outpatient and MIA05/20-23 inpatient claim remarks, LQ02 (LQ01 = HE) line remark.
+_REMARK_POSITIONS = {"MOA": (3, 4, 5, 6, 7), "MIA": (5, 20, 21, 22, 23), "LQ": (2,)}
 
 
 @dataclass
@@ -191,7 +194,7 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
             if claim is not None and line is None and n > 1 and seg[1] == "AU":
                 claim["coverage_amount"] = money(seg[2] if n > 2 else "", "AMT*AU")
         elif tag in _REMARK_POSITIONS:
-            # MOA05-09 outpatient, MIA05/20-23 inpatient claim remarks; LQ*HE service line remark (RARC).
+            # Remark codes (RARC) at the claim, or at the line once an SVC has opened one.
             owner = line if line is not None else claim
             if owner is None or (tag == "LQ" and (seg[1] if n > 1 else "") != "HE"):
                 continue
@@ -271,17 +274,15 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
         ckey = ln["claim_payment_key"] = c["claim_payment_key"]
         ln["remittance_key"] = rkey
         ln["service_line_key"] = joined_key(f"{ckey}\x1fSVC\x1f{ln['line_seq']}")
+    # An adjustment or remark belongs to a claim (no line key) or to a line; its own key extends the owner's.
     for adj, owner in zip(adjustments, adj_owners):
-        adj["remittance_key"] = rkey
-        adj["claim_payment_key"] = owner["claim_payment_key"]
-        owner_key = adj["service_line_key"] = owner.get("service_line_key")
-        owner_key = owner_key or owner["claim_payment_key"]
-        adj["adjustment_key"] = joined_key(f"{owner_key}\x1fCAS\x1f{adj['cas_seq']}\x1f{adj['triplet_seq']}")
+        ckey, lkey = owner["claim_payment_key"], owner.get("service_line_key")
+        adj.update(remittance_key=rkey, claim_payment_key=ckey, service_line_key=lkey,
+                   adjustment_key=joined_key(f"{lkey or ckey}\x1fCAS\x1f{adj['cas_seq']}\x1f{adj['triplet_seq']}"))
     for remark, (owner, segment, position) in zip(remarks, remark_ids):
-        remark["remittance_key"] = rkey
-        remark["claim_payment_key"] = owner["claim_payment_key"]
-        owner_key = remark["service_line_key"] = owner.get("service_line_key")
-        remark["remark_key"] = joined_key(f"{owner_key or owner['claim_payment_key']}\x1f{segment}\x1f{position}")
+        ckey, lkey = owner["claim_payment_key"], owner.get("service_line_key")
+        remark.update(remittance_key=rkey, claim_payment_key=ckey, service_line_key=lkey,
+                      remark_key=joined_key(f"{lkey or ckey}\x1f{segment}\x1f{position}"))
     rset.claim_payments = claims
     rset.service_line_payments = lines
     rset.adjustments = adjustments
@@ -294,9 +295,6 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
     } for plb_seq, pair, provider, period, reason, reference, plb_amount in plb_pairs]
     return rset
 
-
-ONE = Decimal("1")
-_REMARK_POSITIONS = {"MOA": (3, 4, 5, 6, 7), "MIA": (5, 20, 21, 22, 23), "LQ": (2,)}
 
 
 def summarise(rsets: Iterable[RemittanceSet]) -> list[dict]:
