@@ -9,6 +9,9 @@ byte-identical) and ``business_date``.
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from revcycle.errors import MappingError
 
 MONEY = pa.decimal128(18, 2)
 QTY = pa.decimal128(18, 3)
@@ -145,8 +148,83 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+# Longest value a text column may hold: the implementation guide's maximum for the element it comes from
+# (X12 005010 TR3s: CLP01 1/38, TRN02 1/50, ST02 4/9, ...), never more than the ERP column it posts to.
+# Checked before anything is staged, so a value the ERP would refuse never reaches the lake.
+MAX_LENGTH: dict[str, dict[str, tuple[int, str]]] = {
+    "canonical__remittance": {
+        "interchange_sender_id": (15, "ISA06"), "interchange_control_number": (9, "ISA13"),
+        "group_control_number": (9, "GS06"), "transaction_control_number": (9, "ST02"),
+        "implementation_version": (12, "GS08/ST03"), "handling_code": (2, "BPR01"), "credit_debit_flag": (1, "BPR03"),
+        "payment_method": (3, "BPR04"), "payment_format": (10, "BPR05"), "payment_date_raw": (8, "BPR16"),
+        "trace_number": (50, "TRN02"), "payer_identifier": (10, "TRN03"), "payer_name": (60, "N102 (PR)"),
+        "payer_id": (80, "N104 (PR)"), "payer_reference": (50, "REF02 (2U)"), "payee_name": (60, "N102 (PE)"),
+        "payee_id_qualifier": (2, "N103 (PE)"), "payee_id": (80, "N104 (PE)"),
+    },
+    "canonical__claim_payment": {
+        "patient_control_number": (38, "CLP01"), "claim_status_code": (2, "CLP02"),
+        "claim_filing_indicator": (2, "CLP06"), "payer_claim_control_number": (50, "CLP07"),
+        "facility_type_code": (2, "CLP08"), "claim_frequency_code": (1, "CLP09"), "drg_code": (4, "CLP11"),
+        "original_reference": (50, "REF02 (F8/1K)"),
+    },
+    "canonical__service_line_payment": {
+        "procedure_qualifier": (2, "SVC01-1"), "procedure_code": (48, "SVC01-2"),
+        "procedure_modifiers": (11, "SVC01-3..6"), "revenue_code": (48, "SVC04"), "line_control_number": (50, "REF02 (6R)"),
+    },
+    "canonical__adjustment": {"group_code": (2, "CAS01"), "reason_code": (5, "CAS02")},
+    "canonical__provider_adjustment": {
+        "provider_identifier": (50, "PLB01"), "reason_code": (2, "PLB03-1"), "reference": (50, "PLB03-2"),
+    },
+    "canonical__remark": {"remark_code": (50, "MOA/MIA/LQ02")},
+    "canonical__claim_status_event": {
+        "interchange_sender_id": (15, "ISA06"), "interchange_control_number": (9, "ISA13"),
+        "transaction_control_number": (9, "ST02"), "payer_id": (80, "NM109 (PR)"),
+        "trace_number": (50, "TRN02"), "patient_control_number": (50, "REF02 (EJ) / TRN02"),
+        "payer_claim_control_number": (50, "REF02 (1K)"), "procedure_code": (48, "SVC01-2"),
+        "category_code": (3, "STC01-1"), "status_code": (8, "STC01-2"), "entity_code": (3, "STC01-3"),
+        "check_number": (16, "STC09"),
+    },
+    "canonical__x12_acknowledgement": {
+        "interchange_sender_id": (15, "ISA06"), "interchange_control_number": (9, "ISA13"),
+        "acknowledged_group_control": (9, "AK102"), "acknowledged_set_id": (3, "AK201"),
+        "acknowledged_set_control": (9, "AK202"), "set_status": (1, "IK501"), "group_status": (1, "AK901"),
+    },
+    "canonical__claim_open_item": {
+        "payer_id": (80, "payer_id"), "patient_control_number": (38, "patient_control_number (CLM01)"),
+        "payer_claim_control_number": (50, "payer_claim_control_number"),
+    },
+    "canonical__supply_usage": {
+        "case_id": (60, "case id"), "lot": (60, "lot"), "serial": (60, "serial"), "department": (60, "FT1-13"),
+        "unit_of_measure": (10, "unit of measure"), "vendor_item_number": (60, "vendor item number"),
+    },
+    "canonical__supplier_invoice_line": {
+        "invoice_number": (60, "invoice_number"), "supplier_id": (40, "supplier_id"),
+        "vendor_item_number": (60, "vendor_item_number"), "lot": (60, "lot"), "serial": (60, "serial"),
+        "po_reference": (60, "po_reference"),
+    },
+}
+
+
+def too_long(dataset: str, row: dict) -> tuple[str, int, str] | None:
+    """The first column of one row longer than its maximum: (column, maximum, element); None if all fit."""
+    for column, (limit, element) in MAX_LENGTH.get(dataset, {}).items():
+        value = row.get(column)
+        if value is not None and len(value) > limit:
+            return column, limit, element
+    return None
+
+
+def _check_lengths(dataset: str, table: pa.Table) -> None:
+    for column, (limit, element) in MAX_LENGTH.get(dataset, {}).items():
+        longest = pc.max(pc.utf8_length(table.column(column))).as_py()
+        if longest is not None and longest > limit:
+            raise MappingError("ELEMENT_TOO_LONG", f"{dataset}.{column} holds a value of {longest} characters; "
+                                                   f"{element} allows at most {limit}")
+
+
 def to_table(dataset: str, rows: list[dict], lineage: dict) -> pa.Table:
-    """Rows (dicts of Python values) plus the file's lineage columns, as a typed Arrow table."""
+    """Rows (dicts of Python values) plus the file's lineage columns, as a typed Arrow table whose text
+    fits the element maxima (``MappingError`` ELEMENT_TOO_LONG otherwise)."""
     schema = SCHEMAS[dataset]
     columns = {}
     for f in schema:
@@ -154,4 +232,6 @@ def to_table(dataset: str, rows: list[dict], lineage: dict) -> pa.Table:
             columns[f.name] = pa.array([lineage[f.name]] * len(rows), type=f.type)
         else:
             columns[f.name] = pa.array([r.get(f.name) for r in rows], type=f.type)
-    return pa.table(columns, schema=schema)
+    table = pa.table(columns, schema=schema)
+    _check_lengths(dataset, table)
+    return table

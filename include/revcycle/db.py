@@ -20,9 +20,43 @@ from sqlalchemy import Engine, create_engine, event, text
 
 from revcycle.settings import SQL_DIR, get_settings
 
-# SQLite has no decimal type: bind Decimal as its exact text; the numeric(18,2)
-# column keeps it to the cent (read back through Decimal(str(value))).
+# SQLite has no decimal type.  Money must not become binary floating point there
+# (its sums would print 883.8100000000001), so on SQLite every ``numeric(p,s)``
+# column of our DDL is created as ``decimal_text(p,s)`` (TEXT affinity: the exact
+# decimal text is stored), Decimal binds as that text, and each connection
+# replaces ``sum``/``total`` with exact decimal aggregates.  Readers take values
+# through ``Decimal(str(value))`` on both databases.
 sqlite3.register_adapter(Decimal, str)
+_NUMERIC = re.compile(r"\bnumeric\((\d+)\s*,\s*(\d+)\)", re.IGNORECASE)
+
+
+class _ExactSum:
+    """SQLite ``sum``: integers stay integers; any decimal makes the result the exact decimal text."""
+
+    def __init__(self) -> None:
+        self.total: int | Decimal | None = None
+
+    def step(self, value) -> None:  # noqa: ANN001
+        if value is None:
+            return
+        if isinstance(value, int):
+            number: int | Decimal = value
+        else:  # decimal text, or a float from an expression: its shortest repr is what was meant
+            try:
+                number = Decimal(repr(value) if isinstance(value, float) else str(value).strip() or "0")
+            except ArithmeticError:
+                number = Decimal(0)  # text that is no number counts 0, as in SQLite's own sum
+        self.total = number if self.total is None else self.total + number
+
+    def finalize(self):  # noqa: ANN201
+        if self.total is None or isinstance(self.total, int):
+            return self.total
+        return str(self.total)
+
+
+class _ExactTotal(_ExactSum):
+    def finalize(self):  # noqa: ANN201
+        return "0" if self.total is None else str(self.total)
 sqlite3.register_adapter(dt.date, lambda d: d.isoformat())
 sqlite3.register_adapter(dt.datetime, lambda d: d.isoformat(sep=" "))
 
@@ -79,6 +113,8 @@ def _engine(url: str, schema: str) -> Engine:
             cur.execute("pragma busy_timeout=60000")
             cur.execute(f"attach database ? as {schema}", (str(path),))
             cur.close()
+            dbapi_conn.create_aggregate("sum", 1, _ExactSum)
+            dbapi_conn.create_aggregate("total", 1, _ExactTotal)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     ensure_schema(engine, schema)
@@ -116,4 +152,6 @@ def ensure_schema(engine: Engine, schema: str) -> None:
             if len(parts) == 3 and parts[1] != dialect:
                 continue  # a file for the other dialect
             for stmt in statements(path.read_text()):
+                if dialect == "sqlite":
+                    stmt = _NUMERIC.sub(r"decimal_text(\1,\2)", stmt)
                 conn.execute(text(stmt))

@@ -28,3 +28,7 @@ class MappingError(RevcycleError):
 
 class LandingError(RevcycleError):
     """A file could not be landed safely (name refused, size or digest mismatch)."""
+
+
+class PostingError(RevcycleError):
+    """The ERP rows built for a file would not balance, tie to the source, or belong to another file."""

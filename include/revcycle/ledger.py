@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from revcycle.db import engine_for, sql
 
@@ -59,7 +59,7 @@ def set_state(sha256: str, state: str, *, reason: str | None = None, detail: str
         conn.execute(text(sql("ops/ledger_event_insert")),
                      {"sha256": sha256, "state": state, "reason": reason, "dag_run_id": dag_run_id, "now": now})
         if state == "quarantined":
-            conn.execute(text(sql("ops/interchange_release")), {"sha256": sha256})
+            conn.execute(text(sql("ops/claim_release")), {"sha256": sha256})
 
 
 def set_envelope(sha256: str, sender_id: str, interchanges: list[str], groups: list[str],
@@ -80,18 +80,32 @@ def set_results(sha256: str, *, row_counts: dict | None = None, control_totals: 
         "report_path": report_path, "report_sha256": report_sha256, "ack_path": ack_path, "now": _now()})
 
 
+def claim(sha256: str, kind: str, keys: list[str], scope: str = "") -> str | None:
+    """Claim business identities for this file, all or none, in one transaction; return the sha256 of
+    another file that owns one of them (and claim nothing), else None.
+
+    The inserts come first: on SQLite the first write takes the database's write lock, on PostgreSQL a
+    concurrent claimer of the same key waits on it until this transaction ends; so the read that follows
+    sees every other claim, and two files can never both own one identity.
+    """
+    unique = sorted(set(keys))
+    if not unique:
+        return None
+    others = text(sql("ops/claim_others")).bindparams(bindparam("keys", expanding=True))
+    with engine_for("ops").connect() as conn:
+        with conn.begin() as tx:
+            conn.execute(text(sql("ops/claim_insert")),
+                         [{"kind": kind, "scope": scope, "claim_key": k, "sha256": sha256} for k in unique])
+            owner = conn.execute(others, {"kind": kind, "scope": scope, "keys": unique, "sha256": sha256}).first()
+            if owner is not None:
+                tx.rollback()
+                return owner.sha256
+    return None
+
+
 def claim_interchanges(sha256: str, sender_id: str, controls: list[str]) -> str | None:
     """Register (ISA06, ISA13) pairs for this file; return the sha256 of another file that owns one."""
-    with engine_for("ops").begin() as conn:
-        for control in controls:
-            owner = conn.execute(text(sql("ops/interchange_owner")),
-                                 {"sender_id": sender_id, "control_number": control}).scalar()
-            if owner and owner != sha256:
-                return owner
-        for control in controls:
-            conn.execute(text(sql("ops/interchange_claim")),
-                         {"sender_id": sender_id, "control_number": control, "sha256": sha256})
-    return None
+    return claim(sha256, "interchange", controls, scope=sender_id)
 
 
 def unfinished(source: str) -> list[str]:

@@ -17,14 +17,11 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from revcycle.errors import RevcycleError
+from revcycle.errors import PostingError
 from revcycle.keys import business_key
 
+__all__ = ["PostingError", "build_remittance_postings"]
 ZERO = Decimal("0")
-
-
-class PostingError(RevcycleError):
-    """The ERP rows built for a file would not balance or tie to the source."""
 
 
 def _account_for_cas(gl: dict, group: str, reason: str) -> str:

@@ -57,6 +57,11 @@ class LocalLake:
         os.replace(tmp, dest)
         return dest
 
+    def unpublish(self, paths: list[str]) -> None:
+        """Take a file's published datasets out of the lake (it was quarantined after publishing)."""
+        for path in paths:
+            Path(path).unlink(missing_ok=True)
+
     def drop_staging(self, sha256: str) -> None:
         shutil.rmtree(self.staging_dir(sha256), ignore_errors=True)
 

@@ -39,10 +39,13 @@ create table if not exists ops.ledger_event (
     primary key (sha256, seq)
 );
 
--- Interchange control numbers seen per sender (grain: one ISA06+ISA13).
-create table if not exists ops.interchange_seen (
-    sender_id       varchar(40)  not null,
-    control_number  varchar(20)  not null,
+-- Business identities a file owns (grain: one kind + scope + key): interchange control numbers per
+-- sender (kind 'interchange', scope ISA06, key ISA13) and payments (kind 'cash_receipt', key the
+-- remittance key).  A second file with the same identity is a re-send; a quarantined file gives its up.
+create table if not exists ops.business_claim (
+    kind            varchar(40)  not null,
+    scope           varchar(40)  not null,
+    claim_key       varchar(64)  not null,
     sha256          varchar(64)  not null,
-    primary key (sender_id, control_number)
+    primary key (kind, scope, claim_key)
 );

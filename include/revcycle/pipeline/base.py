@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Callable
 
 import pyarrow as pa
+from sqlalchemy import Connection
 
+from revcycle.csv_contract import Contract
 from revcycle.errors import RevcycleError
 from revcycle.storage import StagingWriter
 
@@ -49,6 +51,22 @@ class ParseFailure(RevcycleError):
 
 
 @dataclass(frozen=True)
+class Exclusive:
+    """One business event, one file (a payment re-sent in a new envelope must not count twice).
+
+    The keys in staged ``dataset.column`` are claimed for the file at parse, before anything is published
+    (another file's claim quarantines it with ``reason``); at post the same keys are the ``erp_key`` of
+    ``erp_table`` rows, checked again under the posting's lock.
+    """
+
+    dataset: str
+    column: str
+    erp_table: str
+    erp_key: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     inbound_subdir: str
@@ -58,5 +76,9 @@ class Source:
     parse: Callable[[Path, ParseContext, StagingWriter], ParseResult]
     post: Callable[[dict[str, pa.Table], dt.date, str], dict] | None
     asset_uri: str
-    # After loading: read the ERP back and raise PostingError unless it ties to the source totals.
-    verify_posted: Callable[[str, dict], None] | None = None
+    # Inside the posting transaction: read the ERP back (sha256, control totals, connection) and raise
+    # PostingError unless it ties to the source totals; the posting is then rolled back.
+    verify_posted: Callable[[str, dict, Connection], None] | None = None
+    exclusive: Exclusive | None = None
+    # The column contract of a CSV source (how ``inspect`` recognises its files by their header).
+    contract: Contract | None = None

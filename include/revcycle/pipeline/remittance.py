@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from revcycle.canonical import to_table
-from revcycle.pipeline.base import ParseContext, ParseResult, Source
+from revcycle.pipeline.base import Exclusive, ParseContext, ParseResult, Source
 from revcycle.pipeline.x12_parse import parse_x12_file, sum_str
 from revcycle.posting import build_remittance_postings
 from revcycle.reference import gl_map
@@ -58,27 +58,18 @@ def parse_835(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
 
 
 def post_835(tables: dict[str, pa.Table], business_date: dt.date, sha256: str) -> dict:
-    from revcycle import erp
-    from revcycle.posting import PostingError
-
     rows = {name: tables[name].to_pylist() for name in DATASETS}
-    keys = [r["remittance_key"] for r in rows["canonical__remittance"]]
-    others = {k: owner for k, owner in erp.receipt_owners(keys).items() if owner != sha256}
-    if others:
-        # Same payer + trace + payment date from another file: a re-sent remittance, never posted twice.
-        raise PostingError("DUPLICATE_REMITTANCE",
-                           f"{len(others)} payment(s) already posted from file {next(iter(others.values()))[:12]}")
     return build_remittance_postings(
         rows["canonical__remittance"], rows["canonical__claim_payment"], rows["canonical__service_line_payment"],
         rows["canonical__adjustment"], rows["canonical__provider_adjustment"], gl_map(), business_date, sha256)
 
 
-def verify_835_posted(sha256: str, control_totals: dict) -> None:
-    """Receipts equal BPR02 to the cent and every journal balances, as read back from the ERP."""
+def verify_835_posted(sha256: str, control_totals: dict, conn) -> None:  # noqa: ANN001
+    """Receipts equal BPR02 to the cent and every journal balances, as read back inside the posting."""
     from revcycle import erp
     from revcycle.posting import PostingError
 
-    totals = erp.receipt_totals(sha256)
+    totals = erp.receipt_totals(sha256, conn)
     for t in totals:
         if t["debits"] != t["credits"]:
             raise PostingError("UNBALANCED_JOURNAL", f"receipt {t['receipt_key'][:12]}: {t['debits']} != {t['credits']}")
@@ -92,4 +83,7 @@ REMITTANCE = Source(
     datasets=DATASETS, checks=CHECKS, parse=parse_835, post=post_835,
     asset_uri="file://revcycle/lake/canonical__remittance",
     verify_posted=verify_835_posted,
+    # Same payer + trace + payment date from another file: a re-sent remittance, never counted twice.
+    exclusive=Exclusive("canonical__remittance", "remittance_key", "cash_receipt", "receipt_key",
+                        "DUPLICATE_REMITTANCE"),
 )

@@ -6,8 +6,27 @@ import datetime as dt
 from pathlib import Path
 
 from revcycle.canonical import SCHEMAS
+from revcycle.errors import RevcycleError
 from revcycle.pipeline.base import ParseContext, ParseResult, Source
 from revcycle.storage import LocalLake
+
+_STEP_REASON = {"parse": "PARSER_ERROR", "validate": "VALIDATION_ERROR"}
+
+
+def failure_reason(exc: BaseException, step: str) -> tuple[str, str] | None:
+    """The quarantine reason and detail a file's own content earned at ``step`` (parse, validate), or None
+    when the failure is the machine's (I/O, a database connection, memory), which a retry may cure.
+
+    A project error keeps its reason; any other exception is the parser's or validator's failure on this
+    file, named by its class only (an exception's message may quote a value, and values can be PHI).
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, RevcycleError):
+        return exc.reason, exc.detail
+    if isinstance(exc, Exception) and not isinstance(exc, (OSError, DBAPIError, MemoryError)):
+        return _STEP_REASON[step], f"{type(exc).__name__} while {step[:-1]}ing the file"
+    return None
 
 
 def stage_file(source: Source, path: Path, ctx: ParseContext, lake: LocalLake) -> tuple[ParseResult, dict[str, int]]:

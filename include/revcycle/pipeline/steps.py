@@ -5,7 +5,11 @@
 Each step reads the file's ledger row, acts only if the file is in the state
 it expects (so retries and replays are no-ops once a step is done, and a
 crash resumes where it stopped), and turns a ``RevcycleError`` into a
-quarantine with its reason code.  Other exceptions propagate: Airflow retries.
+quarantine with its reason code.  So does any other exception raised by a
+file's own content: while parsing or mapping (``PARSER_ERROR``), validating
+(``VALIDATION_ERROR``), or the ERP refusing its data (``ERP_REJECTED``), named
+by the exception's class only (a message could carry a value).  Failures of
+the machine itself (I/O, a lost database connection) propagate: Airflow retries.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from revcycle.errors import RevcycleError
 from revcycle.landing import LocalFolder, land_source
 from revcycle.pipeline.base import ParseContext, ParseFailure
 from revcycle.pipeline.registry import get_source
-from revcycle.pipeline.stage import stage_file, validate_staged
+from revcycle.pipeline.stage import failure_reason, stage_file, validate_staged
 from revcycle.pipeline.reports import build_report, write_report
 from revcycle.settings import get_settings
 from revcycle.storage import LocalLake
@@ -57,9 +61,13 @@ def pointer(sha256: str, **extra) -> dict:
 
 
 def quarantine(sha256: str, reason: str, detail: str, dag_run_id: str | None) -> dict:
-    """Keep the file with its reason beside it; publish and post nothing from it."""
+    """Keep the file with its reason beside it; nothing of it stays in the lake or is posted."""
     row = ledger.get(sha256)
     ledger.set_state(sha256, "quarantined", reason=reason, detail=detail, dag_run_id=dag_run_id)
+    if row["outputs"]:
+        # Quarantined after publishing (a refusal at post): its datasets leave the lake.
+        _lake().unpublish(json.loads(row["outputs"]))
+        ledger.set_outputs(sha256, row["partition_key"], [])
     s = get_settings()
     folder = s.quarantine / str(row["business_date"])[:10]
     folder.mkdir(parents=True, exist_ok=True)
@@ -113,8 +121,11 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
                             exc.partial.transactions)
         ledger.set_results(sha256, ack_path=",".join(exc.partial.acks) or None)
         return quarantine(sha256, exc.reason, exc.detail, dag_run_id)
-    except RevcycleError as exc:
-        return quarantine(sha256, exc.reason, exc.detail, dag_run_id)
+    except Exception as exc:
+        why = failure_reason(exc, "parse")
+        if why is None:
+            raise
+        return quarantine(sha256, *why, dag_run_id)
     ledger.set_envelope(sha256, result.sender_id, result.interchanges, result.groups, result.transactions)
     ledger.set_results(sha256, row_counts=staged_rows, control_totals=result.control_totals,
                        ack_path=",".join(result.acks) or None)
@@ -126,6 +137,14 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
         if owner:
             return quarantine(sha256, "DUPLICATE_INTERCHANGE",
                               f"interchange control number already received in file {owner[:12]}", dag_run_id)
+    if source.exclusive is not None:
+        # Decided before publish, and again on every release: a payment is never in the lake twice.
+        ex = source.exclusive
+        keys = _lake().read_staging(sha256, ex.dataset).column(ex.column).to_pylist()
+        owner = ledger.claim(sha256, ex.erp_table, [k for k in keys if k])
+        if owner:
+            return quarantine(sha256, ex.reason, f"{ex.dataset} identity already received in file {owner[:12]}",
+                              dag_run_id)
     ledger.set_state(sha256, "parsed", dag_run_id=dag_run_id)
     return pointer(sha256, rows=sum(staged_rows.values()))
 
@@ -137,7 +156,13 @@ def validate(source_name: str, sha256: str, dag_run_id: str | None = None) -> di
         return pointer(sha256)
     source = get_source(source_name)
     lake = _lake()
-    outcome = validate_staged(source, lake, sha256, as_date(row["business_date"]))
+    try:
+        outcome = validate_staged(source, lake, sha256, as_date(row["business_date"]))
+    except Exception as exc:
+        why = failure_reason(exc, "validate")
+        if why is None:
+            raise
+        return quarantine(sha256, *why, dag_run_id)
     findings = json.loads((lake.staging_dir(sha256) / "findings.json").read_text())
     verdict = outcome.quarantine_reason()
     decision = {"quarantined": verdict is not None, "reason": verdict[0] if verdict else None,
@@ -182,18 +207,21 @@ def post(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
     for path in json.loads(row["outputs"]):
         dataset = next(part for part in Path(path).parts if part.startswith(("canonical__", "raw__")))
         tables[dataset] = pq.read_table(path)
+    ex, verify = source.exclusive, source.verify_posted
+    owned = erp.Ownership(ex.erp_table, ex.erp_key, sha256, ex.reason) if ex else None
+    totals = json.loads(row["control_totals"] or "{}")
     try:
         rows = source.post(tables, as_date(row["business_date"]), sha256)
+        inserted = erp.load(rows, owned=owned,
+                            verify=(lambda conn: verify(sha256, totals, conn)) if verify else None)
     except RevcycleError as exc:
+        # Rolled back whole: a duplicate payment, or rows that would not tie out to the source.
         return quarantine(sha256, exc.reason, exc.detail, dag_run_id)
-    inserted = erp.load(rows)
-    if source.verify_posted is not None:
-        try:
-            source.verify_posted(sha256, json.loads(row["control_totals"] or "{}"))
-        except RevcycleError as exc:
-            # Loud on purpose: the rows are in the ERP and do not tie; an operator must look.
-            ledger.set_state(sha256, "quarantined", reason=exc.reason, detail=exc.detail, dag_run_id=dag_run_id)
+    except Exception as exc:
+        refused = erp.rejection(exc)
+        if refused is None:
             raise
+        return quarantine(sha256, "ERP_REJECTED", f"the ERP database refused the rows ({refused})", dag_run_id)
     counts = json.loads(row["row_counts"] or "{}")
     counts.update({f"erp.{k}": len(v) for k, v in rows.items()})
     counts.update({f"erp.{k}.inserted": v for k, v in inserted.items()})
