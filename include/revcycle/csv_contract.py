@@ -13,12 +13,19 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
 from revcycle.errors import MappingError
+
+
+# A plain decimal: optional sign, ASCII digits, optional point (no exponent, '_' or other scripts' digits,
+# which Python's Decimal would take), and at most as many integer digits as a decimal128(18,3) column holds.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)").fullmatch
+MAX_INTEGER_DIGITS = 15
 
 
 @dataclass(frozen=True)
@@ -28,29 +35,58 @@ class Contract:
     optional: tuple[str, ...] = ()
 
 
-def detect_encoding(path: Path) -> str:
+def _decodes(path: Path, encoding: str) -> UnicodeDecodeError | None:
+    """None when the whole file decodes strictly, else the first error (its offset is in the file)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset = 0
     with open(path, "rb") as fh:
-        head = fh.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
         try:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 decoder.decode(block)
+                offset += len(block)
             decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8"
+        except UnicodeDecodeError as exc:
+            exc.start += offset
+            return exc
+    return None
+
+
+def detect_encoding(path: Path) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    with open(path, "rb") as fh:
+        offset = 0
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            if (nul := block.find(b"\x00")) >= 0:
+                # No text export holds one; a database column refuses it (PostgreSQL text cannot store NUL).
+                raise MappingError("NUL_BYTE", f"NUL byte at offset {offset + nul}")
+            offset += len(block)
+    if _decodes(path, "utf-8") is None:
+        return "utf-8"
+    # Windows-1252 leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D undefined: such a file is neither.
+    error = _decodes(path, "cp1252")
+    if error is not None:
+        raise MappingError("BAD_ENCODING", f"byte at offset {error.start} is neither UTF-8 nor Windows-1252")
+    return "cp1252"
 
 
 def read_rows(path: Path, contract: Contract) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) pairs with keys normalised to the contract's names; values stripped."""
-    encoding = detect_encoding(path)
     if path.stat().st_size == 0:
         raise MappingError("EMPTY_FILE", f"{contract.name}: the file is empty")
+    encoding = detect_encoding(path)
+    try:
+        yield from _rows(path, contract, encoding)
+    except csv.Error as exc:
+        # The csv module's messages name no value ('line contains NUL', 'field larger than field limit').
+        raise MappingError("BAD_CSV", f"{contract.name}: {exc}") from None
+
+
+def _rows(path: Path, contract: Contract, encoding: str) -> Iterator[tuple[int, dict[str, str]]]:
     with open(path, newline="", encoding=encoding, errors="strict") as fh:
         sample = fh.read(4096)
         fh.seek(0)
@@ -82,12 +118,13 @@ def decimal_field(row: dict, column: str, line_no: int, *, required: bool = True
         if required:
             raise MappingError("MISSING_VALUE", f"line {line_no}: {column} is empty")
         return None
-    try:
-        value = Decimal(text.replace(",", "") if text.count(",") and "." in text else text)
-    except InvalidOperation:
-        raise MappingError("BAD_NUMBER", f"line {line_no}: {column} is not a decimal number") from None
-    if not value.is_finite():
-        raise MappingError("BAD_NUMBER", f"line {line_no}: {column} is not a finite number")
+    plain = text.replace(",", "") if text.count(",") and "." in text else text
+    if _NUMBER(plain) is None:
+        raise MappingError("BAD_NUMBER", f"line {line_no}: {column} is not a decimal number")
+    value = Decimal(plain)
+    if value and value.adjusted() >= MAX_INTEGER_DIGITS:
+        raise MappingError("BAD_AMOUNT_SIZE", f"line {line_no}: {column} has more than {MAX_INTEGER_DIGITS} "
+                                              "integer digits")
     return value
 
 

@@ -151,12 +151,13 @@ SAMPLE_OUTCOMES = {
     "edi835parser__united_healthcare_legacy_sample.txt": ("posted", None),
     "pyx12__835_mult_loops.txt": ("posted", None),
     "lfh-x12__managed-care.835": ("quarantined", "INVALID_PAYMENT_DATE"),      # BPR16 20002316
-    "lfh-x12__secondary-payment.835": ("quarantined", "MISSING_PAYMENT_DATE"),  # date sits in BPR15
-    "lfh-x12__cob-contractural-adjustment.835": ("quarantined", "MISSING_PAYMENT_DATE"),
-    "lfh-x12__tertiary-payment.835": ("quarantined", "UNBALANCED_SERVICE_LINE"),  # malformed SVC
+    # SVC01 with '>' although ISA16 is ':' (these two also lack BPR16), and an SVC01 that is no composite.
+    "lfh-x12__secondary-payment.835": ("quarantined", "BAD_PROCEDURE_COMPOSITE"),
+    "lfh-x12__cob-contractural-adjustment.835": ("quarantined", "BAD_PROCEDURE_COMPOSITE"),
+    "lfh-x12__tertiary-payment.835": ("quarantined", "BAD_PROCEDURE_COMPOSITE"),
     "tigershark__835-example-2.txt": ("quarantined", "SE_COUNT_MISMATCH"),
     "oopfactory__ExampleFromNth.txt": ("quarantined", "UNBALANCED_TRANSACTION"),  # masked amounts
-    "oopfactory__835_DeIdent_01.dat": ("quarantined", "UNBALANCED_TRANSACTION"),
+    "oopfactory__835_DeIdent_01.dat": ("quarantined", "UNSUPPORTED_VERSION"),   # GS08 masked: 999999X999X9
 }
 
 

@@ -22,7 +22,8 @@ location; the caller rejects that message only.  Other message types (ADT,
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from functools import lru_cache
 
 from revcycle.gs1 import device_identifier, gtin14
@@ -38,20 +39,28 @@ def _f(seg: list[str], n: int) -> str:
     return seg[n] if len(seg) > n else ""
 
 
+# HL7 NM: an optional sign, ASCII digits and an optional decimal point; no exponent, no separators
+# (Python's Decimal would also take '1E400', '2_11' and full-width digits).
+_NM = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)").fullmatch
+# Integer digits a quantity or amount may have (decimal128(18,3) quantities, (18,2) money).
+MAX_INTEGER_DIGITS = 15
+
+
 def _decimal(msg: Message, seg: list[str], n: int, ft1_no: int, what: str, places: int | None = None) -> Decimal | None:
     """FT1-n as a Decimal: a plain number (quantity), or with ``places`` a CP amount (``price&currency`` in
     component 1) with at most that many decimals."""
     text = (msg.value(_f(seg, n)) if places is None else msg.value(_f(seg, n), 1, 1)).strip()
     if text == "":
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a number", f"FT1^{ft1_no}^{n}",
-                       "102") from None
-    if not value.is_finite() or (places is not None and value.as_tuple().exponent < -places):
-        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a valid amount", f"FT1^{ft1_no}^{n}",
-                       "102")
+    where = f"FT1^{ft1_no}^{n}"
+    if _NM(text) is None:
+        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a number", where, "102")
+    value = Decimal(text)
+    if places is not None and value.as_tuple().exponent < -places:
+        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a valid amount", where, "102")
+    if value and value.adjusted() >= MAX_INTEGER_DIGITS:
+        raise HL7Error("BAD_AMOUNT_SIZE", f"FT1 #{ft1_no} {what} (FT1-{n}) has more than {MAX_INTEGER_DIGITS} "
+                                          "integer digits", where, "102")
     return value
 
 
@@ -116,7 +125,11 @@ def _ft1(msg: Message, seg: list[str], n: int, control: str, patient_token: str 
     if unit is None:
         unit = _decimal(msg, seg, 22, n, "unit cost", places=4)
     if extended is None and unit is not None:
-        extended = (unit * quantity).quantize(Decimal("0.01"))
+        product = unit * quantity
+        if product and product.adjusted() >= MAX_INTEGER_DIGITS:
+            raise HL7Error("BAD_AMOUNT_SIZE", f"FT1 #{n} unit amount x quantity is too large for an amount",
+                           f"FT1^{n}^12", "102")
+        extended = product.quantize(Decimal("0.01"))
     start = _date(msg, _f(seg, 4), "FT1-4 of FT1 #{}", n)
     set_id = msg.value(_f(seg, 1)) or str(n)
     modifiers = [msg.value(_f(seg, 26), 1, 1, r) for r in range(1, _f(seg, 26).count(msg.encoding.repetition) + 2)]

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from revcycle.errors import RevcycleError
+
 BATCH_SEGMENTS = ("FHS", "BHS", "BTS", "FTS")
 _CHARSETS = {"": "latin-1", "ASCII": "ascii", "UNICODE UTF-8": "utf-8", "UTF-8": "utf-8"}
 _SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{2}$")
@@ -40,11 +42,11 @@ class Encoding:
     subcomponent: str = "&"
 
 
-class HL7Error(Exception):
+class HL7Error(RevcycleError):
+    """A message that cannot be read or mapped: its reason, and where (for the ACK's ERR segment)."""
+
     def __init__(self, reason: str, detail: str, location: str = "", code: str = "207") -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+        super().__init__(reason, detail)
         self.location = location      # ERR-2 style: SEG^seq^field
         self.code = code              # HL7 table 0357 error condition
 

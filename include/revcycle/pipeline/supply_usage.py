@@ -36,7 +36,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from revcycle import item_master
-from revcycle.canonical import to_table
+from revcycle.canonical import to_table, too_long
 from revcycle.csv_contract import Contract, decimal_field, read_rows
 from revcycle.errors import MappingError
 from revcycle.gs1 import device_identifier, gtin14, gtin_check_ok
@@ -55,7 +55,7 @@ CSV_CONTRACT = Contract("OR usage export", required=("case_id", "used_at", "quan
 BATCH = 20_000
 
 
-def _is_hl7(path: Path) -> bool:
+def is_hl7(path: Path) -> bool:
     """HL7 when a header segment (MSH, FHS, BHS) starts a line near the top, even after stray segments."""
     with open(path, "rb") as fh:
         head = fh.read(8192)
@@ -63,7 +63,11 @@ def _is_hl7(path: Path) -> bool:
 
 
 def check_usage(row: dict, where: str) -> None:
-    """Message/row rules that reject the line's message: quantity > 0 and a valid GTIN check digit."""
+    """Message/row rules that reject the line's message: quantity > 0, a valid GTIN check digit, and text
+    that fits its column."""
+    long = too_long("canonical__supply_usage", row)
+    if long:
+        raise HL7Error("ELEMENT_TOO_LONG", f"{where}: {long[0]} is longer than {long[1]} characters", where, "102")
     if row["quantity"] <= 0:
         raise HL7Error("BAD_QUANTITY", f"{where}: quantity is not positive", where, "102")
     if row["quantity"].as_tuple().exponent < -3:
@@ -102,7 +106,7 @@ class _Batch:
 
 
 def parse_supply(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
-    return (_parse_hl7 if _is_hl7(path) else _parse_csv)(path, ctx, out)
+    return (_parse_hl7 if is_hl7(path) else _parse_csv)(path, ctx, out)
 
 
 # -- HL7 --------------------------------------------------------------------------
@@ -129,9 +133,15 @@ def _parse_hl7(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult
             outcome["AA"] += 1
             continue
         try:
-            rows = [_finish(r, r["transaction_date"] or ctx.business_date) for r in map_dft(msg)]
-            for r in rows:
-                check_usage(r, f"FT1^{r['line_seq']}")
+            try:
+                rows = [_finish(r, r["transaction_date"] or ctx.business_date) for r in map_dft(msg)]
+                for r in rows:
+                    check_usage(r, f"FT1^{r['line_seq']}")
+            except (HL7Error, OSError, MemoryError):
+                raise
+            except Exception as unexpected:  # noqa: BLE001 - one poison message costs only that message
+                raise HL7Error("PARSER_ERROR", f"{type(unexpected).__name__} while mapping the message",
+                               "MSH", "207") from None
         except HL7Error as exc:
             acks.append(build_ack(AckInput("AE", **base, reason=exc.reason, condition=exc.code,
                                            location=exc.location, detail=exc.detail), msg.seq))
@@ -290,4 +300,5 @@ SUPPLY_USAGE = Source(
     name="supply_usage", inbound_subdir="supply", patterns=("*.hl7", "*.txt", "*.csv"),
     datasets=DATASETS, checks=(), parse=parse_supply, post=post_supply,
     asset_uri="file://revcycle/lake/canonical__supply_usage",
+    contract=CSV_CONTRACT,
 )

@@ -34,8 +34,7 @@ def parse_x12_file(path: Path, ctx: ParseContext, out: StagingWriter,
             for tset in mapper(reader):
                 emit(tset, out, lineage, result)
         except (RevcycleError, pa.ArrowInvalid) as exc:
-            error = exc if isinstance(exc, RevcycleError) else RevcycleError(
-                "BAD_AMOUNT_SCALE", "amount with more than 2 decimals")
+            error = exc if isinstance(exc, RevcycleError) else _arrow_refusal(exc)
             _envelope(result, reader)
             result.acks = write_acks(reader, ctx.sha256, ctx.landed_at, ack_dir, error)
             raise ParseFailure(error.reason, error.detail, result) from None
@@ -44,7 +43,15 @@ def parse_x12_file(path: Path, ctx: ParseContext, out: StagingWriter,
     result.acks = write_acks(reader, ctx.sha256, ctx.landed_at, ack_dir)
     if ig_validation:
         result.findings = structural_findings(path, reader.segment_count)
+    result.findings += [{"check": "envelope", "reason": w} for w in reader.warnings]
     return result
+
+
+def _arrow_refusal(exc: pa.ArrowInvalid) -> RevcycleError:
+    """A value Arrow would not cast into its decimal column: too many decimals, or too many digits."""
+    if "Rescaling" in str(exc) or "data loss" in str(exc):
+        return RevcycleError("BAD_AMOUNT_SCALE", "amount with more decimals than its column keeps")
+    return RevcycleError("BAD_AMOUNT_SIZE", "amount with more digits than its column holds")
 
 
 def _envelope(result: ParseResult, reader: X12Reader) -> None:

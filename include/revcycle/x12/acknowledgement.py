@@ -89,7 +89,7 @@ def write_ta1(out: TextIO, inbound_control: str, inbound_date: str, inbound_time
     env = Envelope("ZZ", receiver_id[:15], "ZZ", (sender_id or "UNKNOWN")[:15],
                    when.strftime("%y%m%d"), when.strftime("%H%M"), control_number)
     w.isa(env)
-    ctl = inbound_control if inbound_control.isdigit() else "0"
+    ctl = inbound_control if inbound_control.isascii() and inbound_control.isdigit() else "0"
     w.out.write(w.d.element.join(["TA1", f"{int(ctl):09d}", inbound_date or "000000", inbound_time or "0000", "R",
                                   TA1_CODES.get(reason, "022")]) + w.eol)
     w.iea(env)

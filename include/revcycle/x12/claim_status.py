@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from revcycle.errors import MappingError
 from revcycle.keys import business_key, joined_key
 from revcycle.phi import tokenise
 from revcycle.x12.reader import X12Reader
@@ -160,6 +161,9 @@ def _map_set(s: StatusSet, body: Iterator[list[str]], comp: str) -> StatusSet:  
                         "service_date": None, "service_date_end": None}
     if claim is not None:
         _close_claim(claim, events, envelope)
+    if not s.events:
+        # A 277 exists to carry statuses: a set without one STC answers nothing and is refused.
+        raise MappingError("NO_STATUS", f"277 transaction set {s.transaction_control} carries no STC status")
     return s
 
 

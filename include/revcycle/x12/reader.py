@@ -11,14 +11,19 @@ segment id); envelope segments are checked as they pass:
     IEA01 = number of GS groups;                     IEA02 = ISA13
 
 Tolerated, because real files carry them: a UTF-8 BOM, CR/LF after
-terminators, leading blanks before segments, a missing final terminator, and
-a newline ISA terminator with the real terminator written at the start of the
-following lines (a 4010 quirk seen in the wild).
+terminators, leading blanks before segments, a missing final terminator, a
+newline ISA terminator with the real terminator written at the start of the
+following lines (a 4010 quirk seen in the wild), and an ISA whose free-text and
+id elements are not blank-padded (warning ``ISA_NOT_PADDED``: the delimiters
+are still unambiguous: the 4th character, ISA16 and the character after it).
+Refused with their own reasons: a NUL byte, an over-long ISA element, text
+before the ISA, a set with no interchange envelope.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -64,29 +69,68 @@ class FunctionalGroup:
     transaction_set_ids: list[str] = field(default_factory=list)
 
 
+def digits(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also takes '²' and full-width digits, which ``int`` then refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def _same_number(a: str, b: str) -> bool:
     a, b = a.strip(), b.strip()
-    if a.isdigit() and b.isdigit():
+    if digits(a) and digits(b):
         return int(a) == int(b)
     return a == b
 
 
-def parse_isa(isa: str) -> tuple[list[str], Delimiters]:
-    """Split a 106-character ISA and return its elements and delimiters."""
-    if len(isa) < ISA_LENGTH or not isa.startswith("ISA"):
-        raise X12Error("ISA_SYNTAX", f"interchange header is {len(isa)} characters, expected {ISA_LENGTH}")
-    element = isa[3]
+# ISA01..ISA16 fixed widths.  Senders trim the blank padding of the free-text and id elements (ISA02,
+# ISA04, ISA06, ISA08: Nevada Medicaid does); any other width is wrong, and a longer element is refused.
+ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
+_TRIMMABLE = (2, 4, 6, 8)
+ISA_LOOKAHEAD = 512
+MAX_SEGMENT_LENGTH = 1 << 20
+_NOT_BLANK = re.compile(r"[^ \t\r\n\ufeff]")
+_NOT_NEWLINE = re.compile(r"[^\r\n]")
+_HEADER = re.compile(r"(ISA|GS|ST)[^A-Za-z0-9\s]")
+
+
+def isa_span(text: str) -> int:
+    """The length of the ISA that starts ``text``: through the 16th element separator, ISA16 and the
+    segment terminator (106 when every element is padded to its width)."""
+    if len(text) < 4:
+        raise X12Error("ISA_SYNTAX", "file ends inside the interchange header")
+    element = text[3]
     if element.isalnum() or element in _WHITESPACE:
         raise X12Error("ISA_SYNTAX", f"element separator {element!r} is not a delimiter character")
-    if isa[ISA_LENGTH - 3] != element or isa[:ISA_LENGTH - 2].count(element) != 16:
-        raise X12Error("ISA_SYNTAX", "ISA elements are not at their fixed positions (ISA must be 106 characters)")
-    if element in (isa[ISA_LENGTH - 2], isa[ISA_LENGTH - 1]):
+    at = 3
+    for _ in range(15):
+        at = text.find(element, at + 1)
+        if at < 0:
+            raise X12Error("ISA_SYNTAX", "interchange header has fewer than 16 elements")
+    if at + 2 >= len(text):
+        raise X12Error("ISA_SYNTAX", "file ends inside the interchange header")
+    return at + 3
+
+
+def parse_isa(isa: str) -> tuple[list[str], Delimiters]:
+    """Split one ISA (as long as ``isa_span`` says) and return its elements and delimiters."""
+    if len(isa) < 4 or not isa.startswith("ISA"):
+        raise X12Error("ISA_SYNTAX", "interchange header does not start with ISA")
+    element, component, segment = isa[3], isa[-2], isa[-1]
+    if element.isalnum() or element in _WHITESPACE:
+        raise X12Error("ISA_SYNTAX", f"element separator {element!r} is not a delimiter character")
+    if component.isalnum() or segment.isalnum():
+        raise X12Error("ISA_SYNTAX", "ISA16 or the segment terminator is a letter or digit: the elements are "
+                                     "not where ISA puts them")
+    if element in (component, segment):
         raise X12Error("DELIMITER_COLLISION", "ISA declares the element separator again as component or segment separator")
-    fields = isa[:ISA_LENGTH - 1].split(element)
+    fields = isa[:-1].split(element)
     if len(fields) != 17:
         raise X12Error("ISA_SYNTAX", f"ISA has {len(fields) - 1} elements, expected 16")
-    component = isa[ISA_LENGTH - 2]
-    segment = isa[ISA_LENGTH - 1]
+    for i, width in enumerate(ISA_WIDTHS, start=1):
+        size = len(fields[i])
+        if size > width:
+            raise X12Error("ISA_TOO_LONG", f"ISA{i:02d} is {size} characters, at most {width}")
+        if size < width and i not in _TRIMMABLE:
+            raise X12Error("ISA_SYNTAX", f"ISA{i:02d} is {size} characters, expected {width}")
     version = fields[12]
     repetition = fields[11] if version >= "00501" and not fields[11].isalnum() else None
     delimiters = Delimiters(element, component, repetition, segment)
@@ -94,25 +138,44 @@ def parse_isa(isa: str) -> tuple[list[str], Delimiters]:
     if len(set(used)) != len(used):
         raise X12Error("DELIMITER_COLLISION",
                        f"ISA declares the same character for two delimiters: {used!r}")
-    if component.isalnum():
-        raise X12Error("ISA_SYNTAX", f"component separator {component!r} is not a delimiter character")
-    if not fields[13].strip().isdigit():
+    if not digits(fields[13].strip()):
         raise X12Error("ISA_SYNTAX", "ISA13 interchange control number is not numeric")
     return fields, delimiters
 
 
+def _no_isa(head: str) -> X12Error:
+    """Why a file that should open with an ISA does not: the most specific reason its first bytes allow."""
+    found = re.search(r"ISA[^A-Za-z0-9\s]", head)
+    if found:
+        return X12Error("TEXT_BEFORE_ISA", f"{found.start()} characters of other text before the ISA")
+    first = _HEADER.match(head)
+    if first:
+        return X12Error("MISSING_ENVELOPE", f"file starts with {first.group(1)}, not with an ISA interchange header")
+    return X12Error("NOT_X12", "file holds no X12 interchange header (ISA) nor any X12 segment at its start")
+
+
 def _decoded_chunks(stream: BinaryIO, size: int) -> Iterator[str]:
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    offset = 0
+    """The file as text, chunk by chunk.  A NUL byte or a byte that is not UTF-8 is refused, but only after
+    the text before it was handed on: a file that is no X12 at all is told so by its start, not by a byte
+    further in (a Windows-1252 CSV is NOT_X12, an X12 file cut by a bad byte is NOT_UTF8)."""
+    pending, offset = b"", 0        # offset: file position of pending[0]
     while True:
         data = stream.read(size)
+        buf = pending + data
+        nul = buf.find(b"\x00")
+        refusal = None
+        if nul >= 0:
+            buf, refusal = buf[:nul], X12Error("NUL_BYTE", f"NUL byte at offset {offset + nul}")
         try:
-            text = decoder.decode(data, final=not data)
+            text, used = codecs.utf_8_decode(buf, "strict", not data or refusal is not None)
         except UnicodeDecodeError as exc:
-            raise X12Error("NOT_UTF8", f"undecodable byte at offset {offset + exc.start}") from None
-        offset += len(data)
+            text, used = buf[:exc.start].decode("utf-8"), exc.start
+            refusal = X12Error("NOT_UTF8", f"undecodable byte at offset {offset + exc.start}")
         if text:
             yield text
+        if refusal is not None:
+            raise refusal
+        pending, offset = buf[used:], offset + used
         if not data:
             return
 
@@ -122,7 +185,12 @@ class X12Reader:
 
     ``reader.interchanges`` fills as the file is read;
     ``reader.delimiters`` is the current interchange's delimiters (mappers use
-    its component separator).
+    its component separator); ``reader.warnings`` names what was accepted
+    although the standard says otherwise (``ISA_NOT_PADDED``).
+
+    Scanning is linear in the file: the buffer is only compacted when a chunk
+    is added, blank runs are skipped without copying, and a segment may not
+    outgrow ``MAX_SEGMENT_LENGTH``.
     """
 
     def __init__(self, stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> None:
@@ -131,6 +199,7 @@ class X12Reader:
         self.interchanges: list[Interchange] = []
         self.delimiters: Delimiters | None = None
         self.segment_count = 0
+        self.warnings: list[str] = []
 
     @classmethod
     def open(cls, path: str | Path, chunk_size: int = CHUNK_SIZE) -> Iterator[list[str]]:
@@ -147,81 +216,92 @@ class X12Reader:
         checker.finish()
 
     # -- tokenising -----------------------------------------------------
-    def _tokens(self, chunks: Iterator[str]) -> Iterator[list[str]]:
-        buf = ""
-        eof = False
+    def _tokens(self, chunks: Iterator[str]) -> Iterator[list[str]]:  # noqa: C901
+        buf, pos, eof = "", 0, False
         seen_any = False
 
         def more() -> bool:
-            nonlocal buf, eof
+            nonlocal buf, pos, eof
             if eof:
                 return False
             try:
-                buf += next(chunks)
-                return True
+                chunk = next(chunks)
             except StopIteration:
                 eof = True
                 return False
+            buf = buf[pos:] + chunk
+            pos = 0
+            return True
+
+        def skip(pattern: re.Pattern) -> None:
+            nonlocal pos
+            found = pattern.search(buf, pos)
+            pos = found.start() if found else len(buf)
 
         while True:
-            # Expect an ISA: skip BOM and blanks, then read its fixed 106 characters.
+            # Expect an ISA: skip BOM and blanks (reading on while all is blank), then look ahead.
             while True:
-                stripped = buf.lstrip(_WHITESPACE)
-                if len(stripped) >= ISA_LENGTH + 2 or (eof and stripped):
+                skip(_NOT_BLANK)
+                ahead = len(buf) - pos
+                if ahead >= ISA_LOOKAHEAD or (eof and ahead) or (ahead >= 3 and not buf.startswith("ISA", pos)):
                     break
                 if not more():
-                    stripped = buf.lstrip(_WHITESPACE)
                     break
-            buf = stripped
-            if not buf:
+            if pos >= len(buf):
                 if not seen_any:
                     raise X12Error("EMPTY_FILE", "file holds no interchange")
                 return
-            if not buf.startswith("ISA"):
+            if not buf.startswith("ISA", pos):
                 if seen_any:
                     raise X12Error("UNEXPECTED_SEGMENT", "data after IEA is not an ISA")
-                raise X12Error("ISA_SYNTAX", "file does not start with an ISA segment")
-            fields, delim = parse_isa(buf[:ISA_LENGTH])
-            rest = buf[ISA_LENGTH:]
+                try:
+                    while len(buf) - pos < 65536 and more():
+                        pass
+                except X12Error:
+                    pass  # a refused byte further on: what comes before it tells what the file is
+                raise _no_isa(buf[pos:pos + 65536])
+            span = isa_span(buf[pos:pos + ISA_LOOKAHEAD])
+            fields, delim = parse_isa(buf[pos:pos + span])
+            if span != ISA_LENGTH and "ISA_NOT_PADDED" not in self.warnings:
+                self.warnings.append("ISA_NOT_PADDED")
+            pos += span
             if delim.segment in "\r\n":
                 # Newline-terminated ISA; if the next line starts with a
                 # punctuation character, that character is the real terminator.
-                nxt = rest.lstrip("\r\n")
-                if nxt and not nxt[0].isalnum() and nxt[0] not in _WHITESPACE and nxt[0] != delim.element:
-                    delim = Delimiters(delim.element, delim.component, delim.repetition, nxt[0])
-                    rest = nxt[1:]
+                skip(_NOT_NEWLINE)
+                nxt = buf[pos:pos + 1]
+                if nxt and not nxt.isalnum() and nxt not in _WHITESPACE and nxt != delim.element:
+                    delim = Delimiters(delim.element, delim.component, delim.repetition, nxt)
+                    pos += 1
             self.delimiters = delim
             seen_any = True
             yield fields
-            buf = rest
             term, elem = delim.segment, delim.element
-            in_interchange = True
-            while in_interchange:
-                pieces = buf.split(term)
-                tail = pieces.pop()
-                for i, piece in enumerate(pieces):
-                    text = piece.strip(_WHITESPACE)
-                    if not text:
+            while True:
+                end = buf.find(term, pos)
+                if end < 0:
+                    skip(_NOT_BLANK)  # blank padding between segments is dropped, never buffered
+                    if len(buf) - pos > MAX_SEGMENT_LENGTH:
+                        raise X12Error("SEGMENT_TOO_LONG",
+                                       f"no segment terminator within {MAX_SEGMENT_LENGTH} characters")
+                    if more():
                         continue
-                    seg = text.split(elem)
-                    yield seg
-                    if seg[0] == "IEA":
-                        buf = term.join(pieces[i + 1:] + [tail])
-                        in_interchange = False
-                        break
-                else:
-                    buf = tail
-                    if not more():
-                        text = buf.strip(_WHITESPACE)
-                        buf = ""
-                        if text:
-                            # Last segment without a terminator.
-                            seg = text.split(elem)
-                            yield seg
-                            if seg[0] == "IEA":
-                                in_interchange = False
-                                break
-                        return
+                    text = buf[pos:].strip(_WHITESPACE)
+                    pos = len(buf)
+                    if text:
+                        seg = text.split(elem)
+                        if seg[0] != "IEA":  # only the trailer may lack its terminator: this is a cut-off file
+                            raise X12Error("TRUNCATED", f"file ends inside a {seg[0][:3]!r} segment")
+                        yield seg
+                    return
+                text = buf[pos:end].strip(_WHITESPACE)
+                pos = end + 1
+                if not text:
+                    continue
+                seg = text.split(elem)
+                yield seg
+                if seg[0] == "IEA":
+                    break
 
 
 class _EnvelopeChecker:
@@ -264,7 +344,7 @@ class _EnvelopeChecker:
             if self.st02 is None:
                 raise X12Error("UNEXPECTED_SEGMENT", "SE without ST")
             se01, se02 = _el(seg, 1), _el(seg, 2)
-            if not se01.isdigit() or int(se01) != self.st_segments:
+            if not digits(se01) or int(se01) != self.st_segments:
                 raise X12Error("SE_COUNT_MISMATCH",
                                f"SE01={se01} but transaction set {self.st02} has {self.st_segments} segments")
             if not _same_number(se02, self.st02):
@@ -274,7 +354,7 @@ class _EnvelopeChecker:
             if self.gs is None:
                 raise X12Error("UNEXPECTED_SEGMENT", "GE without GS")
             ge01, ge02 = _el(seg, 1), _el(seg, 2)
-            if not ge01.isdigit() or int(ge01) != self.st_count:
+            if not digits(ge01) or int(ge01) != self.st_count:
                 raise X12Error("GE_COUNT_MISMATCH", f"GE01={ge01} but group {self.gs.control_number} has {self.st_count} sets")
             if not _same_number(ge02, self.gs.control_number):
                 raise X12Error("GE_CONTROL_MISMATCH", f"GE02={ge02} does not match GS06={self.gs.control_number}")
@@ -284,7 +364,7 @@ class _EnvelopeChecker:
                 raise X12Error("TRUNCATED" if self.gs is not None else "UNEXPECTED_SEGMENT",
                                "IEA before GE" if self.gs is not None else "IEA without ISA")
             iea01, iea02 = _el(seg, 1), _el(seg, 2)
-            if not iea01.isdigit() or int(iea01) != len(self.isa.groups):
+            if not digits(iea01) or int(iea01) != len(self.isa.groups):
                 raise X12Error("IEA_COUNT_MISMATCH",
                                f"IEA01={iea01} but interchange {self.isa.control_number} has {len(self.isa.groups)} groups")
             if not _same_number(iea02, self.isa.control_number):

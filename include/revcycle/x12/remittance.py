@@ -109,9 +109,16 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
             group = seg[1] if n > 1 else ""
             owner, level = (line, "service_line") if line is not None else (claim, "claim")
             # CAS02-04, 05-07, ... 17-19: up to six (reason, amount, quantity) triplets.
+            if n > 20 and any(seg[20:]):
+                raise MappingError("CAS_TOO_MANY_TRIPLETS",
+                                   f"CAS #{cas_seq} of CLP #{claim['claim_seq']} in ST {tc} has more than six triplets")
             for triplet, i in enumerate(range(2, min(n, 20), 3), start=1):
                 reason = seg[i]
                 if not reason:
+                    if any(seg[i + 1:i + 3]):
+                        raise MappingError("CAS_TRIPLET_WITHOUT_REASON", f"CAS #{cas_seq} triplet {triplet} of CLP "
+                                                                         f"#{claim['claim_seq']} in ST {tc} has an amount "
+                                                                         "but no reason code")
                     continue
                 qty = seg[i + 2] if n > i + 2 else ""
                 where = "CAS #{} triplet {} of CLP #{}"
@@ -139,7 +146,11 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
                 raise MappingError("SVC_OUTSIDE_CLAIM", f"SVC before any CLP in ST {tc}")
             line_no += 1
             parts = (seg[1] if n > 1 else "").split(comp)
-            qualifier, code = (parts[0], parts[1]) if len(parts) > 1 else ("", parts[0])
+            if len(parts) < 2 or not parts[0] or not parts[1]:
+                # SVC01 is a composite qualifier:code; one component means another separator than ISA16.
+                raise MappingError("BAD_PROCEDURE_COMPOSITE", f"SVC01 of SVC #{line_no} of CLP #{claim['claim_seq']} "
+                                                              f"in ST {tc} is not qualifier{comp}code")
+            qualifier, code = parts[0], parts[1]
             units = seg[5] if n > 5 else ""
             where = "SVC #{} of CLP #{}"
             line = {
@@ -165,7 +176,7 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
             claim = {
                 "claim_payment_key": None, "remittance_key": None,
                 "claim_seq": seq,
-                "patient_control_number": el[1],
+                "patient_control_number": el[1] or None,
                 "claim_status_code": status,
                 "charge_amount": amount(el[3], where + " CLP03"),
                 "paid_amount": amount(el[4], where + " CLP04"),
@@ -236,7 +247,8 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
             )
         elif tag == "TRN":
             if "trace_number" not in rem:
-                rem.update(trace_number=seg[2] if n > 2 else "", payer_identifier=seg[3] if n > 3 else "")
+                rem.update(trace_number=(seg[2] if n > 2 else "") or None,
+                           payer_identifier=(seg[3] if n > 3 else "") or None)
         elif tag == "N1":
             n1 = seg[1] if n > 1 else ""
             if claim is None and n1 == "PR":
@@ -251,6 +263,9 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
         raise MappingError("MISSING_BPR", f"ST {tc} has no BPR")
     if "trace_number" not in rem:
         raise MappingError("MISSING_TRN", f"ST {tc} has no TRN")
+    if rem["credit_debit_flag"] == "C" and rem["payment_amount"] < 0:
+        # BPR03 C: money moves to the provider; a negative BPR02 belongs under BPR03 D.
+        raise MappingError("NEGATIVE_CREDIT_PAYMENT", f"BPR02 is negative with BPR03=C in ST {tc}")
     payment_date = rem["payment_date"]
     rkey = business_key("835", rem["payer_identifier"], rem["trace_number"],
                         payment_date.isoformat() if payment_date else rem["payment_date_raw"],
