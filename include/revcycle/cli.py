@@ -201,12 +201,28 @@ def inspect(path: Path, as_json: bool, day: str | None) -> None:
 
 
 def _inspect_text(r: dict) -> str:
-    lines = [f"type {r.get('type')}, interchanges {r.get('interchanges', 0)}"]
+    """Readable lines: the type, what was read, refused messages or rows, and the decision."""
+    kind = r.get("type") or "unknown"
+    lines = [f"type {kind}" + (f" (source {r['source']})" if r.get("source") else "")
+             + (f", interchanges {r['interchanges']}" if "interchanges" in r else "")]
     for t in r.get("transactions", []):
-        lines.append(f"  ST {t['st02']}: {t['claims']} claims, BPR02 {t['bpr02']}, sum CLP04 {t['sum_clp04']}, "
-                     f"sum PLB {t['sum_plb']}, balanced {t['balanced']}")
+        if "bpr02" in t:
+            balanced = ", ".join(f"{level} {'yes' if ok else 'NO'}" for level, ok in t.get("balanced", {}).items())
+            lines.append(f"  ST {t['st02']}: {t['claims']} claims, BPR02 {t['bpr02']}, sum CLP04 {t['sum_clp04']}, "
+                         f"sum PLB {t['sum_plb']}; balanced: {balanced}")
+        else:
+            counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in t.items() if k != "st02")
+            lines.append(f"  ST {t['st02']}: {counts}")
+    for name, count in sorted(r.get("rows", {}).items()):
+        if not name.startswith("check__"):
+            lines.append(f"  {name}: {count} rows")
+    for item in r.get("rejected", []):
+        where = f"message {item['seq']}" if "seq" in item else f"line {item.get('line')}"
+        lines.append(f"  refused {where}: {item['reason']}")
+    if r.get("warnings"):
+        lines.append(f"  warnings: {', '.join(r['warnings'])}")
     q = r.get("quarantine")
-    lines.append(f"would be quarantined: {q['reason']} - {q['detail']}" if q else "would be accepted")
+    lines.append(f"decision: quarantine, {q['reason']} - {q['detail']}" if q else "decision: accept")
     return "\n".join(lines)
 
 

@@ -22,9 +22,15 @@ def test_inspect_accepted_file():
     result = run("inspect", str(FIX / "paid-claims-four-cas-groups.835"), "--json", "--date", "2026-11-20")
     assert result.exit_code == 0
     out = json.loads(result.output)
-    assert out == {"type": "835", "interchanges": 1, "transactions": [
-        {"st02": "0001", "claims": 2, "bpr02": "348.50", "sum_clp04": "370", "sum_plb": "21.5",
-         "balanced": {"service_line": True, "claim": True, "transaction": True}}], "warnings": [], "quarantine": None}
+    assert {k: out[k] for k in ("type", "source", "interchanges", "transactions", "warnings", "quarantine")} == {
+        "type": "835", "source": "remittance", "interchanges": 1, "transactions": [
+            {"st02": "0001", "claims": 2, "bpr02": "348.50", "sum_clp04": "370", "sum_plb": "21.5",
+             "balanced": {"service_line": True, "claim": True, "transaction": True}}], "warnings": [],
+        "quarantine": None}
+    assert out["rows"]["canonical__claim_payment"] == 2 and out["rejected"] == []
+    text = run("inspect", str(FIX / "paid-claims-four-cas-groups.835"), "--date", "2026-11-20").output
+    assert "{" not in text and "'" not in text          # readable lines, no Python reprs
+    assert "ST 0001: 2 claims, BPR02 348.50" in text and text.rstrip().endswith("decision: accept")
 
 
 @pytest.mark.parametrize("name,reason", [("unbalanced-transaction.835", "UNBALANCED_TRANSACTION")])

@@ -45,4 +45,5 @@ def parse_deposits(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseRe
 BANK_DEPOSITS = Source(
     name="bank_deposits", inbound_subdir="bank", patterns=("*.csv",), datasets=DATASETS, checks=(),
     parse=parse_deposits, post=None, asset_uri="file://revcycle/lake/canonical__bank_deposit",
+    contract=CONTRACT,
 )

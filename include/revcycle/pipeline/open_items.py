@@ -106,4 +106,5 @@ OPEN_ITEMS = Source(
     name="open_items", inbound_subdir="billing", patterns=("*.csv",),
     datasets=DATASETS, checks=(), parse=parse_open_items, post=post_open_items,
     asset_uri="file://revcycle/lake/canonical__claim_open_item",
+    contract=CONTRACT,
 )

@@ -85,4 +85,5 @@ SUPPLIER_INVOICES = Source(
     name="supplier_invoices", inbound_subdir="invoices", patterns=("*.csv",),
     datasets=DATASETS, checks=(), parse=parse_invoices, post=post_invoices,
     asset_uri="file://revcycle/lake/canonical__supplier_invoice_line",
+    contract=CONTRACT,
 )
