@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import shutil
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +30,7 @@ from revcycle.db import as_date, engine_for, sql
 from revcycle.keys import business_key
 from revcycle.reference import trading_partners
 from revcycle.settings import get_settings
+from revcycle.storage import copy_private, private_dir, private_opener
 from revcycle.x12.inquiry import InquiryClaim, Party, interchange_control, write_276
 from revcycle.x12.reader import Delimiters
 
@@ -138,17 +138,15 @@ def _write_payer_file(business_date: dt.date, sequence: int, partners: dict, pay
     submitter = Party(me["interchange_qualifier"], me["interchange_id"], me["name"], npi=me["npi"])
     payer = Party(cfg["interchange_qualifier"], cfg["interchange_id"], cfg["name"], payer_id=payer_id)
     name = f"276_{payer_id}_{business_date:%Y%m%d}_{control}.x12"
-    folder = s.raw_zone / "outbound" / KIND
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(s.raw_zone / "outbound" / KIND)
     tmp = folder / f".{name}.writing"
-    with open(tmp, "w", encoding="ascii", newline="") as out:
+    with open(tmp, "w", encoding="ascii", newline="", opener=private_opener) as out:
         sets = write_276(out, DELIMITERS, submitter, payer, claims, control, business_date,
                          int(cfg.get("max_claims_per_set", 50)), me.get("usage", "P"))
         out.flush()
         os.fsync(out.fileno())
     sha = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    final = folder / sha[:2] / sha
-    final.parent.mkdir(parents=True, exist_ok=True)
+    final = private_dir(folder / sha[:2]) / sha
     os.replace(tmp, final)
     by_pcn = {r["patient_control_number"]: r for r in rows}
     erp.load({"claim_inquiry": [{
@@ -203,10 +201,9 @@ def upload(key: str, dag_run_id: str | None = None) -> dict:
 
 def local_upload(path: Path, payer_id: str, name: str) -> Path:
     """The embedded default's stand-in for the payer's SFTP folder: temp name, then rename."""
-    folder = get_settings().exchange / payer_id / "outbound"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(get_settings().exchange / payer_id / "outbound")
     tmp = folder / f".{name}.part"
-    shutil.copyfile(path, tmp)
+    copy_private(path, tmp)
     os.replace(tmp, folder / name)
     return folder / name
 

@@ -42,6 +42,20 @@ def record_landed(*, sha256: str, source: str, original_name: str, size_bytes: i
         return bool(result.rowcount)
 
 
+def record_refused(*, source: str, original_name: str, reason: str, detail: str, business_date: dt.date,
+                   dag_run_id: str | None) -> None:
+    """An inbound entry that was never landed (a link, a FIFO, a bad name, a size mismatch), once per day."""
+    _exec("ops/ledger_refusal_insert", {
+        "source": source, "original_name": original_name[:255], "reason": reason, "detail": (detail or "")[:1000],
+        "business_date": business_date, "dag_run_id": dag_run_id, "now": _now()})
+
+
+def refused(business_date: dt.date) -> list[dict]:
+    with engine_for("ops").connect() as conn:
+        return [dict(r) for r in conn.execute(text(sql("ops/ledger_refusals_for_day")),
+                                              {"business_date": business_date}).mappings()]
+
+
 def get(sha256: str) -> dict | None:
     with engine_for("ops").connect() as conn:
         row = conn.execute(text(sql("ops/ledger_get")), {"sha256": sha256}).mappings().first()

@@ -47,9 +47,11 @@ class Settings:
     trading_partners_file: Path = Path("trading_partners.toml")
 
     def ensure_dirs(self) -> None:
-        for path in (self.inbound, self.raw_zone, self.lake, self.quarantine,
-                     self.outbound, self.reports, self.lineage_file.parent, self.exchange):
+        for path in (self.inbound, self.lake, self.outbound, self.reports, self.lineage_file.parent):
             path.mkdir(parents=True, exist_ok=True)
+        for path in (self.raw_zone, self.quarantine, self.exchange):  # may hold PHI: owner and group only
+            path.mkdir(mode=0o750, parents=True, exist_ok=True)
+            path.chmod(0o750)
 
 
 def _path(env: str, default: Path) -> Path:

@@ -110,6 +110,47 @@ class StagingWriter:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+# Files that may hold PHI (raw copies, quarantined files and messages, outbound 276s, the exchange
+# folders) are the owner's to write and the service group's to read, nobody else's; so are their folders.
+PRIVATE_FILE = 0o640
+PRIVATE_DIR = 0o750
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` as a private folder, and every missing folder above it; an existing ``path`` is made
+    private too (folders above that existed already are left as they are)."""
+    missing = []
+    at = Path(path)
+    while not at.exists():
+        missing.append(at)
+        at = at.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+    os.chmod(path, PRIVATE_DIR)
+    return path
+
+
+def private_opener(path: str, flags: int) -> int:
+    """``open(..., opener=private_opener)``: a file created 0640 whatever the umask allows beyond it."""
+    fd = os.open(path, flags, PRIVATE_FILE)
+    os.fchmod(fd, PRIVATE_FILE)
+    return fd
+
+
+def write_private(path: Path, data: bytes | str, encoding: str = "utf-8", errors: str = "strict") -> Path:
+    if isinstance(data, str):
+        data = data.encode(encoding, errors)
+    with open(path, "wb", opener=private_opener) as fh:
+        fh.write(data)
+    return path
+
+
+def copy_private(src: Path | str, dest: Path) -> Path:
+    with open(src, "rb") as fin, open(dest, "wb", opener=private_opener) as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
+    return dest
+
+
 def write_atomic(path: Path, data: bytes) -> str:
     """Write a whole file so a reader never sees part of it (temp name, fsync, rename); return its sha256."""
     import hashlib

@@ -49,3 +49,16 @@ create table if not exists ops.business_claim (
     sha256          varchar(64)  not null,
     primary key (kind, scope, claim_key)
 );
+
+-- Inbound entries refused before landing (grain: source + name + day + reason): a symlink, FIFO or
+-- device in the inbound folder, a dangerous name, a size that changed while fetched.  Nothing was read.
+create table if not exists ops.ledger_refusal (
+    source          varchar(40)   not null,
+    original_name   varchar(255)  not null,
+    business_date   date          not null,
+    reason          varchar(60)   not null,
+    detail          varchar(1000),
+    dag_run_id      varchar(250),
+    at              timestamp     not null,
+    primary key (source, original_name, business_date, reason)
+);

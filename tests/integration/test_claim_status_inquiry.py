@@ -59,6 +59,10 @@ def test_synthetic_day_inquires_exactly_the_stale_claims_and_matches_the_999s(ba
         for iset in read_inquiries(path):
             parsed |= {(f["payer_id"], iset.transaction_control, c["patient_control_number"]) for c in iset.claims}
     assert parsed == recorded
+    # 276s carry names, member ids and birth dates: owner and group only, in the raw zone and the exchange.
+    written = [p for p in (s.raw_zone / "outbound").rglob("*")] + [p for p in s.exchange.rglob("*")]
+    assert written and all(p.stat().st_mode & 0o007 == 0 for p in written), \
+        [(p, oct(p.stat().st_mode)) for p in written if p.stat().st_mode & 0o007]
 
     # The payers answer; every inquiry gets the answer of its own set.
     answer_inquiries(s.exchange, s.inbound / "acks", DAY)

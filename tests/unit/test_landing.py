@@ -139,3 +139,76 @@ def test_connection_without_a_pinned_key_is_refused(rc_home, monkeypatch):
     with pytest.raises(LandingError) as info:
         from_airflow_connection("nopin", "/in")
     assert info.value.reason == "HOST_KEY_CONFIG"
+
+
+# -- never a link, never a FIFO (issue 13, item 15) --------------------------------------------------------
+def _refusals():
+    return [(r["original_name"], r["reason"]) for r in ledger.refused(DAY)]
+
+
+def test_symlinks_and_fifos_in_the_inbound_folder_are_refused_and_recorded(rc_home, tmp_path):
+    inbound = rc_home / "in"
+    inbound.mkdir(parents=True)
+    secret = tmp_path / "outside-the-inbound-folder.835"
+    secret.write_text("NOT FOR LANDING")
+    (inbound / "good.835").write_text("GOOD")
+    os.symlink(secret, inbound / "link.835")
+    os.mkfifo(inbound / "pipe.835")          # opening it for reading would block forever
+    os.mkfifo(inbound / "pipe.unrelated")    # not one of the source's patterns: not its business
+    for attempt in ("run1", "run2"):
+        result = land_source("remittance", LocalFolder(inbound), rc_home / "raw", ["*.835"], DAY, 0, attempt)
+    assert result.landed == [] and result.skipped == 1           # good.835 landed by run1
+    assert sorted(r["reason"] for r in result.refused) == ["NOT_A_REGULAR_FILE"] * 2
+    assert sorted(_refusals()) == [("link.835", "NOT_A_REGULAR_FILE"), ("pipe.835", "NOT_A_REGULAR_FILE")]
+    landed = [p for p in (rc_home / "raw").rglob("*") if p.is_file()]
+    assert [p.read_text() for p in landed] == ["GOOD"]
+
+
+@pytest.mark.parametrize("swap", ["symlink", "fifo"])
+def test_an_entry_swapped_between_list_and_fetch_is_refused(rc_home, tmp_path, swap):
+    inbound = rc_home / "in"
+    inbound.mkdir(parents=True)
+    secret = tmp_path / "secret.835"
+    secret.write_text("SECRET!")
+    (inbound / "era.835").write_text("ERA ONE")
+
+    class Swapping(LocalFolder):
+        def list(self):
+            listed = super().list()               # era.835 is a regular file of 7 bytes now ...
+            (inbound / "era.835").unlink()        # ... and something else by the time it is fetched
+            if swap == "symlink":
+                os.symlink(secret, inbound / "era.835")
+            else:
+                os.mkfifo(inbound / "era.835")
+            return listed
+
+    result = land_source("remittance", Swapping(inbound), rc_home / "raw", ["*.835"], DAY, 0, "run")
+    assert result.landed == [] and [r["reason"] for r in result.refused] == ["NOT_A_REGULAR_FILE"]
+    assert _refusals() == [("era.835", "NOT_A_REGULAR_FILE")]
+    assert not [p for p in (rc_home / "raw").rglob("*") if p.is_file()]
+
+
+# -- files that may hold PHI are private (issue 13, item 14) ----------------------------------------------
+def _private(path) -> bool:
+    return (path.stat().st_mode & 0o777) in (0o600, 0o640, 0o440, 0o400, 0o750, 0o700)
+
+
+def test_quarantine_copies_and_rejected_messages_are_private(rc_home):
+    import datetime as dt
+
+    from revcycle.settings import get_settings
+    from tests.corpus import CASES
+    from tests.pipeline_helpers import run_source
+
+    s = get_settings()
+    os.umask(0o022)
+    (s.inbound / "remittance").mkdir(parents=True)
+    (s.inbound / "remittance" / "bad.835").write_bytes(next(c for c in CASES if c.name == "835/se01-wrong").data)
+    (s.inbound / "supply").mkdir(parents=True)
+    (s.inbound / "supply" / "one-bad.hl7").write_bytes(next(c for c in CASES if c.name == "hl7/ft1-10-zero").data)
+    run_source("remittance", dt.date(2026, 11, 24))
+    run_source("supply_usage", dt.date(2026, 11, 24))
+    kept = [p for p in s.quarantine.rglob("*")]
+    assert any(p.suffix == ".hl7" for p in kept) and any(p.name.endswith(".reason.json") for p in kept)
+    assert kept and all(_private(p) for p in kept), [(p, oct(p.stat().st_mode)) for p in kept if not _private(p)]
+    assert _private(s.quarantine) and _private(s.raw_zone)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -31,7 +30,7 @@ from revcycle.pipeline.registry import get_source
 from revcycle.pipeline.stage import failure_reason, stage_file, validate_staged
 from revcycle.pipeline.reports import build_report, write_report
 from revcycle.settings import get_settings
-from revcycle.storage import LocalLake
+from revcycle.storage import LocalLake, copy_private, private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +68,11 @@ def quarantine(sha256: str, reason: str, detail: str, dag_run_id: str | None) ->
         _lake().unpublish(json.loads(row["outputs"]))
         ledger.set_outputs(sha256, row["partition_key"], [])
     s = get_settings()
-    folder = s.quarantine / str(row["business_date"])[:10]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(s.quarantine / str(row["business_date"])[:10])
     target = folder / sha256
     if not target.exists():
-        shutil.copyfile(row["raw_path"], target)
-    (folder / f"{sha256}.reason.json").write_text(json.dumps(
+        copy_private(row["raw_path"], target)
+    write_private(folder / f"{sha256}.reason.json", json.dumps(
         {"sha256": sha256, "source": row["source"], "original_name": row["original_name"], "reason": reason,
          "detail": detail}, indent=2))
     _lake().drop_staging(sha256)

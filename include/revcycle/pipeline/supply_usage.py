@@ -46,7 +46,7 @@ from revcycle.hl7.reader import BrokenMessage, HL7Error, Message, read_messages
 from revcycle.keys import business_key
 from revcycle.phi import tokenise
 from revcycle.pipeline.base import ParseContext, ParseResult, Source
-from revcycle.storage import StagingWriter
+from revcycle.storage import StagingWriter, private_dir, write_private
 
 DATASETS = ("canonical__supply_usage",)
 CSV_CONTRACT = Contract("OR usage export", required=("case_id", "used_at", "quantity", "department"),
@@ -181,10 +181,10 @@ def _ack_base(msg: Message) -> dict:
 def _reject(ctx: ParseContext, seq: int, control_id: str, reason: str, detail: str, text: str) -> dict:
     """Keep a rejected message (PHI: quarantine folder only) and return its pointer (no values)."""
     if ctx.reject_dir is not None:
-        ctx.reject_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(ctx.reject_dir)
         stem = f"{ctx.sha256[:16]}_{seq:06d}"
-        (ctx.reject_dir / f"{stem}.hl7").write_text(text, encoding="latin-1", errors="replace")
-        (ctx.reject_dir / f"{stem}.reason.json").write_text(json.dumps(
+        write_private(ctx.reject_dir / f"{stem}.hl7", text, encoding="latin-1", errors="replace")
+        write_private(ctx.reject_dir / f"{stem}.reason.json", json.dumps(
             {"file_sha256": ctx.sha256, "message_seq": seq, "control_id": control_id, "reason": reason,
              "detail": detail}, indent=2))
     return {"seq": seq, "control_id": control_id, "reason": reason}
