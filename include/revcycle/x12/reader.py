@@ -87,6 +87,7 @@ ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 _TRIMMABLE = (2, 4, 6, 8)
 ISA_LOOKAHEAD = 512
 MAX_SEGMENT_LENGTH = 1 << 20
+_WINDOW = 1 << 15
 _NOT_BLANK = re.compile(r"[^ \t\r\n\ufeff]")
 _NOT_NEWLINE = re.compile(r"[^\r\n]")
 _HEADER = re.compile(r"(ISA|GS|ST)[^A-Za-z0-9\s]")
@@ -278,7 +279,11 @@ class X12Reader:
             yield fields
             term, elem = delim.segment, delim.element
             while True:
-                end = buf.find(term, pos)
+                # Split a window of whole segments at once (C speed); after an IEA the rest of the window
+                # is split again from the next ISA, so an interchange costs at most one window more.
+                end = buf.rfind(term, pos, pos + _WINDOW)
+                if end < 0:
+                    end = buf.find(term, pos)  # one segment longer than the window, or none complete yet
                 if end < 0:
                     skip(_NOT_BLANK)  # blank padding between segments is dropped, never buffered
                     if len(buf) - pos > MAX_SEGMENT_LENGTH:
@@ -294,14 +299,21 @@ class X12Reader:
                             raise X12Error("TRUNCATED", f"file ends inside a {seg[0][:3]!r} segment")
                         yield seg
                     return
-                text = buf[pos:end].strip(_WHITESPACE)
-                pos = end + 1
-                if not text:
+                at = pos
+                for piece in buf[pos:end].split(term):
+                    at += len(piece) + 1
+                    text = piece.strip(_WHITESPACE)
+                    if not text:
+                        continue
+                    seg = text.split(elem)
+                    yield seg
+                    if seg[0] == "IEA":
+                        pos = at
+                        break
+                else:
+                    pos = end + 1
                     continue
-                seg = text.split(elem)
-                yield seg
-                if seg[0] == "IEA":
-                    break
+                break
 
 
 class _EnvelopeChecker:
