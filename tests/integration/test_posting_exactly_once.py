@@ -219,3 +219,66 @@ def test_sqlite_keeps_money_exact_in_sql_sums(rc_home, tmp_path):
 
     raw = sqlite3.connect(get_settings().home / "erp.sqlite")
     assert sorted(r[0] for r in raw.execute("select amount from cash_receipt")) == sorted(amounts)
+
+
+# -- poison files never stall a run (issue 13, item 5) ------------------------------------------------------
+def test_an_unexpected_exception_quarantines_only_its_file_without_its_message(rc_home, monkeypatch):
+    import revcycle.pipeline.remittance as remittance_source
+
+    s = get_settings()
+    (s.inbound / "remittance").mkdir(parents=True)
+    (s.inbound / "remittance" / "a-good.835").write_bytes(ORIGINAL)
+    (s.inbound / "remittance" / "b-poison.835").write_bytes(ORIGINAL.replace(b"TRC0001", b"TRC0666")
+                                                           .replace(b"000000101", b"000000666"))
+    real = remittance_source.map_remittances
+
+    def poisoned(reader):
+        for rset in real(reader):
+            if rset.remittance["trace_number"] == "TRC0666":
+                raise KeyError("SYNTHOAK AVERY ZZ000000001")   # a message that quotes values
+            yield rset
+
+    monkeypatch.setattr(remittance_source, "map_remittances", poisoned)
+    rows = run_source("remittance", DAY)
+    assert rows["a-good.835"]["state"] == "posted"
+    bad = ledger.get(rows["b-poison.835"]["sha256"])
+    assert (bad["state"], bad["reason"]) == ("quarantined", "PARSER_ERROR")
+    assert "KeyError" in bad["detail"] and "SYNTHOAK" not in bad["detail"] and "ZZ0000" not in bad["detail"]
+
+
+def test_a_validator_crash_quarantines_the_file_as_validation_error(rc_home, monkeypatch):
+    s = get_settings()
+    (s.inbound / "remittance").mkdir(parents=True)
+    (s.inbound / "remittance" / "a.835").write_bytes(ORIGINAL)
+
+    def broken(frames, business_date):
+        raise ValueError("cannot compare SYNTHOAK")
+
+    monkeypatch.setattr("revcycle.validation.validate_frames", broken)
+    row = run_source("remittance", DAY)["a.835"]
+    assert (row["state"], row["reason"]) == ("quarantined", "VALIDATION_ERROR")
+    assert "SYNTHOAK" not in ledger.get(row["sha256"])["detail"]
+
+
+def test_one_hl7_message_that_breaks_the_mapper_costs_only_that_message(rc_home, monkeypatch):
+    import revcycle.pipeline.supply_usage as supply
+    from tests.corpus import HL7
+
+    s = get_settings()
+    (s.inbound / "supply").mkdir(parents=True)
+    good = dict((name, text) for name, text, _, _ in HL7)["good"]
+    (s.inbound / "supply" / "batch.hl7").write_text(good)
+    real = supply.map_dft
+
+    def breaks_on_second(msg):
+        if msg.seq == 2:
+            raise ZeroDivisionError("SYNTHCEDAR")
+        return real(msg)
+
+    monkeypatch.setattr(supply, "map_dft", breaks_on_second)
+    row = run_source("supply_usage", DAY)["batch.hl7"]
+    totals = json.loads(ledger.get(row["sha256"])["control_totals"])
+    assert row["state"] == "posted" and totals["acks"] == {"AA": 1, "AE": 1}
+    assert [r["reason"] for r in totals["rejected"]] == ["PARSER_ERROR"]
+    acks = (s.outbound / "acks" / "2026-11-24").glob("*.ack.hl7")
+    assert any("MSA|AE|SUP261124000002" in p.read_text() for p in acks)

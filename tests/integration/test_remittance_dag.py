@@ -67,3 +67,23 @@ def test_day_through_the_dag_on_postgresql(rc_home, airflow_home, tmp_path, monk
 
         assert engine_for("erp").dialect.name == "postgresql"
         check_day(manifest, airflow_home, tmp_path)
+
+
+def test_poison_files_are_quarantined_and_the_run_goes_on(rc_home, airflow_home, tmp_path):
+    """Files that crashed the parse before (a superscript digit in SE01, CLP04 1E999999999) failed their
+    task on every retry and so the run; now they are quarantined and the run, its summary and Assets finish."""
+    from tests.corpus import CASES
+
+    s = get_settings()
+    generate_day(s.inbound, DAY, 120, 5)
+    for name in ("835/se01-superscript-digits", "835/clp04-huge-exponent"):
+        case = next(c for c in CASES if c.name == name)
+        (s.inbound / "remittance" / case.filename).write_bytes(case.data)
+    ok, _, log = run_dag("remittance", DAY, airflow_env(airflow_home), tmp_path / "logs")
+    assert ok, log.read_text()[-3000:]
+    rows = {r["original_name"]: r for r in ledger.for_day(DAY) if r["source"] == "remittance"}
+    assert (rows["se01-superscript-digits.835"]["reason"], rows["clp04-huge-exponent.835"]["reason"]) == (
+        "SE_COUNT_MISMATCH", "BAD_NUMBER")
+    assert sorted(r["state"] for r in rows.values()) == ["posted"] * 4 + ["quarantined"] * 2
+    text = log.read_text()
+    assert "task_id='summarize'" in text and "end task task_id=summarize" in text   # it ran and pushed its XCom
