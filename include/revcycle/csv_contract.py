@@ -13,19 +13,13 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
+from revcycle.decimals import MAX_INTEGER_DIGITS, signed_decimal, too_large
 from revcycle.errors import MappingError
-
-
-# A plain decimal: optional sign, ASCII digits, optional point (no exponent, '_' or other scripts' digits,
-# which Python's Decimal would take), and at most as many integer digits as a decimal128(18,3) column holds.
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)").fullmatch
-MAX_INTEGER_DIGITS = 15
 
 
 @dataclass(frozen=True)
@@ -119,10 +113,10 @@ def decimal_field(row: dict, column: str, line_no: int, *, required: bool = True
             raise MappingError("MISSING_VALUE", f"line {line_no}: {column} is empty")
         return None
     plain = text.replace(",", "") if text.count(",") and "." in text else text
-    if _NUMBER(plain) is None:
+    if signed_decimal(plain) is None:
         raise MappingError("BAD_NUMBER", f"line {line_no}: {column} is not a decimal number")
     value = Decimal(plain)
-    if value and value.adjusted() >= MAX_INTEGER_DIGITS:
+    if too_large(value):
         raise MappingError("BAD_AMOUNT_SIZE", f"line {line_no}: {column} has more than {MAX_INTEGER_DIGITS} "
                                               "integer digits")
     return value

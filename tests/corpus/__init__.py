@@ -12,7 +12,7 @@ sources (HL7, the OR usage CSV), the reasons of the messages or rows refused ins
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from tests.conftest import FIXTURES

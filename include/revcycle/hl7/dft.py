@@ -22,10 +22,10 @@ location; the caller rejects that message only.  Other message types (ADT,
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from functools import lru_cache
 
+from revcycle.decimals import MAX_INTEGER_DIGITS, signed_decimal, too_large
 from revcycle.gs1 import device_identifier, gtin14
 from revcycle.hl7.reader import HL7Error, Message
 from revcycle.keys import business_key
@@ -39,13 +39,6 @@ def _f(seg: list[str], n: int) -> str:
     return seg[n] if len(seg) > n else ""
 
 
-# HL7 NM: an optional sign, ASCII digits and an optional decimal point; no exponent, no separators
-# (Python's Decimal would also take '1E400', '2_11' and full-width digits).
-_NM = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)").fullmatch
-# Integer digits a quantity or amount may have (decimal128(18,3) quantities, (18,2) money).
-MAX_INTEGER_DIGITS = 15
-
-
 def _decimal(msg: Message, seg: list[str], n: int, ft1_no: int, what: str, places: int | None = None) -> Decimal | None:
     """FT1-n as a Decimal: a plain number (quantity), or with ``places`` a CP amount (``price&currency`` in
     component 1) with at most that many decimals."""
@@ -53,12 +46,12 @@ def _decimal(msg: Message, seg: list[str], n: int, ft1_no: int, what: str, place
     if text == "":
         return None
     where = f"FT1^{ft1_no}^{n}"
-    if _NM(text) is None:
+    if signed_decimal(text) is None:  # HL7 NM
         raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a number", where, "102")
     value = Decimal(text)
     if places is not None and value.as_tuple().exponent < -places:
         raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a valid amount", where, "102")
-    if value and value.adjusted() >= MAX_INTEGER_DIGITS:
+    if too_large(value):
         raise HL7Error("BAD_AMOUNT_SIZE", f"FT1 #{ft1_no} {what} (FT1-{n}) has more than {MAX_INTEGER_DIGITS} "
                                           "integer digits", where, "102")
     return value
@@ -126,7 +119,7 @@ def _ft1(msg: Message, seg: list[str], n: int, control: str, patient_token: str 
         unit = _decimal(msg, seg, 22, n, "unit cost", places=4)
     if extended is None and unit is not None:
         product = unit * quantity
-        if product and product.adjusted() >= MAX_INTEGER_DIGITS:
+        if too_large(product):
             raise HL7Error("BAD_AMOUNT_SIZE", f"FT1 #{n} unit amount x quantity is too large for an amount",
                            f"FT1^{n}^12", "102")
         extended = product.quantize(Decimal("0.01"))

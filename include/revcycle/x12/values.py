@@ -1,25 +1,19 @@
 """Typed values from X12 elements: decimals for money, dates, quantities.
 
-An X12 decimal number (data element type R) is an optional minus sign, ASCII
-digits and an optional decimal point; nothing else (X12.6: no plus sign, no
-exponent, no blanks, no digit group separators).  Python's ``Decimal`` takes
-far more (``2_11.27``, full-width digits, ``1E2``, ``+100``, `` 211.27 ``, and
-``1E999999999``, whose sums overflow), so the grammar is checked first.
+An X12 decimal number (data element type R) is matched against its grammar before it becomes a
+``Decimal`` (``revcycle.decimals``): no plus sign, exponent, blanks, digit separators or non-ASCII digits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from functools import lru_cache
 
+from revcycle.decimals import MAX_INTEGER_DIGITS, too_large, x12_decimal
 from revcycle.errors import MappingError
 
 CENT = Decimal("0.01")
-# Integer digits an amount or quantity may have: fits decimal128(18,2) money and (18,3) quantities.
-MAX_INTEGER_DIGITS = 15
-_DECIMAL_R = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)").fullmatch
 _FAST_LENGTH = MAX_INTEGER_DIGITS  # no longer than this: cannot have too many integer digits
 
 
@@ -27,17 +21,17 @@ def money(value: str, where: str) -> Decimal:
     """A required X12 'R' element as an exact Decimal; empty, malformed or too large is refused."""
     if value == "":
         raise MappingError("MISSING_ELEMENT", f"{where} is required and empty")
-    if _DECIMAL_R(value) is None:
+    if x12_decimal(value) is None:
         raise MappingError("BAD_NUMBER", f"{where} is not an X12 decimal number (digits, '-' and '.')")
     number = Decimal(value)
-    if number and number.adjusted() >= MAX_INTEGER_DIGITS:
+    if too_large(number):
         raise MappingError("BAD_AMOUNT_SIZE", f"{where} has more than {MAX_INTEGER_DIGITS} integer digits")
     return number
 
 
 def amount(value: str, where: str, *args: object) -> Decimal:
     """``money`` for hot loops: the location (``where.format(*args)``) is only built when the value is refused."""
-    if len(value) <= _FAST_LENGTH and _DECIMAL_R(value) is not None:
+    if len(value) <= _FAST_LENGTH and x12_decimal(value) is not None:
         return Decimal(value)
     return money(value, where.format(*args) if args else where)
 
