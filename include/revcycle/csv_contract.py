@@ -46,26 +46,29 @@ def _decodes(path: Path, encoding: str) -> UnicodeDecodeError | None:
 
 
 def detect_encoding(path: Path) -> str:
+    """A byte-order mark names the encoding; without one, UTF-8, else Windows-1252.  The whole file must
+    decode strictly in the encoding chosen (``BAD_ENCODING`` otherwise) and, unless UTF-16, hold no NUL."""
     with open(path, "rb") as fh:
         head = fh.read(4)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    with open(path, "rb") as fh:
-        offset = 0
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            if (nul := block.find(b"\x00")) >= 0:
-                # No text export holds one; a database column refuses it (PostgreSQL text cannot store NUL).
-                raise MappingError("NUL_BYTE", f"NUL byte at offset {offset + nul}")
-            offset += len(block)
-    if _decodes(path, "utf-8") is None:
-        return "utf-8"
-    # Windows-1252 leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D undefined: such a file is neither.
-    error = _decodes(path, "cp1252")
-    if error is not None:
-        raise MappingError("BAD_ENCODING", f"byte at offset {error.start} is neither UTF-8 nor Windows-1252")
-    return "cp1252"
+        candidates = ("utf-16",)
+    else:
+        with open(path, "rb") as fh:
+            offset = 0
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                if (nul := block.find(b"\x00")) >= 0:
+                    # No text export holds one; a database column refuses it (PostgreSQL text cannot store NUL).
+                    raise MappingError("NUL_BYTE", f"NUL byte at offset {offset + nul}")
+                offset += len(block)
+        # Windows-1252 leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D undefined: a file with one is neither.
+        candidates = ("utf-8-sig",) if head.startswith(codecs.BOM_UTF8) else ("utf-8", "cp1252")
+    error = None
+    for encoding in candidates:
+        error = _decodes(path, encoding)
+        if error is None:
+            return encoding
+    raise MappingError("BAD_ENCODING", f"byte at offset {error.start} does not decode as "
+                                       f"{' or '.join(candidates)}")
 
 
 def read_rows(path: Path, contract: Contract) -> Iterator[tuple[int, dict[str, str]]]:

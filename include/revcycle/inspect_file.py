@@ -45,11 +45,13 @@ def _x12_group(path: Path) -> tuple[str | None, X12Error | None]:
 
 
 def _csv_source(path: Path) -> Source | None:
-    """The CSV source whose contract the header matches best (all required columns, else the most)."""
-    from revcycle.csv_contract import Contract
+    """The CSV source whose contract the header matches best (all required columns, else the most).
+    The header is read in the encoding every CSV source would read it in (``detect_encoding``, which
+    refuses a file no CSV source could read, as they would)."""
+    from revcycle.csv_contract import Contract, detect_encoding
 
-    with open(path, "rb") as fh:
-        header = fh.readline(65536).decode("utf-8", "replace").lstrip("\ufeff")
+    with open(path, encoding=detect_encoding(path), newline="") as fh:
+        header = fh.readline(65536)
     names = {h.strip().lower() for h in header.replace(";", ",").replace("|", ",").replace("\t", ",").split(",")}
     best, score = None, 0
     for source in sources().values():
@@ -62,7 +64,7 @@ def _csv_source(path: Path) -> Source | None:
     return best
 
 
-def detect(path: Path) -> tuple[str | None, Source | None, X12Error | None]:
+def detect(path: Path) -> tuple[str | None, Source | None, RevcycleError | None]:
     """(type, source, refusal): the source that would read the file, or the reason no source can."""
     from revcycle.pipeline.supply_usage import is_hl7
 
@@ -76,7 +78,10 @@ def detect(path: Path) -> tuple[str | None, Source | None, X12Error | None]:
         return None, None, refusal                # every source refuses an empty file alike
     if is_hl7(path):
         return "HL7", sources()["supply_usage"], None
-    source = _csv_source(path)
+    try:
+        source = _csv_source(path)
+    except RevcycleError as exc:
+        return "CSV", None, exc
     if source is not None:
         return f"CSV ({source.name})", source, None
     return None, None, None

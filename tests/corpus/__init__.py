@@ -11,6 +11,7 @@ sources (HL7, the OR usage CSV), the reasons of the messages or rows refused ins
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -303,6 +304,11 @@ OR_CSV: list[tuple[str, bytes, str | None, tuple[str, ...]]] = [
     ("undefined-cp1252-byte-0x90", _or(("4", "14.20")).encode().replace(b"ORTHO", b"ORT\x90O"), "BAD_ENCODING", ()),
     ("undefined-cp1252-byte-0x9d", _or(("4", "14.20")).encode().replace(b"ORTHO", b"ORT\x9dO"), "BAD_ENCODING", ()),
     ("nul-byte", _or(("4", "14.20")).encode().replace(b"ORTHO", b"ORT\x00O"), "NUL_BYTE", ()),
+    # Found by the nightly property run: a UTF-8 byte-order mark was trusted without decoding the file.
+    ("bom-then-nul", b"\xef\xbb\xbf\x00\xc2", "NUL_BYTE", ()),
+    ("bom-then-bad-utf8", codecs.BOM_UTF8 + _or(("4", "14.20")).encode().replace(b"ORTHO", b"ORT\x80O"),
+     "BAD_ENCODING", ()),
+    ("utf-16-with-bom", _or(("4", "14.20")).encode("utf-16"), None, ()),
     ("missing-columns", b"case_id,used_at\nCASE1,20261124\n", "MISSING_COLUMNS", ()),
     ("header-only", OR_HEADER.encode(), "NO_ROWS", ()),
     ("empty", b"", "EMPTY_FILE", ()),

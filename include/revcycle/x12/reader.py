@@ -246,8 +246,13 @@ class X12Reader:
                 ahead = len(buf) - pos
                 if ahead >= ISA_LOOKAHEAD or (eof and ahead) or (ahead >= 3 and not buf.startswith("ISA", pos)):
                     break
-                if not more():
-                    break
+                try:
+                    if not more():
+                        break
+                except X12Error:
+                    if seen_any or buf.startswith("ISA", pos):
+                        raise
+                    raise _no_isa(buf[pos:]) from None  # a refused byte before any ISA: no X12 file at all
             if pos >= len(buf):
                 if not seen_any:
                     raise X12Error("EMPTY_FILE", "file holds no interchange")
