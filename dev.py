@@ -3,6 +3,7 @@
 
     python3 dev.py day     # create .venv if missing, then run a whole business day through every DAG
     python3 dev.py test    # create .venv if missing, then run the whole test suite
+    python3 dev.py lint    # ruff check and ruff format --check (CI runs it before the tests)
 
 Extra arguments go to the underlying command (``revcycle run-day`` or ``pytest``).
 """
@@ -27,7 +28,7 @@ def _stamp() -> str:
 
 def ensure_env() -> None:
     """Create the virtual environment and install the project (with test extras) when pyproject changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script runs under any python3 to say so
         sys.exit(f"Python 3.11+ is needed, this is {sys.version.split()[0]}")
     marker = VENV / ".revcycle-installed"
     if marker.exists() and marker.read_text() == _stamp():
@@ -43,13 +44,16 @@ def ensure_env() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("day", "test"):
+    if not argv or argv[0] not in ("day", "test", "lint"):
         print(__doc__)
         return 2
     ensure_env()
     os.chdir(ROOT)
     if argv[0] == "day":
         return subprocess.call([str(BIN / "revcycle"), "run-day", *argv[1:]])
+    if argv[0] == "lint":
+        ruff = str(BIN / "ruff")
+        return subprocess.call([ruff, "check", *argv[1:]]) or subprocess.call([ruff, "format", "--check", *argv[1:]])
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *argv[1:]])
 
 

@@ -19,9 +19,8 @@ import tempfile
 from pathlib import Path
 
 
-
 def build(target_mb: int, work: Path) -> Path:
-    from revcycle.generate.day import generate_day
+    from revcycle.synthetic.day import generate_day
 
     generate_day(work / "seed", dt.date(2026, 11, 24), 2000, 5, supply_messages=5)
     seed = max((work / "seed" / "remittance").glob("*.835"), key=lambda p: p.stat().st_size)

@@ -6,7 +6,7 @@ Modes (each run in a fresh process by bench/run.py, so no mode inherits another'
   warm            every step of every file in one process that imported GX first (``dags test``, run-day);
   fork_cold       each step in its own process forked from a parent that never imported GX, as an Airflow
                   worker forks each task try: every validate task pays GX's import;
-  fork_preloaded  the same, from a parent that ran ``revcycle.preload`` of revcycle.validation first, as the
+  fork_preloaded  the same, from a parent that ran ``revcycle.airflow.preload`` of revcycle.adapters.validation first, as the
                   docker-compose worker does (REVCYCLE_PRELOAD); the parent's one import is reported apart.
 GX time is the wall time inside ``validate_frames`` (which includes the import when a task pays it); the
 share is GX time over the summed step times of all files.
@@ -27,13 +27,13 @@ DAY = dt.date(2026, 11, 24)
 
 
 def _timed_step(step: str, sha: str) -> dict:
-    import revcycle.validation as validation
+    import revcycle.adapters.validation as validation
     from revcycle.pipeline import steps
 
     real = validation.validate_frames
     gx = 0.0
 
-    def timed(frames, day):  # noqa: ANN001, ANN202
+    def timed(frames, day):
         nonlocal gx
         t0 = time.perf_counter()
         try:
@@ -52,7 +52,7 @@ def _timed_step(step: str, sha: str) -> dict:
 
 def _in_child(step: str, sha: str) -> dict:
     """Run one step in a forked process (an Airflow task try) and return its timings."""
-    from revcycle import db
+    from revcycle.adapters import db
 
     for name in ("erp", "ops"):       # no open database connection crosses the fork
         db.engine_for(name).dispose()
@@ -85,8 +85,8 @@ def measure(mode: str, claims: int, work: Path) -> dict:
     os.environ["REVCYCLE_HOME"] = str(work / "home")
     os.environ.setdefault("REVCYCLE_TOKEN_KEY", "bench")
     from revcycle import settings
-    from revcycle.generate.day import generate_day
     from revcycle.pipeline import steps
+    from revcycle.synthetic.day import generate_day
 
     s = settings.get_settings()
     generate_day(s.inbound, DAY, claims, 4, supply_messages=10)
@@ -95,13 +95,13 @@ def measure(mode: str, claims: int, work: Path) -> dict:
     if mode == "fork_cold":
         assert "great_expectations" not in sys.modules, "the cold parent must not have imported GX"
     elif mode == "fork_preloaded":
-        from revcycle.preload import preload
+        from revcycle.airflow.preload import preload
 
         t0 = time.perf_counter()
-        preload("revcycle.validation")
+        preload("revcycle.adapters.validation")
         start_up = time.perf_counter() - t0
     elif mode == "warm":
-        from revcycle.validation import _gx
+        from revcycle.adapters.validation import _gx
 
         t0 = time.perf_counter()
         _gx()

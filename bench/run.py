@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKERS = {
     "revcycle_reader": ("from revcycle.x12.reader import X12Reader",
                         "n=sum(1 for _ in X12Reader(open(P,'rb')))"),
-    "revcycle_835_records": ("from revcycle.x12.remittance import read_remittances\nimport revcycle.phi as phi",
+    "revcycle_835_records": ("from revcycle.x12.remittance import read_remittances\nimport revcycle.domain.phi as phi",
                              "for r, s in read_remittances(P): pass\nn=r.segment_count"),
     # The floor of any mapper that emits our records as dicts keyed by sha256: the records are built
     # beforehand (untimed); the timed work only copies each into a new dict and hashes one key for it.
@@ -62,7 +62,7 @@ HL7_WORKERS = {
         "n=0\nfor m in read_messages(P):\n    map_dft(m); n+=1"),
     "revcycle_hl7_full": (
         "import datetime as dt\nfrom revcycle.hl7.reader import read_messages\nfrom revcycle.hl7.dft import map_dft\n"
-        "from revcycle.hl7.ack import build_ack\nfrom revcycle.pipeline.supply_usage import _finish, _ack_base, check_usage\n"
+        "from revcycle.hl7.ack import build_ack\nfrom revcycle.sources.supply_usage import _finish, _ack_base, check_usage\n"
         "from revcycle.hl7.ack import AckInput",
         "n=0\nfor m in read_messages(P):\n    rows=[_finish(r, dt.date(2026,11,24)) for r in map_dft(m)]\n"
         "    [check_usage(r, 'x') for r in rows]\n    build_ack(AckInput('AA', **_ack_base(m)), n); n+=1"),
@@ -94,7 +94,7 @@ def run_worker(name: str, path: Path) -> dict:
 
 
 def bench_835(claims: int, work: Path) -> list[dict]:
-    from revcycle.generate.day import generate_day
+    from revcycle.synthetic.day import generate_day
 
     generate_day(work, dt.date(2026, 11, 24), claims, 1)
     path = max((work / "remittance").glob("*.835"), key=lambda p: p.stat().st_size)
@@ -117,7 +117,7 @@ def run_workers(names: tuple[str, ...], path: Path, unit: str, rate: str) -> lis
 def bench_277(claims: int, work: Path) -> list[dict]:
     import random
 
-    from revcycle.generate import claim_status_277
+    from revcycle.synthetic import claim_status_277
 
     rng = random.Random(2)
     day = dt.date(2026, 11, 24)
@@ -143,11 +143,12 @@ def bench_erp_load(claims: int, work: Path) -> dict | None:
     except psycopg.OperationalError:
         print("  skipped: no PostgreSQL at", admin_url)
         return None
-    from revcycle import db, erp, settings
-    from revcycle.generate.day import generate_day
-    from revcycle.pipeline.remittance import post_835
+    from revcycle import settings
+    from revcycle.adapters import db, erp
+    from revcycle.domain.canonical import to_table
+    from revcycle.sources.remittance import post_835
+    from revcycle.synthetic.day import generate_day
     from revcycle.x12.remittance import read_remittances
-    from revcycle.canonical import to_table
 
     generate_day(work, dt.date(2026, 11, 24), claims, 3)
     path = max((work / "remittance").glob("*.835"), key=lambda p: p.stat().st_size)
@@ -247,7 +248,8 @@ def day_task_shares(home: Path, day: dt.date) -> dict:
     """Summed task-try seconds from ops.task_latency (the SLA listener's timings) by step kind."""
     from sqlalchemy import text
 
-    from revcycle import db, settings
+    from revcycle import settings
+    from revcycle.adapters import db
 
     os.environ["REVCYCLE_HOME"] = str(home)
     settings.reset_settings()
@@ -290,7 +292,7 @@ def bench_day(claims: int, work: Path) -> dict:
 def bench_hl7(messages: int, work: Path) -> list[dict]:
     import random
 
-    from revcycle.generate import supply
+    from revcycle.synthetic import supply
 
     supply.MESSAGES_PER_FILE = messages          # one file holding the whole day's DFT messages
     (work / "supply").mkdir(parents=True, exist_ok=True)

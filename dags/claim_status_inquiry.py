@@ -12,7 +12,7 @@ the inquiries by GS06/ST02.
 """
 
 # Airflow DAG file (the words "airflow" and "dag" let safe-mode DAG discovery parse it).
-from revcycle.dag_factory import inquiry_dag
+from revcycle.airflow.dag_factory import inquiry_dag
 
 claim_status_inquiry = inquiry_dag(
     dag_id="claim_status_inquiry", schedule="0 7 * * *", owner="revenue-integration",

@@ -10,9 +10,9 @@ answered with another acknowledgement.
 """
 
 # Airflow DAG file (the words "airflow" and "dag" let safe-mode DAG discovery parse it).
-from revcycle.dag_factory import ingest_dag
+from revcycle.airflow.dag_factory import ingest_dag
 
 payer_acks = ingest_dag(
     dag_id="payer_acks", source="payer_acks", schedule="0 */2 * * *", owner="revenue-integration",
-    tags=["claim-status", "x12-999"], doc_md=__doc__, datasets=["canonical__x12_acknowledgement"],
+    tags=["claim-status", "x12-999"], doc_md=__doc__,
 )

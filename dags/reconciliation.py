@@ -12,11 +12,8 @@ the extracts to the lake and as CSV for finance with control totals in
 """
 
 # Airflow DAG file (the words "airflow" and "dag" let safe-mode DAG discovery parse it).
-from revcycle.dag_factory import reconciliation_dag
+from revcycle.airflow.dag_factory import reconciliation_dag
 
 reconciliation = reconciliation_dag(
     dag_id="reconciliation", owner="finance-integration", tags=["reconciliation", "finance"], doc_md=__doc__,
-    after=["file://revcycle/lake/canonical__remittance", "file://revcycle/lake/canonical__bank_deposit",
-           "file://revcycle/lake/canonical__claim_status_event", "file://revcycle/lake/canonical__claim_open_item",
-           "file://revcycle/lake/canonical__supply_usage", "file://revcycle/erp/invoice_match"],
 )

@@ -12,11 +12,9 @@ Replays are safe: files are known by sha256 and ERP rows by business keys.
 """
 
 # Airflow DAG file (the words "airflow" and "dag" let safe-mode DAG discovery parse it).
-from revcycle.dag_factory import ingest_dag
+from revcycle.airflow.dag_factory import ingest_dag
 
 remittance = ingest_dag(
     dag_id="remittance", source="remittance", schedule="0 6 * * *", owner="revenue-integration",
     tags=["remittance", "x12-835"], doc_md=__doc__,
-    datasets=["canonical__remittance", "canonical__claim_payment", "canonical__service_line_payment",
-              "canonical__adjustment", "canonical__provider_adjustment", "canonical__remark"],
 )

@@ -2,7 +2,7 @@
 ### Supplier invoices and consignment matching
 
 Lands supplier invoice files (CSV, contract in
-``revcycle.pipeline.supplier_invoices``), normalises their items through the
+``revcycle.sources.supplier_invoices``), normalises their items through the
 item master, validates, publishes ``canonical__supplier_invoice_line`` and
 posts ``supplier_invoice_line``; then matches every invoice line to recorded
 consignment usage (serial, else lot; quantity; price within the item's
@@ -11,10 +11,11 @@ tolerance) into ``erp.invoice_match`` and writes the exception list
 """
 
 # Airflow DAG file (the words "airflow" and "dag" let safe-mode DAG discovery parse it).
-from revcycle.dag_factory import ingest_dag
+from revcycle.airflow.dag_factory import ingest_dag
+from revcycle.domain.datasets import INVOICE_MATCH
 
 supplier_invoices = ingest_dag(
     dag_id="supplier_invoices", source="supplier_invoices", schedule="0 8 * * *", owner="supply-chain-integration",
-    tags=["supply", "invoices"], doc_md=__doc__, datasets=["canonical__supplier_invoice_line"],
-    then="revcycle.supply_match:run", then_outlets=("file://revcycle/erp/invoice_match",),
+    tags=["supply", "invoices"], doc_md=__doc__,
+    then="revcycle.jobs.supply_match:run", then_outlets=(INVOICE_MATCH,),
 )

@@ -13,9 +13,9 @@ rejected and kept with its reason; the rest of the batch goes on.
 """
 
 # Airflow DAG file (the words "airflow" and "dag" let safe-mode DAG discovery parse it).
-from revcycle.dag_factory import ingest_dag
+from revcycle.airflow.dag_factory import ingest_dag
 
 supply_usage = ingest_dag(
     dag_id="supply_usage", source="supply_usage", schedule="15 * * * *", owner="supply-chain-integration",
-    tags=["supply", "hl7-dft"], doc_md=__doc__, datasets=["canonical__supply_usage"],
+    tags=["supply", "hl7-dft"], doc_md=__doc__,
 )

@@ -2,7 +2,7 @@
 
 from airflow.plugins_manager import AirflowPlugin
 
-from revcycle import sla_listener
+from revcycle.airflow import sla_listener
 
 
 class RevcycleSlaPlugin(AirflowPlugin):

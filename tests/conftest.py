@@ -30,7 +30,9 @@ def sample_files(kind: str) -> list:
 
 
 def reset_caches() -> None:
-    from revcycle import db, phi, settings
+    from revcycle import settings
+    from revcycle.adapters import db
+    from revcycle.domain import phi
 
     settings.reset_settings()
     db.reset_engines()

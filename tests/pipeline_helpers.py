@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from revcycle import ledger
-from revcycle.db import engine_for
+from revcycle.adapters import ledger
+from revcycle.adapters.db import engine_for
 from revcycle.pipeline import steps
 
 TABLES = ("erp.cash_receipt", "erp.receipt_application", "erp.journal_line")
@@ -28,7 +28,7 @@ def erp_snapshot(tables: tuple[str, ...] = TABLES) -> dict[str, str]:
     out = {}
     with engine_for("erp").connect() as conn:
         for table in tables:
-            rows = conn.execute(text(f"select * from {table}")).all()  # noqa: S608 - fixed table names
+            rows = conn.execute(text(f"select * from {table}")).all()
             rows = sorted(repr(tuple(r)) for r in rows)
             out[table] = f"{len(rows)}:" + hashlib.sha256("\n".join(rows).encode()).hexdigest()
     return out

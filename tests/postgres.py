@@ -25,7 +25,7 @@ def fresh_database():
     try:
         yield ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + "/" + name
     finally:
-        from revcycle.db import reset_engines
+        from revcycle.adapters.db import reset_engines
 
         reset_engines()
         admin.execute(f'drop database if exists "{name}" with (force)')

@@ -29,7 +29,7 @@ class InProcessSftp:
     def client_private_key(self) -> str:
         return self.client_key.export_private_key("openssh").decode()
 
-    def __enter__(self) -> "InProcessSftp":
+    def __enter__(self) -> InProcessSftp:
         self._thread.start()
         authorized = asyncssh.import_authorized_keys(self.client_key.export_public_key("openssh").decode())
         root = str(self.root)
@@ -43,7 +43,7 @@ class InProcessSftp:
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
-    def airflow_connection(self, key_folder, login: str = "revcycle") -> str:  # noqa: ANN001
+    def airflow_connection(self, key_folder, login: str = "revcycle") -> str:
         """An ``AIRFLOW_CONN_*`` JSON value for this server: pinned host key, client key in a file."""
         import json
         from pathlib import Path

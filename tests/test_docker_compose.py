@@ -36,7 +36,7 @@ def test_services_of_the_production_stack():
 def test_only_the_worker_preloads_great_expectations():
     services = compose()["services"]
     worker = services["airflow-worker"]["environment"]
-    assert worker["REVCYCLE_PRELOAD"] == "revcycle.validation"
+    assert worker["REVCYCLE_PRELOAD"] == "revcycle.adapters.validation"
     assert worker["PYTHONPATH"] == "/opt/revcycle/include"    # where airflow_local_settings.py is found
     for name in ("airflow-scheduler", "airflow-dag-processor", "airflow-apiserver"):
         assert "REVCYCLE_PRELOAD" not in services[name].get("environment", {})

@@ -45,6 +45,16 @@ class Settings:
     reinquire_days: int = 7
     # Our X12 identity and the payers we send to (ISA ids, SFTP connection ids).
     trading_partners_file: Path = Path("trading_partners.toml")
+    # pyx12's implementation-guide pass (~10k segments/s) runs on files up to this many segments.
+    ig_max_segments: int = 50_000
+    # SLA thresholds, and where breaches are alerted besides the log (a JSON POST; a module:function).
+    sla_file: Path = Path("sla.toml")
+    alert_webhook: str = ""
+    alert_callback: str = ""
+    # DAG-level Deadline Alerts (the embedded `airflow dags test` runner turns them off).
+    deadlines: bool = True
+    # Modules a worker imports (and warms up) before it forks task processes, comma-separated.
+    preload: str = ""
 
     def ensure_dirs(self) -> None:
         for path in (self.inbound, self.lake, self.outbound, self.reports, self.lineage_file.parent):
@@ -80,7 +90,20 @@ def get_settings() -> Settings:
         inquiry_after_days=int(os.environ.get("REVCYCLE_INQUIRY_AFTER_DAYS", "21")),
         reinquire_days=int(os.environ.get("REVCYCLE_REINQUIRE_DAYS", "7")),
         trading_partners_file=_path("REVCYCLE_TRADING_PARTNERS", CONFIG_DIR / "trading_partners.toml"),
+        ig_max_segments=int(os.environ.get("REVCYCLE_IG_MAX_SEGMENTS", "50000")),
+        sla_file=_path("REVCYCLE_SLA_FILE", CONFIG_DIR / "sla.toml"),
+        alert_webhook=os.environ.get("REVCYCLE_ALERT_WEBHOOK", ""),
+        alert_callback=os.environ.get("REVCYCLE_ALERT_CALLBACK", ""),
+        deadlines=os.environ.get("REVCYCLE_DEADLINES", "on").lower() not in ("off", "0", "false"),
+        preload=os.environ.get("REVCYCLE_PRELOAD", ""),
     )
+
+
+def token_key() -> str:
+    """The key of the PHI tokens (``REVCYCLE_TOKEN_KEY``), read when asked and never kept on ``Settings``,
+    so no repr or log of the settings can show it; empty when unset (revcycle.domain.phi then keeps one
+    of its own under ``var/secrets``)."""
+    return os.environ.get("REVCYCLE_TOKEN_KEY", "")
 
 
 def reset_settings() -> None:

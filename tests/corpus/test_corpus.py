@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from revcycle import ledger
-from revcycle.pipeline.registry import get_source
+from revcycle.adapters import ledger
 from revcycle.settings import get_settings
+from revcycle.sources.registry import get_source
 from tests.corpus import CASES, Case
 from tests.pipeline_helpers import run_source
 
@@ -52,7 +52,7 @@ def test_pipeline_outcome(rc_home, case):
 
 
 def inspect_outcome(case: Case, tmp_path) -> tuple[str, str | None, tuple[str, ...]]:
-    from revcycle.inspect_file import inspect_path
+    from revcycle.jobs.inspect import inspect_path
 
     path = tmp_path / case.filename
     path.write_bytes(case.data)
@@ -71,7 +71,7 @@ def test_inspect_makes_the_pipelines_decision(rc_home, tmp_path, case):
 def test_inspect_text_is_readable_for_every_type(tmp_path, kind):
     from click.testing import CliRunner
 
-    from revcycle.cli import main
+    from revcycle.cli.main import main
 
     for case in [c for c in CASES if c.name.split("/")[0] == kind][:4]:
         path = tmp_path / case.filename

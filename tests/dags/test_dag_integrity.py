@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from revcycle.runtime import RUN_ORDER
+from revcycle.airflow.runtime import RUN_ORDER
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))

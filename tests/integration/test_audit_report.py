@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from revcycle import audit, sla
+from revcycle.jobs import audit, sla
 from revcycle.settings import get_settings
 from tests.conftest import FIXTURES
 from tests.pipeline_helpers import run_source
@@ -36,7 +36,7 @@ class Links(html.parser.HTMLParser):
         super().__init__()
         self.hrefs: list[str] = []
 
-    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+    def handle_starttag(self, tag, attrs):
         if tag == "a":
             self.hrefs += [v for k, v in attrs if k == "href" and v]
 
@@ -54,7 +54,7 @@ def test_day_index_in_chromium(rc_home, tmp_path):
     assert SENTINEL in (s.inbound / "remittance" / "reversal-and-correction.835").read_text()
     rows = {**run_source("remittance", DAY), **run_source("supply_usage", DAY)}
     assert {r["state"] for r in rows.values()} == {"posted", "quarantined"}
-    start = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)
     for n, task in enumerate(("land", "process_file.parse", "summarize")):
         sla.record_task(dag_id="remittance", task_id=task, run_id="scheduled__2026-11-24", map_index=-1,
                         try_number=1, business_date=DAY, state="success", started_at=start,

@@ -9,11 +9,12 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import text
 
-from revcycle import inquiries, ledger
-from revcycle.db import engine_for, sql
-from revcycle.generate.day import generate_day
-from revcycle.generate.payer import REJECTING, answer_inquiries
+from revcycle.adapters import ledger
+from revcycle.adapters.db import engine_for, sql
+from revcycle.jobs import inquiries
 from revcycle.settings import get_settings
+from revcycle.synthetic.day import generate_day
+from revcycle.synthetic.payer import REJECTING, answer_inquiries
 from revcycle.x12.inquiry import read_inquiries
 from tests.pipeline_helpers import erp_snapshot, run_source
 
@@ -129,8 +130,8 @@ def test_next_day_does_not_ask_again_and_a_paid_claim_drops_out(rc_home):
 
 
 def _post_payment(payer: str, pcn: str, day: dt.date) -> None:
-    from revcycle import erp
-    from revcycle.keys import business_key
+    from revcycle.adapters import erp
+    from revcycle.domain.keys import business_key
 
     receipt = business_key("test-receipt", payer, pcn)
     erp.load({"cash_receipt": [{

@@ -8,9 +8,9 @@ import shutil
 import pytest
 from sqlalchemy import text
 
-from revcycle.db import engine_for, sql
-from revcycle.generate.day import generate_day
+from revcycle.adapters.db import engine_for, sql
 from revcycle.settings import get_settings
+from revcycle.synthetic.day import generate_day
 from tests.conftest import sample_files
 from tests.pipeline_helpers import erp_snapshot, run_source
 
@@ -41,7 +41,7 @@ def test_synthetic_statuses_meet_their_payments_and_replay_changes_nothing(rc_ho
     assert [r["payments"] for r in joined if r["patient_control_number"] in seeded] == [0]
     assert pending and all(not r["is_final"] and r["payments"] == 0 for r in pending)
     before = erp_snapshot(STATUS_TABLES)
-    from revcycle import ledger
+    from revcycle.adapters import ledger
 
     ledger.requeue_posted(DAY)
     run_source("remittance", DAY, "replay")

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from revcycle.runtime import WarmRunner, airflow_env, ensure_airflow_home
+from revcycle.airflow.runtime import WarmRunner, airflow_env, ensure_airflow_home
 
 
 def test_a_failing_dag_is_reported_and_the_runner_serves_the_next(rc_home, tmp_path):

@@ -70,7 +70,7 @@ def test_remittance_dag_lineage_matches_the_golden_file_and_every_task_is_timed(
     env = dict(os.environ, REVCYCLE_HOME=str(home), REVCYCLE_TOKEN_KEY="lineage-key", REVCYCLE_SLA_FILE=str(sla_file),
                REVCYCLE_ALERT_WEBHOOK=url)
     code = ("import datetime as dt, pathlib\n"
-            "from revcycle.runtime import airflow_env, ensure_airflow_home, run_dag\n"
+            "from revcycle.airflow.runtime import airflow_env, ensure_airflow_home, run_dag\n"
             "from revcycle.settings import get_settings\n"
             "get_settings().ensure_dirs()\n"
             "env = airflow_env(); ensure_airflow_home(env, print)\n"
@@ -108,8 +108,8 @@ def test_remittance_dag_lineage_matches_the_golden_file_and_every_task_is_timed(
 def test_revcycle_lineage_traces_an_erp_row_to_its_file_payment_and_claim(rc_home):
     from sqlalchemy import text
 
-    from revcycle.db import engine_for
-    from revcycle.provenance import trace
+    from revcycle.adapters.db import engine_for
+    from revcycle.jobs.provenance import trace
     from revcycle.settings import get_settings
     from tests.pipeline_helpers import run_source
 
@@ -128,7 +128,7 @@ def test_revcycle_lineage_traces_an_erp_row_to_its_file_payment_and_claim(rc_hom
     assert answer["payment"]["trace_number"] == trace_number
     assert answer["claim"]["patient_control_number"] == pcn
     assert answer["claim"]["paid_amount"] == str(applied) or float(answer["claim"]["paid_amount"]) == float(applied)
-    from revcycle import ledger
+    from revcycle.adapters import ledger
 
     lake_file = json.loads(ledger.get(row["sha256"])["outputs"])[0]
     assert trace(lake_file)["from_file"]["sha256"] == row["sha256"]

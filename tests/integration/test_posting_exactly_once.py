@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from revcycle import erp, ledger
-from revcycle.canonical import to_table
+from revcycle.adapters import erp, ledger
+from revcycle.domain.canonical import to_table
 from revcycle.errors import PostingError
 from revcycle.pipeline import steps
-from revcycle.pipeline.remittance import DATASETS, REMITTANCE, post_835, verify_835_posted
 from revcycle.settings import get_settings
+from revcycle.sources.remittance import DATASETS, REMITTANCE, post_835, verify_835_posted
 from revcycle.x12.remittance import read_remittances
 from tests.conftest import FIXTURES
 from tests.pipeline_helpers import erp_snapshot, receipts_and_journals, run_source
@@ -108,7 +108,7 @@ def test_two_posters_of_one_payment_at_once_post_it_once_and_balanced(backend, t
 
 
 def erp_engine():
-    from revcycle.db import engine_for
+    from revcycle.adapters.db import engine_for
 
     return engine_for("erp")
 
@@ -202,7 +202,7 @@ def _with_post(source, post):
 
 
 def test_sqlite_keeps_money_exact_in_sql_sums(rc_home, tmp_path):
-    from revcycle.db import engine_for
+    from revcycle.adapters.db import engine_for
 
     amounts = ["0.10", "0.20", "883.51", "123456789012.34"]
     erp.load({"cash_receipt": [{
@@ -223,7 +223,7 @@ def test_sqlite_keeps_money_exact_in_sql_sums(rc_home, tmp_path):
 
 # -- poison files never stall a run (issue 13, item 5) ------------------------------------------------------
 def test_an_unexpected_exception_quarantines_only_its_file_without_its_message(rc_home, monkeypatch):
-    import revcycle.pipeline.remittance as remittance_source
+    import revcycle.sources.remittance as remittance_source
 
     s = get_settings()
     (s.inbound / "remittance").mkdir(parents=True)
@@ -254,14 +254,14 @@ def test_a_validator_crash_quarantines_the_file_as_validation_error(rc_home, mon
     def broken(frames, business_date):
         raise ValueError("cannot compare SYNTHOAK")
 
-    monkeypatch.setattr("revcycle.validation.validate_frames", broken)
+    monkeypatch.setattr("revcycle.adapters.validation.validate_frames", broken)
     row = run_source("remittance", DAY)["a.835"]
     assert (row["state"], row["reason"]) == ("quarantined", "VALIDATION_ERROR")
     assert "SYNTHOAK" not in ledger.get(row["sha256"])["detail"]
 
 
 def test_one_hl7_message_that_breaks_the_mapper_costs_only_that_message(rc_home, monkeypatch):
-    import revcycle.pipeline.supply_usage as supply
+    import revcycle.sources.supply_usage as supply
     from tests.corpus import HL7
 
     s = get_settings()

@@ -13,10 +13,10 @@ from decimal import Decimal
 import pyarrow.parquet as pq
 from sqlalchemy import text
 
-from revcycle import reconciliation
-from revcycle.db import engine_for
-from revcycle.generate.day import generate_day
+from revcycle.adapters.db import engine_for
+from revcycle.jobs import reconciliation
 from revcycle.settings import get_settings
+from revcycle.synthetic.day import generate_day
 from tests.pipeline_helpers import run_source
 
 DAY = dt.date(2026, 11, 24)

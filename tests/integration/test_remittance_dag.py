@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from revcycle import ledger
-from revcycle.generate.day import generate_day
-from revcycle.runtime import airflow_env, ensure_airflow_home, run_dag
+from revcycle.adapters import ledger
+from revcycle.airflow.runtime import airflow_env, ensure_airflow_home, run_dag
 from revcycle.settings import get_settings
+from revcycle.synthetic.day import generate_day
 from tests.conftest import reset_caches
 from tests.pipeline_helpers import erp_snapshot, receipts_and_journals
 from tests.postgres import fresh_database
@@ -63,7 +63,7 @@ def test_day_through_the_dag_on_postgresql(rc_home, airflow_home, tmp_path, monk
         monkeypatch.setenv("REVCYCLE_OPS_URL", url)
         reset_caches()
         manifest = run_day_through_dag(airflow_home, tmp_path)
-        from revcycle.db import engine_for
+        from revcycle.adapters.db import engine_for
 
         assert engine_for("erp").dialect.name == "postgresql"
         check_day(manifest, airflow_home, tmp_path)

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pyarrow.parquet as pq
 import pytest
 
-from revcycle import ledger
-from revcycle.generate.day import generate_day
+from revcycle.adapters import ledger
 from revcycle.settings import get_settings
+from revcycle.synthetic.day import generate_day
 from tests.conftest import FIXTURES, sample_files
 from tests.pipeline_helpers import erp_snapshot, receipts_and_journals, run_source
 
@@ -21,7 +21,7 @@ FIX = FIXTURES / "x12" / "835"
 
 
 def test_synthetic_day_posts_to_the_cent_and_replays_change_nothing(backend):
-    from revcycle.db import engine_for
+    from revcycle.adapters.db import engine_for
 
     assert engine_for("erp").dialect.name == backend
     s = get_settings()
@@ -128,8 +128,7 @@ def test_validation_report_has_every_expectation_and_no_values(rc_home):
     assert row["reason"] == "UNBALANCED_TRANSACTION"
     report = json.loads(open(row["report_path"]).read())
     from revcycle.settings import EXPECTATIONS_DIR
-
-    from revcycle.pipeline.remittance import CHECKS, DATASETS
+    from revcycle.sources.remittance import CHECKS, DATASETS
 
     expected = sum(len(json.loads((EXPECTATIONS_DIR / f"{n}.json").read_text())["expectations"])
                    for n in CHECKS + DATASETS)

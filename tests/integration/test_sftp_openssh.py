@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from revcycle import ledger
+from revcycle.adapters import ledger
+from revcycle.adapters.landing import land_source
+from revcycle.adapters.sftp import SftpFolder, SftpSettings
 from revcycle.errors import LandingError
-from revcycle.landing import land_source
-from revcycle.sftp import SftpFolder, SftpSettings
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 pytestmark = pytest.mark.skipif(not (os.path.exists(SSHD) and shutil.which("ssh-keygen")),

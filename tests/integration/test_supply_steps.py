@@ -12,11 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import text
 
-from revcycle import ledger, supply_match
-from revcycle.db import engine_for
-from revcycle.generate.day import generate_day
+from revcycle.adapters import ledger
+from revcycle.adapters.db import engine_for
 from revcycle.hl7.reader import read_messages
+from revcycle.jobs import supply_match
 from revcycle.settings import get_settings
+from revcycle.synthetic.day import generate_day
 from tests.conftest import FIXTURES, sample_files
 from tests.pipeline_helpers import erp_snapshot, run_source
 
@@ -25,7 +26,7 @@ SUPPLY_TABLES = ("erp.inventory_transaction", "erp.replenishment_request", "erp.
                  "erp.invoice_match")
 
 
-def scalar(sql: str, **params):  # noqa: ANN201
+def scalar(sql: str, **params):
     with engine_for("erp").connect() as conn:
         return conn.execute(text(sql), params).scalar()
 

@@ -6,7 +6,7 @@ import datetime as dt
 import io
 
 from revcycle.errors import X12Error
-from revcycle.pipeline.x12_acks import write_acks
+from revcycle.sources.x12_acks import write_acks
 from revcycle.x12.reader import X12Reader
 from tests.conftest import FIXTURES
 
@@ -33,7 +33,7 @@ def test_999_per_interchange_accepting_every_set(tmp_path):
     assert err is None
     paths = write_acks(reader, "a" * 64, WHEN, tmp_path)
     assert len(paths) == 2
-    for path, st02 in zip(paths, ("0041", "0051")):
+    for path, st02 in zip(paths, ("0041", "0051"), strict=True):
         s = segs(path)
         tags = [x[0] for x in s]
         assert tags == ["ISA", "GS", "ST", "AK1", "AK2", "IK5", "AK9", "SE", "GE", "IEA"]

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from revcycle.cli import main
+from revcycle.cli.main import main
 from tests.conftest import FIXTURES, sample_files
 
 FIX = FIXTURES / "x12" / "835"

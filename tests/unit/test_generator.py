@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from revcycle.generate.day import generate_day, sha256_file
-from revcycle.pipeline.ig_validation import error_counts
+from revcycle.sources.ig_validation import error_counts
+from revcycle.synthetic.day import generate_day, sha256_file
 from revcycle.x12.balancing import is_balanced
 from revcycle.x12.reader import X12Reader
 from revcycle.x12.remittance import read_remittances
@@ -35,12 +35,12 @@ def test_manifest_totals_equal_what_the_files_hold(day_dir):
         path = out / f["path"]
         assert sha256_file(path) == f["sha256"]
         rsets = []
-        for reader, rset in read_remittances(path):
+        for reader, rset in read_remittances(path):  # noqa: B007 - the reader is read after the loop
             rsets.append(rset)
             assert all(is_balanced(rset).values())
         assert len(reader.interchanges) == len(f["interchanges"])
         assert [r.transaction_control for r in rsets] == [t["st02"] for t in f["transactions"]]
-        for r, t in zip(rsets, f["transactions"]):
+        for r, t in zip(rsets, f["transactions"], strict=True):
             assert r.remittance["claim_count"] == t["claims"]
             assert r.remittance["payment_amount"] == Decimal(t["bpr02"])
             assert r.remittance["sum_claim_paid_amount"] == Decimal(t["sum_clp04"])
@@ -66,7 +66,7 @@ def test_day_exercises_what_real_files_carry(day_dir):
     out, manifest = day_dir
     claims, adjustments, plb, delimiters, multi_isa = [], [], [], set(), False
     for f in (f for f in manifest["files"] if f["type"] == "835"):
-        for reader, rset in read_remittances(out / f["path"]):
+        for reader, rset in read_remittances(out / f["path"]):  # noqa: B007 - read after the loop
             claims += rset.claim_payments
             adjustments += rset.adjustments
             plb += rset.provider_adjustments

@@ -10,7 +10,7 @@ import pytest
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.parser import parse_message
 
-from revcycle.gs1 import gtin_check_ok
+from revcycle.domain.gs1 import gtin_check_ok
 from revcycle.hl7.ack import AckInput, build_ack
 from revcycle.hl7.dft import map_dft
 from revcycle.hl7.reader import BrokenMessage, Message, read_messages, read_text

@@ -26,7 +26,10 @@ def claims(n: int) -> list[InquiryClaim]:
             for k in range(n)]
 
 
-def write(items: list[InquiryClaim], delimiters=Delimiters("*", ":", "^", "~"), per_set: int = 50):  # noqa: ANN001
+STAR = Delimiters("*", ":", "^", "~")
+
+
+def write(items: list[InquiryClaim], delimiters: Delimiters = STAR, per_set: int = 50) -> tuple[str, list]:
     buf = io.StringIO()
     sets = write_276(buf, delimiters, ME, PAYER, items, interchange_control(DAY, 1), DAY, per_set)
     return buf.getvalue(), sets

@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-from revcycle import ledger
+from revcycle.adapters import ledger
+from revcycle.adapters.landing import LocalFolder, RemoteFile, check_name, land_file, land_source, stable_files
+from revcycle.adapters.sftp import SftpFolder, SftpSettings
 from revcycle.errors import LandingError
-from revcycle.landing import LocalFolder, RemoteFile, check_name, land_file, land_source, stable_files
-from revcycle.sftp import SftpFolder, SftpSettings
 from tests.sftp_server import InProcessSftp
 
 DAY = dt.date(2026, 11, 20)
@@ -133,7 +133,7 @@ def test_land_step_reads_sftp_settings_from_an_airflow_connection(rc_home, tmp_p
 def test_connection_without_a_pinned_key_is_refused(rc_home, monkeypatch):
     import json
 
-    from revcycle.sftp import from_airflow_connection
+    from revcycle.adapters.sftp import from_airflow_connection
 
     monkeypatch.setenv("AIRFLOW_CONN_NOPIN", json.dumps({"conn_type": "sftp", "host": "127.0.0.1", "login": "x"}))
     with pytest.raises(LandingError) as info:

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from revcycle.posting import PostingError, build_remittance_postings
-from revcycle.reference import gl_map
+from revcycle.domain.reference import gl_map
+from revcycle.domain.remittance_posting import PostingError, build_remittance_postings
 from revcycle.x12.remittance import read_remittances
 from tests.conftest import FIXTURES
 

@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from revcycle.adapters.storage import LocalLake
 from revcycle.errors import RevcycleError
-from revcycle.pipeline.base import ParseContext
-from revcycle.pipeline.registry import get_source
 from revcycle.pipeline.stage import stage_file
-from revcycle.storage import LocalLake
+from revcycle.sources.base import ParseContext
+from revcycle.sources.registry import get_source
 from tests.corpus import B277, B835, B999, HL7
 
 CI_EXAMPLES, NIGHTLY_EXAMPLES = 300, 10_000

@@ -176,8 +176,9 @@ def test_remark_codes_at_claim_and_line_level(tmp_path):
     (rset,) = sets_of(path)
     assert sorted((r["segment"], r["remark_code"], r["level"]) for r in rset.remarks) == [
         ("LQ", "N130", "service_line"), ("MOA", "MA01", "claim"), ("MOA", "ZZ99", "claim")]
-    from revcycle.inspect_file import inspect_path
     import datetime as dt
+
+    from revcycle.jobs.inspect import inspect_path
 
     out = inspect_path(path, dt.date(2026, 11, 20))
     assert out["quarantine"] is None and "UNKNOWN_RARC" in out["warnings"]  # unknown code flagged, never dropped

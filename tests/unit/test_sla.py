@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+
 import pytest
 
-from revcycle import sla
+from revcycle.jobs import sla
+from revcycle.settings import reset_settings
 
 DAY = dt.date(2026, 11, 24)
-T0 = dt.datetime(2026, 11, 25, 6, 0, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 11, 25, 6, 0, 0, tzinfo=dt.UTC)
 CALLS: list[dict] = []
 
 
@@ -30,6 +32,7 @@ def test_thresholds_most_specific_pattern_wins(tmp_path, monkeypatch):
     cfg.write_text('[task_seconds]\ndefault = 100\n"*.land" = 10\n"remittance.land" = 5\n'
                    '[pipeline_minutes]\ndefault = 60\nremittance = 30\n[deadline_minutes]\ndefault = 90\n')
     monkeypatch.setenv("REVCYCLE_SLA_FILE", str(cfg))
+    reset_settings()
     assert sla.task_threshold("remittance", "land") == 5
     assert sla.task_threshold("claim_status", "land") == 10
     assert sla.task_threshold("claim_status", "summarize") == 100
@@ -41,6 +44,7 @@ def test_breach_alerted_once_through_webhook_and_callback(rc_home, webhook, monk
     url, received = webhook
     monkeypatch.setenv("REVCYCLE_ALERT_WEBHOOK", url)
     monkeypatch.setenv("REVCYCLE_ALERT_CALLBACK", "tests.unit.test_sla:remember")
+    reset_settings()
     CALLS.clear()
     common = {"dag_id": "remittance", "run_id": "r1", "map_index": -1, "business_date": DAY, "started_at": T0}
     fast = sla.record_task(task_id="summarize", try_number=1, state="success", ended_at=T0 + dt.timedelta(seconds=2),
@@ -61,6 +65,7 @@ def test_breach_alerted_once_through_webhook_and_callback(rc_home, webhook, monk
 
 def test_a_failing_webhook_never_fails_the_task(rc_home, monkeypatch):
     monkeypatch.setenv("REVCYCLE_ALERT_WEBHOOK", "http://127.0.0.1:9/nowhere")
+    reset_settings()
     row = sla.record_task(dag_id="d", task_id="t", run_id="r", map_index=0, try_number=1, business_date=DAY,
                           state="failed", started_at=T0, ended_at=T0 + dt.timedelta(hours=2))
     assert row["breached"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from revcycle import phi
+from revcycle.domain import phi
 from revcycle.x12.claim_status import read_claim_status
 from revcycle.x12.remittance import read_remittances
 from tests.conftest import FIXTURES
@@ -52,8 +52,8 @@ def _status_records(path: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> dict[str, Path]:
-    from revcycle.generate import claim_status_277
-    from revcycle.generate.day import generate_day
+    from revcycle.synthetic import claim_status_277
+    from revcycle.synthetic.day import generate_day
 
     work = tmp_path_factory.mktemp("pinned")
     generate_day(work, DAY, 400, 11, supply_messages=5)

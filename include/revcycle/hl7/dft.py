@@ -25,11 +25,11 @@ import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
 
-from revcycle.decimals import MAX_INTEGER_DIGITS, signed_decimal, too_large
-from revcycle.gs1 import device_identifier, gtin14
+from revcycle.domain.decimals import MAX_INTEGER_DIGITS, signed_decimal, too_large
+from revcycle.domain.gs1 import device_identifier, gtin14
+from revcycle.domain.keys import business_key
+from revcycle.domain.phi import tokenise
 from revcycle.hl7.reader import HL7Error, Message
-from revcycle.keys import business_key
-from revcycle.phi import tokenise
 
 DFT_EVENTS = {"P03", "P11"}
 _YES_NO = {"Y": True, "N": False}

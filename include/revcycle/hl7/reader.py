@@ -22,9 +22,9 @@ a ``Message`` or a ``BrokenMessage`` (with reason and position) per chunk.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from revcycle.errors import RevcycleError
 

@@ -9,14 +9,11 @@ released file that is validated again gets a new report (``.r<N>``).
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 from pathlib import Path
 
-
-def _sha(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+from revcycle.adapters.storage import sha256_file
 
 
 def build_report(row: dict, outcome_dicts: list[dict], findings: list[dict], decision: dict) -> dict:
@@ -32,7 +29,7 @@ def build_report(row: dict, outcome_dicts: list[dict], findings: list[dict], dec
         "row_counts": json.loads(row["row_counts"]) if row.get("row_counts") else None,
         "expectations": outcome_dicts,
         "structural_findings": findings,
-        "acknowledgements": [{"path": p, "sha256": _sha(p)} for p in acks if Path(p).exists()],
+        "acknowledgements": [{"path": p, "sha256": sha256_file(p)} for p in acks if Path(p).exists()],
         "decision": decision,
     }
 
@@ -47,7 +44,7 @@ def write_report(report: dict, folder: Path) -> tuple[str, str]:
     if not json_path.exists():
         json_path.write_text(body)
         (folder / f"{stem}.html").write_text(render_html(report))
-    return str(json_path), hashlib.sha256(json_path.read_bytes()).hexdigest()
+    return str(json_path), sha256_file(json_path)
 
 
 def render_html(report: dict) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from revcycle.canonical import SCHEMAS
+from revcycle.adapters.storage import LocalLake
+from revcycle.domain.canonical import SCHEMAS
 from revcycle.errors import RevcycleError
-from revcycle.pipeline.base import ParseContext, ParseResult, Source
-from revcycle.storage import LocalLake
+from revcycle.sources.base import ParseContext, ParseResult, Source
 
 _STEP_REASON = {"parse": "PARSER_ERROR", "validate": "VALIDATION_ERROR"}
 
@@ -43,7 +43,7 @@ def stage_file(source: Source, path: Path, ctx: ParseContext, lake: LocalLake) -
 
 def validate_staged(source: Source, lake: LocalLake, key: str, business_date: dt.date):
     """Run the source's suites (checks, then datasets) on the staged frames; return the ValidationOutcome."""
-    from revcycle.validation import validate_frames
+    from revcycle.adapters.validation import validate_frames
 
     frames = {name: lake.read_staging(key, name).to_pandas() for name in source.checks + source.datasets}
     return validate_frames(frames, business_date)

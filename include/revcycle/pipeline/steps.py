@@ -21,16 +21,16 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from revcycle import erp, ledger
-from revcycle.db import as_date, as_datetime
+from revcycle.adapters import erp, ledger
+from revcycle.adapters.db import as_date, as_datetime
+from revcycle.adapters.landing import LocalFolder, Transport, land_source
+from revcycle.adapters.storage import LocalLake, copy_private, private_dir, write_private
 from revcycle.errors import RevcycleError
-from revcycle.landing import LocalFolder, land_source
-from revcycle.pipeline.base import ParseContext, ParseFailure
-from revcycle.pipeline.registry import get_source
-from revcycle.pipeline.stage import failure_reason, stage_file, validate_staged
 from revcycle.pipeline.reports import build_report, write_report
+from revcycle.pipeline.stage import failure_reason, stage_file, validate_staged
 from revcycle.settings import get_settings
-from revcycle.storage import LocalLake, copy_private, private_dir, write_private
+from revcycle.sources.base import ParseContext, ParseFailure, Source
+from revcycle.sources.registry import get_source
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,10 @@ def _lake() -> LocalLake:
     return LocalLake(get_settings().lake)
 
 
-def _transport(source):  # noqa: ANN001
+def _transport(source: Source) -> Transport:
     s = get_settings()
     if s.inbound_conn_id:
-        from revcycle.sftp import from_airflow_connection
+        from revcycle.adapters.sftp import from_airflow_connection
 
         return from_airflow_connection(s.inbound_conn_id, f"/{source.inbound_subdir}")
     return LocalFolder(s.inbound / source.inbound_subdir)

@@ -44,7 +44,7 @@ def reconcile_cash(payments: pd.DataFrame, deposits: pd.DataFrame, receipts: pd.
                     on="remittance_key", how="left")
     out["deposit_count"] = out["deposit_count"].fillna(0).astype(int)
     out["deposit_amount"] = [a if isinstance(a, Decimal) else ZERO for a in out["deposit_amount"]]
-    out["difference"] = [d - p for d, p in zip(out["deposit_amount"], out["payment_amount"])]
+    out["difference"] = [d - p for d, p in zip(out["deposit_amount"], out["payment_amount"], strict=True)]
     out["status"] = [
         "payment_not_in_erp" if not isinstance(r, Decimal) else
         "erp_receipt_difference" if r != p else
@@ -52,7 +52,7 @@ def reconcile_cash(payments: pd.DataFrame, deposits: pd.DataFrame, receipts: pd.
         "deposit_amount_difference" if diff != 0 else
         "split_deposit_matched" if n > 1 else "matched"
         for r, p, n, diff in zip(out["erp_receipt_amount"], out["payment_amount"], out["deposit_count"],
-                                 out["difference"])]
+                                 out["difference"], strict=True)]
     orphans = dep[~dep["deposit_key"].isin(pairs["deposit_key"])]
     orphan_rows = orphans.groupby(["payer_id", "trace_number"]).agg(
         deposit_count=("deposit_key", "size"), deposit_amount=("amount", _dsum),

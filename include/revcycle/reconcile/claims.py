@@ -33,13 +33,13 @@ def bucket(days: int) -> str:
 
 
 def _applied_keys(applications: pd.DataFrame) -> tuple[set, set]:
-    return (set(zip(applications["payer_id"], applications["patient_control_number"])),
+    return (set(zip(applications["payer_id"], applications["patient_control_number"], strict=True)),
             set(applications["payer_claim_control_number"].dropna()))
 
 
 def _has_payment(frame: pd.DataFrame, applications: pd.DataFrame) -> pd.Series:
     by_pcn, by_icn = _applied_keys(applications)
-    pcn = pd.Series(list(zip(frame["payer_id"], frame["patient_control_number"])), index=frame.index).isin(by_pcn)
+    pcn = pd.Series(list(zip(frame["payer_id"], frame["patient_control_number"], strict=True)), index=frame.index).isin(by_pcn)
     icn = frame["payer_claim_control_number"].isin(by_icn) & frame["payer_claim_control_number"].notna()
     return pcn | icn
 
@@ -54,11 +54,11 @@ def reconcile_claims(payments: pd.DataFrame, applications: pd.DataFrame, statuse
                           indicator=True)
     lake = both[both["_merge"] != "right_only"].copy()
     corrections = set(zip(payments.loc[~payments["is_reversal"].astype(bool), "payer_id"],
-                          payments.loc[~payments["is_reversal"].astype(bool), "patient_control_number"]))
+                          payments.loc[~payments["is_reversal"].astype(bool), "patient_control_number"], strict=True))
     lake["corrected"] = [bool(r) and (p, c) in corrections for r, p, c in
-                         zip(lake["is_reversal"], lake["payer_id"], lake["patient_control_number"])]
+                         zip(lake["is_reversal"], lake["payer_id"], lake["patient_control_number"], strict=True)]
     lake["status"] = ["paid_not_posted" if m == "left_only" else "reversal" if r else "matched"
-                      for m, r in zip(lake["_merge"], lake["is_reversal"])]
+                      for m, r in zip(lake["_merge"], lake["is_reversal"], strict=True)]
     frames.append(lake)
     orphan = applications[~applications["claim_payment_key"].isin(payments["claim_payment_key"])].copy()
     orphan["status"] = "posted_not_paid"

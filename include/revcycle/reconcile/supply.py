@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from revcycle.keys import business_key
+from revcycle.domain.keys import business_key
 
 CENT = Decimal("0.01")
 REQUEST_COLUMNS = ["request_key", "supplier_id", "erp_item_id", "serial", "lot", "quantity", "unit_price"]
@@ -80,7 +80,8 @@ def _pair_outcome(p: dict, tolerance_pct: dict[str, Decimal]) -> dict:
                  "lot": lot}, q_used, q_billed, expected, billed, stake)
 
 
-def _row(request_key, invoice_line_key, status, item, q_used, q_billed, expected, billed, stake) -> dict:  # noqa: ANN001
+def _row(request_key: str | None, invoice_line_key: str | None, status: str, item: dict, q_used: Decimal | None,
+         q_billed: Decimal | None, expected: Decimal | None, billed: Decimal | None, stake: Decimal) -> dict:
     # One outcome per usage (once paired or not) and per unpaired invoice line: keys survive a later match.
     key = business_key("invoice_match", request_key) if request_key else business_key("invoice_match", None,
                                                                                         invoice_line_key)
@@ -91,5 +92,5 @@ def _row(request_key, invoice_line_key, status, item, q_used, q_billed, expected
             "amount_at_stake": stake}
 
 
-def _none(value):  # noqa: ANN001, ANN202
+def _none(value: object) -> object:
     return None if value is None or (isinstance(value, float) and pd.isna(value)) else value

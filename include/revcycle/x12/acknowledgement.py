@@ -10,10 +10,11 @@ interchange unreadable get a TA1 instead (interchange note code R).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, TextIO
+from typing import TextIO
 
-from revcycle.x12.reader import Delimiters, Interchange, X12Reader
+from revcycle.x12.reader import Delimiters, Interchange, X12Reader, element
 from revcycle.x12.sets import fed, map_sets
 from revcycle.x12.writer import Envelope, X12Writer
 
@@ -117,9 +118,6 @@ def map_999(reader: X12Reader) -> Iterator[AckSet]:
         env.implementation))))
 
 
-def _el(seg: list[str], i: int) -> str:
-    return seg[i] if len(seg) > i else ""
-
 
 class _AckMapper:
     """AK1 names the group answered; each AK2 opens a set answer closed by its IK5.
@@ -135,21 +133,21 @@ class _AckMapper:
     def feed(self, seg: list[str]) -> None:
         tag = seg[0]
         if tag == "AK1":
-            self.a.functional_id, self.a.acknowledged_group = _el(seg, 1), _el(seg, 2)
-            self.a.acknowledged_version = _el(seg, 3)
+            self.a.functional_id, self.a.acknowledged_group = element(seg, 1), element(seg, 2)
+            self.a.acknowledged_version = element(seg, 3)
         elif tag == "AK2":
-            self.current = {"set_id": _el(seg, 1), "set_control": _el(seg, 2), "status": None,
+            self.current = {"set_id": element(seg, 1), "set_control": element(seg, 2), "status": None,
                             "syntax_codes": [], "error_segments": [], "element_errors": 0}
             self.a.sets.append(self.current)
         elif tag == "IK3" and self.current is not None:
-            self.current["error_segments"].append(f"{_el(seg, 1)}@{_el(seg, 2)}:{_el(seg, 4)}")
+            self.current["error_segments"].append(f"{element(seg, 1)}@{element(seg, 2)}:{element(seg, 4)}")
         elif tag == "IK4" and self.current is not None:
             self.current["element_errors"] += 1
         elif tag == "IK5" and self.current is not None:
-            self.current["status"] = _el(seg, 1) or None
+            self.current["status"] = element(seg, 1) or None
             self.current["syntax_codes"] = [c for c in seg[2:7] if c]
         elif tag == "AK9":
-            self.a.group_status = _el(seg, 1) or None
+            self.a.group_status = element(seg, 1) or None
 
     def finish(self) -> AckSet:
         return self.a

@@ -11,12 +11,12 @@ copied (it may carry PHI); names are dropped and member ids tokenised.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
+from revcycle.domain.keys import business_key, joined_key
+from revcycle.domain.phi import tokenise
 from revcycle.errors import MappingError
-from revcycle.keys import business_key, joined_key
-from revcycle.phi import tokenise
 from revcycle.x12.reader import X12Reader
 from revcycle.x12.sets import map_sets
 from revcycle.x12.values import amount, date8
@@ -56,7 +56,7 @@ _EVENT_WITHOUT_CLAIM = {
 }
 
 
-def _map_set(s: StatusSet, body: Iterator[list[str]], comp: str) -> StatusSet:  # noqa: C901
+def _map_set(s: StatusSet, body: Iterator[list[str]], comp: str) -> StatusSet:
     """One pass over the set's segments (as the 835 mapper): HL context and claims in local variables."""
     set_key = business_key("277", s.interchange_sender, s.interchange_control, s.group_control,
                            s.transaction_control)

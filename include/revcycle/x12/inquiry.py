@@ -17,12 +17,14 @@ id tokenised.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterator, TextIO
+from pathlib import Path
+from typing import TextIO
 
-from revcycle.phi import tokenise
-from revcycle.x12.reader import Delimiters, X12Reader
+from revcycle.domain.phi import tokenise
+from revcycle.x12.reader import Delimiters, X12Reader, element
 from revcycle.x12.sets import fed, map_sets
 from revcycle.x12.values import date8, optional_money
 from revcycle.x12.writer import Envelope, X12Writer, fmt_amount
@@ -126,9 +128,6 @@ def map_inquiries(reader: X12Reader) -> Iterator[InquirySet]:
                    env.implementation), delim.component)))
 
 
-def _el(seg: list[str], i: int) -> str:
-    return seg[i] if len(seg) > i else ""
-
 
 class _InquiryMapper:
     """HL 20/21/19 set the payer, receiver and provider; each TRN under a 22/23 starts one claim inquiry."""
@@ -147,12 +146,12 @@ class _InquiryMapper:
             handler(seg)
 
     def _HL(self, seg):
-        self.level = _el(seg, 3)
+        self.level = element(seg, 3)
         if self.level in ("20", "21", "19"):
             self.member_token = None
 
     def _NM1(self, seg):
-        entity, ident = _el(seg, 1), _el(seg, 9) or None
+        entity, ident = element(seg, 1), element(seg, 9) or None
         if entity == "PR":
             self.payer_id = ident
         elif entity == "41":
@@ -163,7 +162,7 @@ class _InquiryMapper:
             self.member_token = tokenise(ident)
 
     def _TRN(self, seg):
-        self.claim = {"trace_number": _el(seg, 2), "patient_control_number": None,
+        self.claim = {"trace_number": element(seg, 2), "patient_control_number": None,
                       "payer_claim_control_number": None, "billed_amount": None, "service_date_from": None,
                       "service_date_to": None, "service_lines": 0, "level": self.level,
                       "payer_id": self.payer_id, "receiver_id": self.receiver_id,
@@ -173,23 +172,23 @@ class _InquiryMapper:
     def _REF(self, seg):
         if self.claim is None:
             return
-        if _el(seg, 1) == "EJ":
-            self.claim["patient_control_number"] = _el(seg, 2)
-        elif _el(seg, 1) == "1K":
-            self.claim["payer_claim_control_number"] = _el(seg, 2)
+        if element(seg, 1) == "EJ":
+            self.claim["patient_control_number"] = element(seg, 2)
+        elif element(seg, 1) == "1K":
+            self.claim["payer_claim_control_number"] = element(seg, 2)
 
     def _AMT(self, seg):
-        if self.claim is not None and _el(seg, 1) == "T3":
-            self.claim["billed_amount"] = optional_money(_el(seg, 2), f"AMT*T3 in ST {self.s.transaction_control}")
+        if self.claim is not None and element(seg, 1) == "T3":
+            self.claim["billed_amount"] = optional_money(element(seg, 2), f"AMT*T3 in ST {self.s.transaction_control}")
 
     def _SVC(self, seg):
         if self.claim is not None:
             self.claim["service_lines"] += 1
 
     def _DTP(self, seg):
-        if self.claim is None or _el(seg, 1) != "472" or self.claim["service_lines"]:
+        if self.claim is None or element(seg, 1) != "472" or self.claim["service_lines"]:
             return
-        start, _, end = _el(seg, 3).partition("-")
+        start, _, end = element(seg, 3).partition("-")
         self.claim["service_date_from"], self.claim["service_date_to"] = date8(start), date8(end or start)
 
     def finish(self) -> InquirySet:
@@ -199,6 +198,6 @@ class _InquiryMapper:
         return self.s
 
 
-def read_inquiries(path) -> list[InquirySet]:  # noqa: ANN001
+def read_inquiries(path: str | Path) -> list[InquirySet]:
     with open(path, "rb") as stream:
         return list(map_inquiries(X12Reader(stream)))

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from revcycle.errors import X12Error
 
@@ -56,7 +57,7 @@ class Interchange:
     date: str
     time: str
     delimiters: Delimiters
-    groups: list["FunctionalGroup"] = field(default_factory=list)
+    groups: list[FunctionalGroup] = field(default_factory=list)
 
 
 @dataclass
@@ -85,6 +86,7 @@ def _same_number(a: str, b: str) -> bool:
 # ISA04, ISA06, ISA08: Nevada Medicaid does); any other width is wrong, and a longer element is refused.
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 _TRIMMABLE = (2, 4, 6, 8)
+NOT_PADDED_REASON = "ISA_NOT_PADDED"  # a warning: accepted, reported
 ISA_LOOKAHEAD = 512
 MAX_SEGMENT_LENGTH = 1 << 20
 _WINDOW = 1 << 15
@@ -217,7 +219,7 @@ class X12Reader:
         checker.finish()
 
     # -- tokenising -----------------------------------------------------
-    def _tokens(self, chunks: Iterator[str]) -> Iterator[list[str]]:  # noqa: C901
+    def _tokens(self, chunks: Iterator[str]) -> Iterator[list[str]]:
         buf, pos, eof = "", 0, False
         seen_any = False
 
@@ -268,8 +270,8 @@ class X12Reader:
                 raise _no_isa(buf[pos:pos + 65536])
             span = isa_span(buf[pos:pos + ISA_LOOKAHEAD])
             fields, delim = parse_isa(buf[pos:pos + span])
-            if span != ISA_LENGTH and "ISA_NOT_PADDED" not in self.warnings:
-                self.warnings.append("ISA_NOT_PADDED")
+            if span != ISA_LENGTH and NOT_PADDED_REASON not in self.warnings:
+                self.warnings.append(NOT_PADDED_REASON)
             pos += span
             if delim.segment in "\r\n":
                 # Newline-terminated ISA; if the next line starts with a
@@ -347,20 +349,20 @@ class _EnvelopeChecker:
         elif tag == "GS":
             if self.isa is None or self.gs is not None:
                 raise X12Error("UNEXPECTED_SEGMENT", "GS outside an interchange or inside a group")
-            self.gs = FunctionalGroup(_el(seg, 1), _el(seg, 2), _el(seg, 3), _el(seg, 6), _el(seg, 8))
+            self.gs = FunctionalGroup(element(seg, 1), element(seg, 2), element(seg, 3), element(seg, 6), element(seg, 8))
             self.isa.groups.append(self.gs)
             self.st_count = 0
         elif tag == "ST":
             if self.gs is None:
                 raise X12Error("UNEXPECTED_SEGMENT", "ST outside a functional group")
-            self.st02 = _el(seg, 2)
+            self.st02 = element(seg, 2)
             self.st_segments = 1
             self.st_count += 1
             self.gs.transaction_set_ids.append(self.st02)
         elif tag == "SE":
             if self.st02 is None:
                 raise X12Error("UNEXPECTED_SEGMENT", "SE without ST")
-            se01, se02 = _el(seg, 1), _el(seg, 2)
+            se01, se02 = element(seg, 1), element(seg, 2)
             if not digits(se01) or int(se01) != self.st_segments:
                 raise X12Error("SE_COUNT_MISMATCH",
                                f"SE01={se01} but transaction set {self.st02} has {self.st_segments} segments")
@@ -370,7 +372,7 @@ class _EnvelopeChecker:
         elif tag == "GE":
             if self.gs is None:
                 raise X12Error("UNEXPECTED_SEGMENT", "GE without GS")
-            ge01, ge02 = _el(seg, 1), _el(seg, 2)
+            ge01, ge02 = element(seg, 1), element(seg, 2)
             if not digits(ge01) or int(ge01) != self.st_count:
                 raise X12Error("GE_COUNT_MISMATCH", f"GE01={ge01} but group {self.gs.control_number} has {self.st_count} sets")
             if not _same_number(ge02, self.gs.control_number):
@@ -380,7 +382,7 @@ class _EnvelopeChecker:
             if self.isa is None or self.gs is not None:
                 raise X12Error("TRUNCATED" if self.gs is not None else "UNEXPECTED_SEGMENT",
                                "IEA before GE" if self.gs is not None else "IEA without ISA")
-            iea01, iea02 = _el(seg, 1), _el(seg, 2)
+            iea01, iea02 = element(seg, 1), element(seg, 2)
             if not digits(iea01) or int(iea01) != len(self.isa.groups):
                 raise X12Error("IEA_COUNT_MISMATCH",
                                f"IEA01={iea01} but interchange {self.isa.control_number} has {len(self.isa.groups)} groups")
@@ -412,5 +414,6 @@ class _EnvelopeChecker:
             raise X12Error("TRUNCATED", f"file ends inside interchange {self.isa.control_number}")
 
 
-def _el(seg: list[str], index: int) -> str:
+def element(seg: list[str], index: int) -> str:
+    """Element ``index`` of a segment (``seg[0]`` is its id); empty when the segment stops before it."""
     return seg[index] if len(seg) > index else ""

@@ -2,7 +2,7 @@
 
 One ``RemittanceSet`` per transaction set (ST..SE), streamed: a file of any
 size is mapped set by set.  Records are plain dicts whose keys are the
-canonical column names (see ``revcycle.canonical``); money is ``Decimal``.
+canonical column names (see ``revcycle.domain.canonical``); money is ``Decimal``.
 Keys come from business identity: payer (TRN03) + trace (TRN02) + payment
 date (BPR16) for the remittance (DOMAIN.md: payers reuse TRN02 across years),
 then the ordinal position of each claim, line, CAS triplet and PLB pair
@@ -14,13 +14,13 @@ NM109) are tokenised.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable, Iterator
 
+from revcycle.domain.keys import business_key, joined_key
+from revcycle.domain.phi import tokenise
 from revcycle.errors import MappingError
-from revcycle.keys import business_key, joined_key
-from revcycle.phi import tokenise
 from revcycle.x12.reader import X12Reader
 from revcycle.x12.sets import map_sets
 from revcycle.x12.values import amount, date8, money
@@ -82,7 +82,7 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
     plb_pairs: list[tuple] = []
     plb_segments = 0              # PLB segments that carried at least one pair
     cas_seq = line_no = count = 0
-    for count, seg in enumerate(body, start=1):
+    for count, seg in enumerate(body, start=1):  # noqa: B007 - count is the set's length after the loop
         tag = seg[0]
         n = len(seg)
         if tag == "DTM":
@@ -285,16 +285,16 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
     for c in claims:
         c["remittance_key"] = rkey
         c["claim_payment_key"] = joined_key(f"{rkey}\x1fCLP\x1f{c['claim_seq']}")
-    for ln, c in zip(lines, line_claims):
+    for ln, c in zip(lines, line_claims, strict=True):
         ckey = ln["claim_payment_key"] = c["claim_payment_key"]
         ln["remittance_key"] = rkey
         ln["service_line_key"] = joined_key(f"{ckey}\x1fSVC\x1f{ln['line_seq']}")
     # An adjustment or remark belongs to a claim (no line key) or to a line; its own key extends the owner's.
-    for adj, owner in zip(adjustments, adj_owners):
+    for adj, owner in zip(adjustments, adj_owners, strict=True):
         ckey, lkey = owner["claim_payment_key"], owner.get("service_line_key")
         adj.update(remittance_key=rkey, claim_payment_key=ckey, service_line_key=lkey,
                    adjustment_key=joined_key(f"{lkey or ckey}\x1fCAS\x1f{adj['cas_seq']}\x1f{adj['triplet_seq']}"))
-    for remark, (owner, segment, position) in zip(remarks, remark_ids):
+    for remark, (owner, segment, position) in zip(remarks, remark_ids, strict=True):
         ckey, lkey = owner["claim_payment_key"], owner.get("service_line_key")
         remark.update(remittance_key=rkey, claim_payment_key=ckey, service_line_key=lkey,
                       remark_key=joined_key(f"{lkey or ckey}\x1f{segment}\x1f{position}"))

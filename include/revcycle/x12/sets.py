@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
 from revcycle.errors import X12Error
-from revcycle.x12.reader import Delimiters, X12Reader
+from revcycle.x12.reader import Delimiters, X12Reader, element
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,6 @@ def fed(new_mapper: Callable[[SetEnvelope, Delimiters], SetMapper]) -> MapSet:
         return mapper.finish()
     return map_set
 
-
-def _el(seg: list[str], i: int) -> str:
-    return seg[i] if len(seg) > i else ""
 
 
 # The implementation guides each mapper is written for (GS08, or ST03 where present); any other version's
@@ -82,13 +80,13 @@ def map_sets(reader: X12Reader, functional_id: str, set_id: str, map_set: MapSet
             if not sets_in_interchange:
                 raise X12Error("NO_TRANSACTION_SETS", f"interchange {isa13} carries no transaction set")
         elif tag == "GS":
-            gs06, version = _el(seg, 6), _el(seg, 8)
-            if _el(seg, 1) != functional_id:
-                raise X12Error("WRONG_TRANSACTION_TYPE", f"GS01={_el(seg, 1)!r} is not {functional_id} ({set_id})")
+            gs06, version = element(seg, 6), element(seg, 8)
+            if element(seg, 1) != functional_id:
+                raise X12Error("WRONG_TRANSACTION_TYPE", f"GS01={element(seg, 1)!r} is not {functional_id} ({set_id})")
         elif tag == "ST":
-            if _el(seg, 1) != set_id:
-                raise X12Error("WRONG_TRANSACTION_TYPE", f"ST01={_el(seg, 1)!r} is not {set_id}")
-            envelope = SetEnvelope(sender, isa13, gs06, _el(seg, 2), _el(seg, 3) or version)
+            if element(seg, 1) != set_id:
+                raise X12Error("WRONG_TRANSACTION_TYPE", f"ST01={element(seg, 1)!r} is not {set_id}")
+            envelope = SetEnvelope(sender, isa13, gs06, element(seg, 2), element(seg, 3) or version)
             if envelope.implementation not in supported:
                 raise X12Error("UNSUPPORTED_VERSION", f"ST {envelope.transaction_control}: implementation "
                                                       f"{envelope.implementation[:12]!r} is not one this version reads "

@@ -1,7 +1,7 @@
 """Typed values from X12 elements: decimals for money, dates, quantities.
 
 An X12 decimal number (data element type R) is matched against its grammar before it becomes a
-``Decimal`` (``revcycle.decimals``): no plus sign, exponent, blanks, digit separators or non-ASCII digits.
+``Decimal`` (``revcycle.domain.decimals``): no plus sign, exponent, blanks, digit separators or non-ASCII digits.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
 
-from revcycle.decimals import MAX_INTEGER_DIGITS, too_large, x12_decimal
+from revcycle.domain.decimals import MAX_INTEGER_DIGITS, too_large, x12_decimal
 from revcycle.errors import MappingError
 
 CENT = Decimal("0.01")

@@ -1,0 +1,1 @@
+"""The real systems: databases, ERP, ledger, lake storage, landing, SFTP, Great Expectations."""

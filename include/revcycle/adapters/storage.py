@@ -1,0 +1,173 @@
+"""Lake storage: one interface for writing and atomically publishing Parquet.
+
+Local folders are the embedded default; an S3-compatible store plugs in
+through the same two operations (``write_staging``, ``publish``) with
+pyarrow's filesystem layer.  A reader never sees half a file: data is written
+under ``_staging/`` then moved into place with one rename, and re-publishing
+the same source file replaces its object (same name), never duplicates it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+class LocalLake:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def staging_dir(self, sha256: str) -> Path:
+        return self.root / "_staging" / sha256
+
+    def write_staging(self, sha256: str, dataset: str, table: pa.Table) -> Path:
+        folder = self.staging_dir(sha256)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{dataset}.parquet"
+        tmp = path.with_suffix(".parquet.tmp")
+        pq.write_table(table, tmp, compression="zstd")
+        _fsync_file(tmp)
+        os.replace(tmp, path)
+        return path
+
+    def staging_writer(self, sha256: str) -> StagingWriter:
+        return StagingWriter(self.staging_dir(sha256))
+
+    def read_staging(self, sha256: str, dataset: str) -> pa.Table:
+        return pq.read_table(self.staging_dir(sha256) / f"{dataset}.parquet")
+
+    def partition_path(self, dataset: str, business_date: str, payer: str | None, sha256: str) -> Path:
+        parts = [dataset, f"business_date={business_date}"]
+        if payer:
+            parts.append(f"payer_id={payer}")
+        return self.root.joinpath(*parts, f"{sha256}.parquet")
+
+    def publish(self, sha256: str, dataset: str, business_date: str, payer: str | None) -> Path:
+        """Move a staged dataset into its partition with one atomic rename."""
+        src = self.staging_dir(sha256) / f"{dataset}.parquet"
+        dest = self.partition_path(dataset, business_date, payer, sha256)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.publishing")
+        shutil.copyfile(src, tmp)
+        _fsync_file(tmp)
+        os.replace(tmp, dest)
+        return dest
+
+    def unpublish(self, paths: list[str]) -> None:
+        """Take a file's published datasets out of the lake (it was quarantined after publishing)."""
+        for path in paths:
+            Path(path).unlink(missing_ok=True)
+
+    def drop_staging(self, sha256: str) -> None:
+        shutil.rmtree(self.staging_dir(sha256), ignore_errors=True)
+
+    def read(self, path: Path) -> pa.Table:
+        return pq.read_table(path)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+class StagingWriter:
+    """Streams record batches of several datasets into staging Parquet files (flat memory)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self.rows: dict[str, int] = {}
+
+    def write(self, dataset: str, table: pa.Table) -> None:
+        writer = self._writers.get(dataset)
+        if writer is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            writer = pq.ParquetWriter(self.folder / f"{dataset}.parquet.tmp", table.schema, compression="zstd")
+            self._writers[dataset] = writer
+        writer.write_table(table)
+        self.rows[dataset] = self.rows.get(dataset, 0) + table.num_rows
+
+    def close(self, datasets: list[str], schemas: dict[str, pa.Schema]) -> None:
+        """Finish every file; datasets that got no rows are written empty (a file per dataset, always)."""
+        for name in datasets:
+            if name not in self._writers:
+                self.write(name, schemas[name].empty_table())
+        for name, writer in self._writers.items():
+            writer.close()
+            tmp = self.folder / f"{name}.parquet.tmp"
+            _fsync_file(tmp)
+            os.replace(tmp, self.folder / f"{name}.parquet")
+        self._writers.clear()
+
+    def abort(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# Files that may hold PHI (raw copies, quarantined files and messages, outbound 276s, the exchange
+# folders) are the owner's to write and the service group's to read, nobody else's; so are their folders.
+PRIVATE_FILE = 0o640
+PRIVATE_DIR = 0o750
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` as a private folder, and every missing folder above it; an existing ``path`` is made
+    private too (folders above that existed already are left as they are)."""
+    missing = []
+    at = Path(path)
+    while not at.exists():
+        missing.append(at)
+        at = at.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+    os.chmod(path, PRIVATE_DIR)
+    return path
+
+
+def private_opener(path: str, flags: int) -> int:
+    """``open(..., opener=private_opener)``: a file created 0640 whatever the umask allows beyond it."""
+    fd = os.open(path, flags, PRIVATE_FILE)
+    os.fchmod(fd, PRIVATE_FILE)
+    return fd
+
+
+def write_private(path: Path, data: bytes | str, encoding: str = "utf-8", errors: str = "strict") -> Path:
+    if isinstance(data, str):
+        data = data.encode(encoding, errors)
+    with open(path, "wb", opener=private_opener) as fh:
+        fh.write(data)
+    return path
+
+
+def copy_private(src: Path | str, dest: Path) -> Path:
+    with open(src, "rb") as fin, open(dest, "wb", opener=private_opener) as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
+    return dest
+
+
+def sha256_file(path: Path | str) -> str:
+    """The sha256 of a file's bytes, read in 1 MiB blocks (files are known by it: raw zone, reports, extracts)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> str:
+    """Write a whole file so a reader never sees part of it (temp name, fsync, rename); return its sha256."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.writing")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return hashlib.sha256(data).hexdigest()

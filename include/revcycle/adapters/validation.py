@@ -1,0 +1,145 @@
+"""Great Expectations adapter: run the suites in ``expectations/`` on canonical frames.
+
+Each expectation carries a GX ``severity`` (critical or warning) and a
+``meta.reason`` code; a failed critical expectation quarantines the file with
+that reason.  Results keep counts only: ``partial_unexpected_count`` is 0 so
+no value of any column (PHI or not) reaches a validation report.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pandas as pd
+
+from revcycle.domain.reference import active_codes
+from revcycle.settings import EXPECTATIONS_DIR
+
+log = logging.getLogger(__name__)
+# BASIC carries element and unexpected counts, all a report keeps; SUMMARY's extra tallies cost GX
+# about a quarter more time for the same outcomes (bench stage 5, HISTORY.md).
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
+
+
+@dataclass
+class ExpectationOutcome:
+    dataset: str
+    expectation: str
+    column: str | None
+    severity: str
+    reason: str
+    description: str
+    success: bool
+    element_count: int | None
+    unexpected_count: int | None
+    raised_exception: bool
+
+
+@dataclass
+class ValidationOutcome:
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+
+    @property
+    def critical_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "critical"]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity != "critical"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.critical_failures
+
+    def quarantine_reason(self) -> tuple[str, str] | None:
+        failures = self.critical_failures
+        if not failures:
+            return None
+        first = failures[0]
+        detail = "; ".join(f"{f.reason} ({f.dataset}.{f.column}: {f.unexpected_count} of {f.element_count} rows)"
+                           for f in failures)
+        return first.reason, detail
+
+    def as_dicts(self) -> list[dict]:
+        return [o.__dict__ for o in self.outcomes]
+
+
+def load_suite_spec(name: str, business_date: dt.date) -> dict:
+    """The suite JSON with ``{"$ref": list}`` value sets resolved against versioned code lists."""
+    spec = json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text())
+    for exp in spec["expectations"]:
+        vs = exp["kwargs"].get("value_set")
+        if isinstance(vs, dict) and "$ref" in vs:
+            exp["kwargs"]["value_set"] = active_codes(vs["$ref"], business_date)
+    return spec
+
+
+class _Gx:
+    """One ephemeral GX context per process, with one pandas asset per dataset."""
+
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.gx = gx
+        self.ctx = gx.get_context(mode="ephemeral")
+        self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.source = self.ctx.data_sources.add_pandas("revcycle")
+        self._defs: dict[str, object] = {}
+
+    def validation_definition(self, name: str, spec: dict):
+        key = name + json.dumps(spec, sort_keys=True, default=str)
+        if key in self._defs:
+            return self._defs[key]
+        n = len(self._defs)
+        asset = self.source.add_dataframe_asset(f"{name}__{n}")
+        batch = asset.add_batch_definition_whole_dataframe("whole")
+        suite = self.gx.ExpectationSuite(name=f"{name}__{n}", expectations=copy.deepcopy(spec["expectations"]))
+        suite = self.ctx.suites.add(suite)
+        vd = self.ctx.validation_definitions.add(self.gx.ValidationDefinition(data=batch, suite=suite, name=f"{name}__{n}"))
+        self._defs[key] = vd
+        return vd
+
+
+@lru_cache(maxsize=1)
+def _gx() -> _Gx:
+    return _Gx()
+
+
+def warm_up() -> None:
+    """Load GX, its context and what it loads on a first run (``revcycle.airflow.preload``, before tasks fork)."""
+    spec = {"expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}},
+        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "a", "value_set": [1, 2]}},
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "a"}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "a", "min_value": 0}},
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 0}},
+    ]}
+    _gx().validation_definition("warm_up", spec).run(batch_parameters={"dataframe": pd.DataFrame({"a": [1, 2]})},
+                                                     result_format=RESULT_FORMAT)
+
+
+def validate_frames(frames: dict[str, pd.DataFrame], business_date: dt.date) -> ValidationOutcome:
+    """Run the suite named after each frame; frames without rows are checked too (counts of 0)."""
+    outcome = ValidationOutcome()
+    for name, frame in frames.items():
+        spec = load_suite_spec(name, business_date)
+        vd = _gx().validation_definition(name, spec)
+        result = vd.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
+        for r in result.results:
+            cfg = r.expectation_config
+            meta = cfg.meta or {}
+            res = r.result or {}
+            raised = bool(r.exception_info and r.exception_info.get("raised_exception"))
+            outcome.outcomes.append(ExpectationOutcome(
+                dataset=name, expectation=cfg.type, column=cfg.kwargs.get("column"),
+                severity=str(getattr(cfg.severity, "value", cfg.severity)), reason=meta.get("reason", "EXPECTATION_FAILED"),
+                description=meta.get("description", ""), success=bool(r.success) and not raised,
+                element_count=res.get("element_count"), unexpected_count=res.get("unexpected_count"),
+                raised_exception=raised))
+    return outcome

@@ -1,0 +1,1 @@
+"""Everything that knows Airflow: the DAG factory, task bodies, listeners, the local runner."""

@@ -1,0 +1,224 @@
+"""The embedded Airflow runtime: an Airflow home inside the project, DAGs run through Airflow itself.
+
+``run_day`` is what the README's main command does: prepare the Airflow home
+(SQLite metadata, examples off, dags/ and plugins/ from the repo, small
+parallelism), generate a synthetic business day, run every DAG of the project
+for that day with ``airflow dags test`` (the real scheduler-less runner), and
+summarise what happened from the ledger and the ERP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from revcycle.domain.decimals import cents
+from revcycle.settings import PROJECT_ROOT, get_settings
+
+# Every DAG file of dags/, in the order a business day runs them (a test keeps this complete).
+RUN_ORDER = ("billing_open_items", "remittance", "bank_deposits", "claim_status", "claim_status_inquiry",
+             "payer_acks", "supply_usage", "supplier_invoices", "reconciliation")
+
+
+def airflow_env(home: Path | None = None) -> dict[str, str]:
+    s = get_settings()
+    af_home = home or s.home / "airflow"
+    env = dict(os.environ)
+    env.update({
+        "AIRFLOW_HOME": str(af_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "4",
+        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "60",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{af_home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(af_home / "logs"),
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "revcycle",
+        "AIRFLOW__OPENLINEAGE__EXTRACTORS": "revcycle.airflow.lineage_extractor.RevcycleExtractor",
+        # dag.test() in Airflow 3.3.2 crashes after a DAG with deadline= succeeds; deadlines are for the scheduler.
+        "REVCYCLE_DEADLINES": "off",
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+            {"type": "file", "log_file_path": str(s.lineage_file), "append": True}),
+        "REVCYCLE_HOME": str(s.home),
+    })
+    # `airflow standalone` starts its components as `airflow ...` from PATH: put this venv first.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT / "include"), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _airflow_bin() -> str:
+    candidate = Path(sys.executable).with_name("airflow")
+    return str(candidate) if candidate.exists() else "airflow"
+
+
+def ensure_airflow_home(env: dict[str, str], echo: Callable[[str], None]) -> None:
+    home = Path(env["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    marker = home / ".migrated"
+    if marker.exists():
+        return
+    echo(f"preparing Airflow home {home} (SQLite metadata) ...")
+    subprocess.run([_airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
+    marker.write_text("ok\n")
+
+
+def _dag_log(log_dir: Path, dag_id: str) -> Path:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir / f"{dag_id}.log"
+
+
+def run_dag(dag_id: str, day: dt.date, env: dict[str, str], log_dir: Path) -> tuple[bool, float, Path]:
+    """One DAG run for the business day through ``airflow dags test``; its log kept on disk."""
+    log_path = _dag_log(log_dir, dag_id)
+    start = time.monotonic()
+    with open(log_path, "w") as log:
+        proc = subprocess.run([_airflow_bin(), "dags", "test", dag_id, day.isoformat()], env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+    return proc.returncode == 0, time.monotonic() - start, log_path
+
+
+class WarmRunner:
+    """``revcycle.airflow.dag_runner`` in a child process: Airflow and GX imported once, a fork per DAG."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "revcycle.airflow.dag_runner"], env=env, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        ready = self.proc.stdout.readline().rstrip("\n").split("\t")
+        if ready[0] != "ready":
+            self.close()
+            raise RuntimeError("the DAG runner did not start (run `python -m revcycle.airflow.dag_runner` to see why)")
+        self.preload_seconds = float(ready[1])
+
+    def run(self, dag_id: str, day: dt.date, log_dir: Path) -> tuple[bool, float, Path]:
+        log_path = _dag_log(log_dir, dag_id)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{dag_id}\t{day.isoformat()}\t{log_path}\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().rstrip("\n").split("\t")
+        if len(answer) != 2:
+            raise RuntimeError(f"the DAG runner stopped while running {dag_id} (log {log_path})")
+        return answer[0] == "0", float(answer[1]), log_path
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def run_day(day: dt.date, claims: int, seed: int, generate: bool, echo: Callable[[str], None]) -> dict:
+    s = get_settings()
+    s.ensure_dirs()
+    if generate:
+        from revcycle.synthetic.day import generate_day
+
+        echo(f"generating business day {day} ({claims} claims, seed {seed}) into {s.inbound} ...")
+        generate_day(s.inbound, day, claims, seed)
+    return replay_day(day, echo, simulate_payers=generate)
+
+
+def _payers_answer(day: dt.date, echo: Callable[[str], None]) -> None:
+    """Synthetic day only: the generator plays the payers and answers the 276s just uploaded with 999s."""
+    from revcycle.synthetic.payer import answer_inquiries
+
+    s = get_settings()
+    acks = answer_inquiries(s.exchange, s.inbound / "acks", day)
+    echo(f"synthetic payers answered {len(acks)} 276 file(s) with 999s into {s.inbound / 'acks'}")
+
+
+def replay_day(day: dt.date, echo: Callable[[str], None], simulate_payers: bool = False) -> dict:
+    """Run every DAG of the project for the day and summarise (no generation)."""
+    s = get_settings()
+    s.ensure_dirs()
+    env = airflow_env()
+    ensure_airflow_home(env, echo)
+    results = []
+    # Where processes can fork, one warm runner serves every DAG; elsewhere each DAG is its own process.
+    runner = WarmRunner(env) if hasattr(os, "fork") else None
+    log_dir = s.home / "logs" / day.isoformat()
+    try:
+        if runner:
+            echo(f"Airflow and Great Expectations loaded once ({runner.preload_seconds:.1f}s for GX); "
+                 "each DAG runs in a process forked from them")
+        for n, dag_id in enumerate(RUN_ORDER, start=1):
+            echo(f"[{n}/{len(RUN_ORDER)}] {dag_id}: running through Airflow ...")
+            ok, seconds, log_path = runner.run(dag_id, day, log_dir) if runner else run_dag(dag_id, day, env, log_dir)
+            echo(f"[{n}/{len(RUN_ORDER)}] {dag_id}: {'success' if ok else 'FAILED'} in {seconds:.1f}s (log {log_path})")
+            results.append({"dag_id": dag_id, "success": ok, "seconds": round(seconds, 1), "log": str(log_path)})
+            if simulate_payers and dag_id == "claim_status_inquiry" and ok:
+                _payers_answer(day, echo)
+    finally:
+        if runner:
+            runner.close()
+    from revcycle.jobs.audit import build
+
+    audit_index = build(day)
+    summary = day_summary(day)
+    summary["outputs"]["audit_report"] = str(audit_index)
+    summary["dag_runs"] = results
+    summary["gx_preload_seconds"] = round(runner.preload_seconds, 3) if runner else None
+    return summary
+
+
+def day_summary(day: dt.date) -> dict:
+    """What a business day produced, from the ledger and the ERP (counts and totals only)."""
+
+    from revcycle.adapters import ledger
+    from revcycle.adapters.db import database_url, engine_for, query
+    from revcycle.jobs import inquiries, sla
+
+    s = get_settings()
+    rows = ledger.for_day(day)
+    by_state: dict[str, int] = {}
+    quarantined = []
+    published = 0
+    for r in rows:
+        by_state[r["state"]] = by_state.get(r["state"], 0) + 1
+        if r["state"] == "quarantined":
+            quarantined.append({"file": r["original_name"], "source": r["source"], "reason": r["reason"]})
+        if r["state"] == "posted" and r["row_counts"]:
+            counts = json.loads(r["row_counts"])
+            published += sum(v for k, v in counts.items() if k.startswith("canonical__"))
+    files_by_source: dict[str, int] = {}
+    for r in rows:
+        files_by_source[r["source"]] = files_by_source.get(r["source"], 0) + 1
+    with engine_for("erp").connect() as conn:
+        posted = query(conn, "erp/day_posted", {"business_date": day}).mappings().first()
+        statuses = query(conn, "erp/day_claim_status", {"business_date": day}).mappings().first()
+        supply = query(conn, "erp/day_supply", {"business_date": day}).mappings().first()
+    with engine_for("ops").connect() as conn:
+        owners = query(conn, "ops/exceptions_open_by_owner").mappings().all()
+    return {
+        "business_date": day.isoformat(),
+        "files_in": len(rows), "files_by_source": files_by_source, "files_by_state": by_state, "rows_published": published,
+        "receipts_posted": int(posted["receipts"] or 0),
+        "amount_posted": str(cents(posted["amount"] or 0)),
+        "journal_debits": str(cents(posted["debits"] or 0)),
+        "journal_credits": str(cents(posted["credits"] or 0)),
+        "claim_status_events": int(statuses["events"] or 0),
+        "claims_with_status": int(statuses["claims"] or 0),
+        "claims_final": int(statuses["final_claims"] or 0),
+        "supply": {"usage_lines_posted": int(supply["usage_lines"] or 0),
+                   "usage_cost": str(cents(supply["usage_cost"] or 0)),
+                   "replenishment_requests": int(supply["replenishments"] or 0),
+                   "invoice_lines_matched": int(supply["matched"] or 0),
+                   "invoice_exceptions": int(supply["exceptions"] or 0)},
+        "exceptions_open": {r["owner_team"]: int(r["items"]) for r in owners},
+        "inquiries_276": {"files": len(inquiries.outbound_files(day)), **inquiries.status(day)},
+        "quarantined": quarantined,
+        "sla_breaches": sla.breaches_for_day(day),
+        "outputs": {"lake": str(s.lake), "erp_database": database_url("erp"), "ops_database": database_url("ops"),
+                    "reports": str(s.reports), "acknowledgements": str(s.outbound / "acks"),
+                    "supply_exceptions": str(s.reports / "supply_match" / day.isoformat() / "exceptions.csv"),
+                    "payer_exchange": str(s.exchange),
+                    "finance_extracts": str(s.outbound / "finance" / day.isoformat()),
+                    "quarantine": str(s.quarantine), "lineage_log": str(s.lineage_file)},
+    }

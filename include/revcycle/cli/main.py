@@ -1,0 +1,230 @@
+"""The ``revcycle`` command line: operator verbs over the same package the DAGs call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _yesterday() -> str:
+    return (dt.date.today() - dt.timedelta(days=1)).isoformat()
+
+
+@click.group()
+def main() -> None:
+    """revcycle: governed revenue-cycle integration pipelines."""
+
+
+@main.command()
+@click.option("--date", "day", default=_yesterday, show_default="yesterday", help="Business date (YYYY-MM-DD).")
+@click.option("--claims", default=2000, show_default=True, help="835 claims to generate.")
+@click.option("--seed", default=42, show_default=True)
+@click.option("--supply-messages", type=int, default=None, help="DFT messages (default claims/2).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Folder (default: the inbound folder).")
+def generate(day: str, claims: int, seed: int, supply_messages: int | None, out: Path | None) -> None:
+    """Write a seeded synthetic business day and its ground-truth manifest."""
+    from revcycle.settings import get_settings
+    from revcycle.synthetic.day import generate_day
+
+    target = out or get_settings().inbound
+    with click.progressbar(length=claims + (supply_messages or max(5, claims // 2)) + claims,
+                           label="generating", file=sys.stderr) as bar:
+        manifest = generate_day(target, dt.date.fromisoformat(day), claims, seed, supply_messages,
+                                progress=lambda what, n: bar.update(n))
+    click.echo(json.dumps({"out": str(target), "files": len(manifest["files"]), "totals": manifest["totals"]}, indent=2))
+
+
+@main.command("run-day")
+@click.option("--date", "day", default=_yesterday, show_default="yesterday")
+@click.option("--claims", default=2000, show_default=True)
+@click.option("--seed", default=42, show_default=True)
+@click.option("--no-generate", is_flag=True, help="Process what is already in the inbound folder.")
+@click.option("--json", "as_json", is_flag=True)
+def run_day(day: str, claims: int, seed: int, no_generate: bool, as_json: bool) -> None:
+    """Generate a business day and run every DAG for it through Airflow, then summarise."""
+    from revcycle.airflow.runtime import run_day as _run
+
+    summary = _run(dt.date.fromisoformat(day), claims, seed, not no_generate, lambda m: click.echo(m, err=True))
+    click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
+    if not all(r["success"] for r in summary["dag_runs"]):
+        sys.exit(1)
+
+
+def format_summary(s: dict) -> str:
+    lines = [f"Business day {s['business_date']}",
+             f"  files in:        {s['files_in']} ({', '.join(f'{k} {v}' for k, v in sorted(s['files_by_source'].items()))}): "
+             + ", ".join(f"{k} {v}" for k, v in sorted(s['files_by_state'].items())),
+             f"  rows published:  {s['rows_published']}",
+             f"  amount posted:   {s['amount_posted']} in {s['receipts_posted']} cash receipts "
+             f"(journals: debits {s['journal_debits']} = credits {s['journal_credits']})"]
+    lines.append(f"  claim statuses:  {s['claim_status_events']} events, {s['claims_with_status']} claims updated "
+                 f"({s['claims_final']} final)")
+    i = s["inquiries_276"]
+    lines.append(f"  276 inquiries:   {i['inquiries']} claims in {i['files']} files; 999 answers: "
+                 f"{i['accepted']} accepted, {i['rejected']} rejected, {i['awaiting_ack']} awaiting")
+    u = s["supply"]
+    lines.append(f"  supply usage:    {u['usage_lines_posted']} lines issued to cost centers ({u['usage_cost']}), "
+                 f"{u['replenishment_requests']} consignment replenishments")
+    lines.append(f"  invoice match:   {u['invoice_lines_matched']} matched, {u['invoice_exceptions']} exceptions")
+    e = s["exceptions_open"]
+    lines.append(f"  exceptions:      {sum(e.values())} open ("
+                 + ", ".join(f"{owner} {n}" for owner, n in sorted(e.items())) + ")")
+    q = s["quarantined"]
+    lines.append(f"  quarantined:     {len(q)}")
+    lines += [f"    - {x['source']}: {x['file']}: {x['reason']}" for x in q]
+    lines.append(f"  SLA breaches:    {s['sla_breaches']} (report: revcycle audit-report --date {s['business_date']})")
+    lines.append("  DAG runs:        " + ", ".join(f"{r['dag_id']} {'ok' if r['success'] else 'FAILED'} ({r['seconds']}s)"
+                                                   for r in s.get("dag_runs", [])))
+    lines.append("Outputs:")
+    lines += [f"  {k + ':':18} {v}" for k, v in s["outputs"].items()]
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option("--date", "day", default=_yesterday, show_default="yesterday")
+@click.option("--json", "as_json", is_flag=True)
+def status(day: str, as_json: bool) -> None:
+    """The ingestion ledger for a business day."""
+    from revcycle.adapters import ledger
+
+    rows = ledger.for_day(dt.date.fromisoformat(day))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    if not rows:
+        click.echo(f"no files in the ledger for {day}")
+    for r in rows:
+        click.echo(f"{r['sha256'][:12]}  {r['source']:<12} {r['state']:<12} {(r['reason'] or ''):<24} {r['original_name']}")
+
+
+@main.group()
+def quarantine() -> None:
+    """Quarantined files: list them, release one after a fix."""
+
+
+@quarantine.command("list")
+@click.option("--date", "day", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def quarantine_list(day: str | None, as_json: bool) -> None:
+    from revcycle.adapters import ledger
+
+    rows = ledger.quarantined(_date(day))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for r in rows:
+        click.echo(f"{r['sha256'][:12]}  {str(r['business_date'])[:10]}  {r['source']:<12} {r['reason']:<24} "
+                   f"{r['original_name']}\n    {r['detail'] or ''}")
+
+
+@quarantine.command("release")
+@click.argument("sha256_prefix")
+def quarantine_release(sha256_prefix: str) -> None:
+    """Re-queue a quarantined file (by sha256 or a unique prefix); the next run processes it once."""
+    from revcycle.adapters import ledger
+
+    matches = [r for r in ledger.quarantined() if r["sha256"].startswith(sha256_prefix)]
+    if len(matches) != 1:
+        raise click.ClickException(f"{len(matches)} quarantined files match {sha256_prefix!r}; give more of the sha256")
+    ledger.release(matches[0]["sha256"])
+    click.echo(f"released {matches[0]['sha256'][:12]} ({matches[0]['original_name']}); the next run processes it")
+
+
+@main.command()
+@click.option("--date", "day", required=True)
+def replay(day: str) -> None:
+    """Re-run a business day: every posted file of the day is processed again; nothing changes downstream."""
+    from revcycle.adapters import ledger
+    from revcycle.airflow.runtime import replay_day
+
+    n = ledger.requeue_posted(dt.date.fromisoformat(day))
+    click.echo(f"re-queued {n} posted files of {day}", err=True)
+    summary = replay_day(dt.date.fromisoformat(day), lambda m: click.echo(m, err=True))
+    click.echo(format_summary(summary))
+    if not all(r["success"] for r in summary["dag_runs"]):
+        sys.exit(1)
+
+
+@main.command("audit-report")
+@click.option("--date", "day", default=_yesterday, show_default="yesterday")
+def audit_report(day: str) -> None:
+    """Build the day's auditor report: index.html/json, SLA report, per-file lineage, KPIs."""
+    from revcycle.jobs.audit import build
+
+    click.echo(str(build(dt.date.fromisoformat(day))))
+
+
+@main.command()
+@click.argument("ref")
+def lineage(ref: str) -> None:
+    """Where a posted number came from: REF is erp.<table>:<key> or a lake .parquet path."""
+    from revcycle.jobs.provenance import trace
+
+    try:
+        click.echo(json.dumps(trace(ref), indent=2))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def airflow(args: tuple[str, ...]) -> None:
+    """Run an Airflow CLI command on the project's Airflow home, e.g. `revcycle airflow standalone`."""
+    import os
+
+    from revcycle.airflow.runtime import _airflow_bin, airflow_env, ensure_airflow_home
+
+    env = airflow_env()
+    ensure_airflow_home(env, lambda m: click.echo(m, err=True))
+    os.execvpe(_airflow_bin(), [_airflow_bin(), *args], env)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--date", "day", default=None, help="Business date for code-list versions (default today).")
+def inspect(path: Path, as_json: bool, day: str | None) -> None:
+    """Triage one payer file: parsed totals and balancing, or the quarantine it would get (exit 2)."""
+    from revcycle.jobs.inspect import inspect_path
+
+    result = inspect_path(path, _date(day))
+    click.echo(json.dumps(result, indent=2) if as_json else _inspect_text(result))
+    sys.exit(2 if result.get("quarantine") else 0)
+
+
+def _inspect_text(r: dict) -> str:
+    """Readable lines: the type, what was read, refused messages or rows, and the decision."""
+    kind = r.get("type") or "unknown"
+    lines = [f"type {kind}" + (f" (source {r['source']})" if r.get("source") else "")
+             + (f", interchanges {r['interchanges']}" if "interchanges" in r else "")]
+    for t in r.get("transactions", []):
+        if "bpr02" in t:
+            balanced = ", ".join(f"{level} {'yes' if ok else 'NO'}" for level, ok in t.get("balanced", {}).items())
+            lines.append(f"  ST {t['st02']}: {t['claims']} claims, BPR02 {t['bpr02']}, sum CLP04 {t['sum_clp04']}, "
+                         f"sum PLB {t['sum_plb']}; balanced: {balanced}")
+        else:
+            counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in t.items() if k != "st02")
+            lines.append(f"  ST {t['st02']}: {counts}")
+    for name, count in sorted(r.get("rows", {}).items()):
+        if not name.startswith("check__"):
+            lines.append(f"  {name}: {count} rows")
+    for item in r.get("rejected", []):
+        where = f"message {item['seq']}" if "seq" in item else f"line {item.get('line')}"
+        lines.append(f"  refused {where}: {item['reason']}")
+    if r.get("warnings"):
+        lines.append(f"  warnings: {', '.join(r['warnings'])}")
+    q = r.get("quarantine")
+    lines.append(f"decision: quarantine, {q['reason']} - {q['detail']}" if q else "decision: accept")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Delimited text files (CSV) read against a documented column contract (pure)."""

@@ -1,0 +1,1 @@
+"""Canonical datasets, keys, PHI tokens, reference data and posting rules (pure)."""

@@ -1,0 +1,42 @@
+"""PHI handling: tokenise identifiers that finance needs to join on, drop the rest.
+
+Patient and insured member ids are replaced by a keyed HMAC-SHA256 token
+(stable across runs, so replays give the same rows); names and birth dates are
+never copied out of the source file at all.  The key comes from the
+environment (``REVCYCLE_TOKEN_KEY``); without it, a random key is created once
+in ``$REVCYCLE_HOME/secrets/token.key`` (mode 0600) for the embedded default.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from functools import lru_cache
+
+from revcycle.settings import get_settings, token_key
+
+
+@lru_cache(maxsize=1)
+def _token_key() -> bytes:
+    env = token_key()
+    if env:
+        return env.encode()
+    path = get_settings().home / "secrets" / "token.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def tokenise(value: str | None) -> str | None:
+    """Keyed token of an identifier (member id, MRN); None stays None."""
+    if not value:
+        return None
+    return hmac.digest(_token_key(), value.encode(), "sha256").hex()[:32]
+
+
+def reset_token_key() -> None:
+    _token_key.cache_clear()

@@ -1,0 +1,1 @@
+"""Work over many files or a whole day: reconciliation, matching, inquiries, KPIs, SLAs, audit, lineage."""

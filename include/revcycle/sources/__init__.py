@@ -1,0 +1,1 @@
+"""One module per inbound source: how its files are parsed, checked and posted."""

@@ -1,0 +1,67 @@
+"""Parsing any inbound X12 file: one envelope-checked stream, datasets staged set by set, acknowledgements.
+
+A source gives a mapper (X12Reader -> transaction sets) and an ``emit`` that
+stages one set's records and adds its control totals; everything else - the
+envelope numbers for the ledger, the 999/TA1, pyx12 findings, turning errors
+into a ``ParseFailure`` - is the same for every X12 source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+
+from revcycle.adapters.storage import StagingWriter
+from revcycle.errors import RevcycleError
+from revcycle.sources.base import ParseContext, ParseFailure, ParseResult
+from revcycle.sources.ig_validation import structural_findings
+from revcycle.sources.x12_acks import write_acks
+from revcycle.x12.reader import X12Reader
+
+
+def parse_x12_file(path: Path, ctx: ParseContext, out: StagingWriter,
+                   mapper: Callable[[X12Reader], Iterator], emit: Callable[[object, StagingWriter, dict, ParseResult], None],
+                   ig_validation: bool = True, acknowledge: bool = True) -> ParseResult:
+    """``acknowledge=False`` for acknowledgements themselves: a 999 or TA1 is never answered."""
+    result = ParseResult()
+    ack_dir = ctx.ack_dir if acknowledge else None
+    lineage = ctx.lineage()
+    with open(path, "rb") as stream:
+        reader = X12Reader(stream)
+        try:
+            for tset in mapper(reader):
+                emit(tset, out, lineage, result)
+        except (RevcycleError, pa.ArrowInvalid) as exc:
+            error = exc if isinstance(exc, RevcycleError) else _arrow_refusal(exc)
+            _envelope(result, reader)
+            result.acks = write_acks(reader, ctx.sha256, ctx.landed_at, ack_dir, error)
+            raise ParseFailure(error.reason, error.detail, result) from None
+    _envelope(result, reader)
+    result.control_totals.update({"interchanges": len(reader.interchanges), "segments": reader.segment_count})
+    result.acks = write_acks(reader, ctx.sha256, ctx.landed_at, ack_dir)
+    if ig_validation:
+        result.findings = structural_findings(path, reader.segment_count)
+    result.findings += [{"check": "envelope", "reason": w} for w in reader.warnings]
+    return result
+
+
+def _arrow_refusal(exc: pa.ArrowInvalid) -> RevcycleError:
+    """A value Arrow would not cast into its decimal column: too many decimals, or too many digits."""
+    if "Rescaling" in str(exc) or "data loss" in str(exc):
+        return RevcycleError("BAD_AMOUNT_SCALE", "amount with more decimals than its column keeps")
+    return RevcycleError("BAD_AMOUNT_SIZE", "amount with more digits than its column holds")
+
+
+def _envelope(result: ParseResult, reader: X12Reader) -> None:
+    result.sender_id = reader.interchanges[0].sender_id if reader.interchanges else ""
+    result.interchanges = [i.control_number for i in reader.interchanges]
+    result.groups = [g.control_number for i in reader.interchanges for g in i.groups]
+    result.transactions = [t for i in reader.interchanges for g in i.groups for t in g.transaction_set_ids]
+
+
+def sum_str(values: Iterable[str]) -> str:
+    from decimal import Decimal
+
+    return str(sum((Decimal(v) for v in values), Decimal("0")))
