@@ -34,9 +34,15 @@ def build(target_mb: int, work: Path) -> Path:
         while out.tell() < target_mb * 1_000_000:
             n += 1
             control = f"{n:09d}"
-            body = re.sub(rf"^(ISA(?:{re.escape(element)}[^{re.escape(element)}]*){{12}}{re.escape(element)})\d{{9}}",
-                          rf"\g<1>{control}", interchange, flags=re.M)
-            body = re.sub(rf"IEA{re.escape(element)}(\d+){re.escape(element)}\d{{9}}", rf"IEA{element}\1{element}{control}", body)
+            body = re.sub(
+                rf"^(ISA(?:{re.escape(element)}[^{re.escape(element)}]*){{12}}{re.escape(element)})\d{{9}}",
+                rf"\g<1>{control}",
+                interchange,
+                flags=re.M,
+            )
+            body = re.sub(
+                rf"IEA{re.escape(element)}(\d+){re.escape(element)}\d{{9}}", rf"IEA{element}\1{element}{control}", body
+            )
             out.write(body)
     return path
 

@@ -54,7 +54,7 @@ def _in_child(step: str, sha: str) -> dict:
     """Run one step in a forked process (an Airflow task try) and return its timings."""
     from revcycle.adapters import db
 
-    for name in ("erp", "ops"):       # no open database connection crosses the fork
+    for name in ("erp", "ops"):  # no open database connection crosses the fork
         db.engine_for(name).dispose()
     db.reset_engines()
     read, write = os.pipe()
@@ -116,8 +116,15 @@ def measure(mode: str, claims: int, work: Path) -> dict:
             times[step] += r["seconds"]
             gx += r["gx"]
     total = sum(times.values())
-    return {"mode": mode, "files": len(files), "steps": times, "total": total, "gx_seconds": gx,
-            "share": gx / total, "parent_start_up": start_up}
+    return {
+        "mode": mode,
+        "files": len(files),
+        "steps": times,
+        "total": total,
+        "gx_seconds": gx,
+        "share": gx / total,
+        "parent_start_up": start_up,
+    }
 
 
 def main() -> None:

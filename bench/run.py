@@ -33,10 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # name: (setup, timed work that sets n = segments read). Imports stay out of the timing.
 WORKERS = {
-    "revcycle_reader": ("from revcycle.x12.reader import X12Reader",
-                        "n=sum(1 for _ in X12Reader(open(P,'rb')))"),
-    "revcycle_835_records": ("from revcycle.x12.remittance import read_remittances\nimport revcycle.domain.phi as phi",
-                             "for r, s in read_remittances(P): pass\nn=r.segment_count"),
+    "revcycle_reader": ("from revcycle.x12.reader import X12Reader", "n=sum(1 for _ in X12Reader(open(P,'rb')))"),
+    "revcycle_835_records": (
+        "from revcycle.x12.remittance import read_remittances\nimport revcycle.domain.phi as phi",
+        "for r, s in read_remittances(P): pass\nn=r.segment_count",
+    ),
     # The floor of any mapper that emits our records as dicts keyed by sha256: the records are built
     # beforehand (untimed); the timed work only copies each into a new dict and hashes one key for it.
     "records_emit_floor": (
@@ -45,36 +46,43 @@ WORKERS = {
         "items=[list(x.items()) for _, s in sets for lst in (s.claim_payments, s.service_line_payments, "
         "s.adjustments, s.remarks, s.provider_adjustments, [s.remittance]) for x in lst]\n"
         "texts=[f'{i:032x}\\x1fCAS\\x1f1\\x1f1' for i in range(len(items))]",
-        "out=[dict(it) for it in items]\nks=[hashlib.sha256(t.encode()).hexdigest()[:32] for t in texts]\nn=seg"),
+        "out=[dict(it) for it in items]\nks=[hashlib.sha256(t.encode()).hexdigest()[:32] for t in texts]\nn=seg",
+    ),
     "pyx12_X12Reader": ("import pyx12.x12file", "n=sum(1 for _ in pyx12.x12file.X12Reader(P))"),
-    "revcycle_277_records": ("from revcycle.x12.claim_status import read_claim_status",
-                             "for r, s in read_claim_status(P): pass\nn=r.segment_count"),
+    "revcycle_277_records": (
+        "from revcycle.x12.claim_status import read_claim_status",
+        "for r, s in read_claim_status(P): pass\nn=r.segment_count",
+    ),
     "pyx12_X12ContextReader": (
         "import pyx12.x12context, pyx12.params, pyx12.error_handler, logging\n"
         "logging.getLogger('pyx12').setLevel(logging.CRITICAL)",
         "r=pyx12.x12context.X12ContextReader(pyx12.params.params(), pyx12.error_handler.err_handler(), P)\n"
-        "n=sum(1 for _ in r.iter_segments())"),
+        "n=sum(1 for _ in r.iter_segments())",
+    ),
 }
 
 HL7_WORKERS = {
     "revcycle_hl7_read_map": (
         "from revcycle.hl7.reader import read_messages\nfrom revcycle.hl7.dft import map_dft",
-        "n=0\nfor m in read_messages(P):\n    map_dft(m); n+=1"),
+        "n=0\nfor m in read_messages(P):\n    map_dft(m); n+=1",
+    ),
     "revcycle_hl7_full": (
         "import datetime as dt\nfrom revcycle.hl7.reader import read_messages\nfrom revcycle.hl7.dft import map_dft\n"
         "from revcycle.hl7.ack import build_ack\nfrom revcycle.sources.supply_usage import _finish, _ack_base, check_usage\n"
         "from revcycle.hl7.ack import AckInput",
         "n=0\nfor m in read_messages(P):\n    rows=[_finish(r, dt.date(2026,11,24)) for r in map_dft(m)]\n"
-        "    [check_usage(r, 'x') for r in rows]\n    build_ack(AckInput('AA', **_ack_base(m)), n); n+=1"),
+        "    [check_usage(r, 'x') for r in rows]\n    build_ack(AckInput('AA', **_ack_base(m)), n); n+=1",
+    ),
     # hl7apy on the first 1,000 messages only: it runs ~100-300 messages/s, so the whole day would take minutes.
     "hl7apy_parse_message": (
         "from hl7apy.parser import parse_message\n"
         "msgs=['MSH|'+x for x in open(P, encoding='latin-1', newline='').read().split('MSH|')[1:]][:1000]",
-        "n=0\nfor x in msgs:\n    parse_message(x, find_groups=True); n+=1"),
+        "n=0\nfor x in msgs:\n    parse_message(x, find_groups=True); n+=1",
+    ),
 }
 
 
-REPEATS = 5          # short timings are repeated and the fastest kept (as timeit does): the host's speed drifts
+REPEATS = 5  # short timings are repeated and the fastest kept (as timeit does): the host's speed drifts
 
 
 def run_worker(name: str, path: Path) -> dict:
@@ -82,10 +90,12 @@ def run_worker(name: str, path: Path) -> dict:
     import textwrap
 
     setup, work = {**WORKERS, **HL7_WORKERS}[name]
-    code = (f"import time, resource, json\nP={str(path)!r}\n{setup}\nbest=None\nfor _ in range({REPEATS}):\n"
-            f"    t=time.perf_counter()\n{textwrap.indent(work, '    ')}\n"
-            "    s=time.perf_counter()-t\n    best=s if best is None else min(best, s)\n    if s > 2: break\n"
-            "print(json.dumps({'segments': n, 'seconds': best, 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))")
+    code = (
+        f"import time, resource, json\nP={str(path)!r}\n{setup}\nbest=None\nfor _ in range({REPEATS}):\n"
+        f"    t=time.perf_counter()\n{textwrap.indent(work, '    ')}\n"
+        "    s=time.perf_counter()-t\n    best=s if best is None else min(best, s)\n    if s > 2: break\n"
+        "print(json.dumps({'segments': n, 'seconds': best, 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))"
+    )
     env = dict(os.environ, REVCYCLE_TOKEN_KEY="bench")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=3600)
     if out.returncode:
@@ -98,8 +108,12 @@ def bench_835(claims: int, work: Path) -> list[dict]:
 
     generate_day(work, dt.date(2026, 11, 24), claims, 1)
     path = max((work / "remittance").glob("*.835"), key=lambda p: p.stat().st_size)
-    return run_workers(("revcycle_reader", "revcycle_835_records", "records_emit_floor", "pyx12_X12Reader",
-                        "pyx12_X12ContextReader"), path, "segments", "seg_per_s")
+    return run_workers(
+        ("revcycle_reader", "revcycle_835_records", "records_emit_floor", "pyx12_X12Reader", "pyx12_X12ContextReader"),
+        path,
+        "segments",
+        "seg_per_s",
+    )
 
 
 def run_workers(names: tuple[str, ...], path: Path, unit: str, rate: str) -> list[dict]:
@@ -109,8 +123,11 @@ def run_workers(names: tuple[str, ...], path: Path, unit: str, rate: str) -> lis
         r = run_worker(name, path)
         r.update(name=name, mb=path.stat().st_size / 1e6, **{rate: r["segments"] / r["seconds"]})
         rows.append(r)
-        print(f"  {name:<24} {r['segments']:>9} {unit} {r['seconds']:8.2f}s {r[rate]:>12,.0f} {unit}/s "
-              f"peak RSS {r['rss_mb']:7.1f} MB", flush=True)
+        print(
+            f"  {name:<24} {r['segments']:>9} {unit} {r['seconds']:8.2f}s {r[rate]:>12,.0f} {unit}/s "
+            f"peak RSS {r['rss_mb']:7.1f} MB",
+            flush=True,
+        )
     return rows
 
 
@@ -121,9 +138,18 @@ def bench_277(claims: int, work: Path) -> list[dict]:
 
     rng = random.Random(2)
     day = dt.date(2026, 11, 24)
-    candidates = [{"payer": "1123456789", "pcn": f"PCN{n:09d}", "icn": f"ICN{n:010d}", "charge": "250.00",
-                   "paid": "180.00", "status": "1" if n % 9 else "4", "service_date": "20261101"}
-                  for n in range(claims)]
+    candidates = [
+        {
+            "payer": "1123456789",
+            "pcn": f"PCN{n:09d}",
+            "icn": f"ICN{n:010d}",
+            "charge": "250.00",
+            "paid": "180.00",
+            "status": "1" if n % 9 else "4",
+            "service_date": "20261101",
+        }
+        for n in range(claims)
+    ]
     (work / "claim_status").mkdir(parents=True, exist_ok=True)
     claim_status_277.write_277_files(work / "claim_status", work, day, rng, candidates, 700000000)
     path = max((work / "claim_status").glob("*.277"), key=lambda p: p.stat().st_size)
@@ -152,15 +178,22 @@ def bench_erp_load(claims: int, work: Path) -> dict | None:
 
     generate_day(work, dt.date(2026, 11, 24), claims, 3)
     path = max((work / "remittance").glob("*.835"), key=lambda p: p.stat().st_size)
-    lineage = {"data_source": "bench", "file_name": "x", "ingest_datetime": dt.datetime(2026, 11, 24),
-               "business_date": dt.date(2026, 11, 24)}
+    lineage = {
+        "data_source": "bench",
+        "file_name": "x",
+        "ingest_datetime": dt.datetime(2026, 11, 24),
+        "business_date": dt.date(2026, 11, 24),
+    }
     tables: dict[str, list] = {}
     for _, rset in read_remittances(path):
-        for name, rows in (("canonical__remittance", [rset.remittance]), ("canonical__claim_payment", rset.claim_payments),
-                           ("canonical__service_line_payment", rset.service_line_payments),
-                           ("canonical__adjustment", rset.adjustments),
-                           ("canonical__provider_adjustment", rset.provider_adjustments),
-                           ("canonical__remark", rset.remarks)):
+        for name, rows in (
+            ("canonical__remittance", [rset.remittance]),
+            ("canonical__claim_payment", rset.claim_payments),
+            ("canonical__service_line_payment", rset.service_line_payments),
+            ("canonical__adjustment", rset.adjustments),
+            ("canonical__provider_adjustment", rset.provider_adjustments),
+            ("canonical__remark", rset.remarks),
+        ):
             tables.setdefault(name, []).extend(rows)
     posting = post_835({k: to_table(k, v, lineage) for k, v in tables.items()}, dt.date(2026, 11, 24), "0" * 64)
     total = sum(len(v) for v in posting.values())
@@ -173,7 +206,7 @@ def bench_erp_load(claims: int, work: Path) -> dict | None:
         os.environ["REVCYCLE_ERP_URL"] = url
         settings.reset_settings()
         db.reset_engines()
-        db.engine_for("erp")       # creates the schema and tables (not timed)
+        db.engine_for("erp")  # creates the schema and tables (not timed)
         return name
 
     def drop(name: str) -> None:
@@ -185,7 +218,7 @@ def bench_erp_load(claims: int, work: Path) -> dict | None:
     erp.load(posting)
     results["revcycle_idempotent_load"] = time.perf_counter() - t
     t = time.perf_counter()
-    erp.load(posting)                 # the replay: every row already there
+    erp.load(posting)  # the replay: every row already there
     results["revcycle_replay_load"] = time.perf_counter() - t
     drop(name)
 
@@ -211,7 +244,8 @@ def bench_erp_load(claims: int, work: Path) -> dict | None:
                 continue
             cols = list(rows[0])
             stmt = pgsql.SQL("copy {}.{} ({}) from stdin").format(
-                pgsql.Identifier("erp"), pgsql.Identifier(tname), pgsql.SQL(", ").join(map(pgsql.Identifier, cols)))
+                pgsql.Identifier("erp"), pgsql.Identifier(tname), pgsql.SQL(", ").join(map(pgsql.Identifier, cols))
+            )
             with cur.copy(stmt) as copy:
                 for r in rows:
                     copy.write_row([r[c] for c in cols])
@@ -232,15 +266,31 @@ def bench_gx_share(claims: int, work: Path) -> dict:
     """Each mode of bench/gx_share.py in its own fresh process, on the same generated day."""
     out = {}
     for mode in ("warm", "fork_preloaded", "fork_cold"):
-        proc = subprocess.run([sys.executable, str(ROOT / "bench" / "gx_share.py"), "--mode", mode,
-                               "--claims", str(claims), "--work", str(work / mode)],
-                              env=dict(os.environ, REVCYCLE_TOKEN_KEY="bench"), capture_output=True, text=True,
-                              timeout=3600)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "gx_share.py"),
+                "--mode",
+                mode,
+                "--claims",
+                str(claims),
+                "--work",
+                str(work / mode),
+            ],
+            env=dict(os.environ, REVCYCLE_TOKEN_KEY="bench"),
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
         if proc.returncode:
             raise SystemExit(f"gx_share {mode} failed: {proc.stderr[-2000:]}")
         r = out[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"  {mode:<15} " + ", ".join(f"{k} {v:.2f}s" for k, v in r["steps"].items()) +
-              f"; GX {r['gx_seconds']:.2f}s = {r['share']:.0%} of {r['total']:.2f}s", flush=True)
+        print(
+            f"  {mode:<15} "
+            + ", ".join(f"{k} {v:.2f}s" for k, v in r["steps"].items())
+            + f"; GX {r['gx_seconds']:.2f}s = {r['share']:.0%} of {r['total']:.2f}s",
+            flush=True,
+        )
     return out
 
 
@@ -256,8 +306,10 @@ def day_task_shares(home: Path, day: dt.date) -> dict:
     db.reset_engines()
     try:
         with db.engine_for("ops").connect() as conn:
-            rows = conn.execute(text("select task_id, sum(seconds) from ops.task_latency "
-                                     "where business_date = :d group by task_id"), {"d": day}).all()
+            rows = conn.execute(
+                text("select task_id, sum(seconds) from ops.task_latency where business_date = :d group by task_id"),
+                {"d": day},
+            ).all()
     finally:
         db.engine_for("ops").dispose()
         os.environ.pop("REVCYCLE_HOME", None)
@@ -272,8 +324,13 @@ def bench_day(claims: int, work: Path) -> dict:
     env = dict(os.environ, REVCYCLE_HOME=str(work / "day"), REVCYCLE_TOKEN_KEY="bench")
     cli = Path(sys.executable).with_name("revcycle")
     t0 = __import__("time").perf_counter()
-    out = subprocess.run([str(cli), "run-day", "--date", "2026-11-24", "--claims", str(claims), "--json"],
-                         env=env, capture_output=True, text=True, timeout=7200)
+    out = subprocess.run(
+        [str(cli), "run-day", "--date", "2026-11-24", "--claims", str(claims), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=7200,
+    )
     wall = __import__("time").perf_counter() - t0
     if out.returncode:
         raise SystemExit("run-day failed: " + out.stderr[-2000:])
@@ -281,12 +338,24 @@ def bench_day(claims: int, work: Path) -> dict:
     shares = day_task_shares(work / "day", dt.date(2026, 11, 24))
     # run-day imports GX once, before forking a process per DAG: that import is GX time of the day too.
     preload = summary.get("gx_preload_seconds") or 0.0
-    shares.update(gx_preload_seconds=preload, validate_share=(shares["validate_seconds"] + preload) /
-                  (shares["task_seconds"] + preload))
-    print(f"  wall {wall:.0f}s: " + ", ".join(f"{r['dag_id']} {r['seconds']}s" for r in summary["dag_runs"]) +
-          f"; validate tasks {shares['validate_seconds']:.1f}s of {shares['task_seconds']:.1f}s task time", flush=True)
-    return {"wall": wall, "dag_runs": summary["dag_runs"], "claims": claims, **shares,
-            "usage_lines": summary["supply"]["usage_lines_posted"], "status_events": summary["claim_status_events"]}
+    shares.update(
+        gx_preload_seconds=preload,
+        validate_share=(shares["validate_seconds"] + preload) / (shares["task_seconds"] + preload),
+    )
+    print(
+        f"  wall {wall:.0f}s: "
+        + ", ".join(f"{r['dag_id']} {r['seconds']}s" for r in summary["dag_runs"])
+        + f"; validate tasks {shares['validate_seconds']:.1f}s of {shares['task_seconds']:.1f}s task time",
+        flush=True,
+    )
+    return {
+        "wall": wall,
+        "dag_runs": summary["dag_runs"],
+        "claims": claims,
+        **shares,
+        "usage_lines": summary["supply"]["usage_lines_posted"],
+        "status_events": summary["claim_status_events"],
+    }
 
 
 def bench_hl7(messages: int, work: Path) -> list[dict]:
@@ -294,7 +363,7 @@ def bench_hl7(messages: int, work: Path) -> list[dict]:
 
     from revcycle.synthetic import supply
 
-    supply.MESSAGES_PER_FILE = messages          # one file holding the whole day's DFT messages
+    supply.MESSAGES_PER_FILE = messages  # one file holding the whole day's DFT messages
     (work / "supply").mkdir(parents=True, exist_ok=True)
     (work / "invoices").mkdir(parents=True, exist_ok=True)
     supply.write_supply_files(work, dt.date(2026, 11, 24), random.Random(1), messages)
@@ -305,9 +374,11 @@ def bench_hl7(messages: int, work: Path) -> list[dict]:
 def bench_dag_parse() -> list[dict]:
     rows = []
     for dag_file in sorted((ROOT / "dags").glob("*.py")):
-        code = ("import time, importlib.util, airflow.sdk\nt=time.perf_counter()\n"
-                f"spec=importlib.util.spec_from_file_location('d', {str(dag_file)!r})\n"
-                "m=importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\nprint(time.perf_counter()-t)")
+        code = (
+            "import time, importlib.util, airflow.sdk\nt=time.perf_counter()\n"
+            f"spec=importlib.util.spec_from_file_location('d', {str(dag_file)!r})\n"
+            "m=importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\nprint(time.perf_counter()-t)"
+        )
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
         rows.append({"dag": dag_file.name, "seconds": float(out.stdout.strip().splitlines()[-1])})
         print(f"  {dag_file.name:<24} {rows[-1]['seconds']:.3f}s", flush=True)
@@ -360,91 +431,158 @@ def main() -> None:
     ctx, raw = base["pyx12_X12ContextReader"], base["pyx12_X12Reader"]
     ours = base["revcycle_835_records"]
     lines = [
-        "# Benchmark results", "",
+        "# Benchmark results",
+        "",
         f"Produced by `.venv/bin/python bench/run.py` on {dt.date.today()} ({os.cpu_count()} cores); "
         "every ratio is against a baseline measured in the same run on the same file. Each worker runs in its "
-        f"own process; work under 2 s is timed up to {REPEATS} times and the fastest run kept.", "",
-        f"## 1. 835 parsing ({claims} claims generated; largest file {ours['mb']:.1f} MB, {ours['segments']} segments)", "",
-        "| reader | seg/s | vs X12ContextReader | vs pyx12 X12Reader | peak RSS MB |", "|---|---|---|---|---|",
+        f"own process; work under 2 s is timed up to {REPEATS} times and the fastest run kept.",
+        "",
+        f"## 1. 835 parsing ({claims} claims generated; largest file {ours['mb']:.1f} MB, {ours['segments']} segments)",
+        "",
+        "| reader | seg/s | vs X12ContextReader | vs pyx12 X12Reader | peak RSS MB |",
+        "|---|---|---|---|---|",
     ]
     for r in p835:
-        lines.append(f"| {r['name']} | {r['seg_per_s']:,.0f} | {r['seg_per_s'] / ctx['seg_per_s']:.1f}x | "
-                     f"{r['seg_per_s'] / raw['seg_per_s']:.1f}x | {r['rss_mb']:.0f} |")
+        lines.append(
+            f"| {r['name']} | {r['seg_per_s']:,.0f} | {r['seg_per_s'] / ctx['seg_per_s']:.1f}x | "
+            f"{r['seg_per_s'] / raw['seg_per_s']:.1f}x | {r['rss_mb']:.0f} |"
+        )
     target = ours["seg_per_s"] >= 1_000_000 and ours["seg_per_s"] >= 100 * ctx["seg_per_s"]
     floor = 1 / (1 / base["revcycle_reader"]["seg_per_s"] + 1 / base["records_emit_floor"]["seg_per_s"])
-    lines += ["", f"Target >= 1,000,000 seg/s and >= 100x the context reader for canonical records: "
-                  f"**{'met' if target else 'not met'}** ({ours['seg_per_s']:,.0f} seg/s, "
-                  f"{ours['seg_per_s'] / ctx['seg_per_s']:.0f}x).", "",
-              "`records_emit_floor` times only copying the file's finished records into new dicts and hashing one "
-              "key each (segments per second of that work alone). Reading plus that floor caps any mapper that emits "
-              f"these dict records in CPython at about **{floor:,.0f} seg/s**, below the target before a single "
-              "element is parsed; reaching it needs a columnar record contract (Arrow arrays, vectorised keys) and a "
-              "compiled tokenizer, not a faster loop. See HISTORY.md.", ""]
+    lines += [
+        "",
+        f"Target >= 1,000,000 seg/s and >= 100x the context reader for canonical records: "
+        f"**{'met' if target else 'not met'}** ({ours['seg_per_s']:,.0f} seg/s, "
+        f"{ours['seg_per_s'] / ctx['seg_per_s']:.0f}x).",
+        "",
+        "`records_emit_floor` times only copying the file's finished records into new dicts and hashing one "
+        "key each (segments per second of that work alone). Reading plus that floor caps any mapper that emits "
+        f"these dict records in CPython at about **{floor:,.0f} seg/s**, below the target before a single "
+        "element is parsed; reaching it needs a columnar record contract (Arrow arrays, vectorised keys) and a "
+        "compiled tokenizer, not a faster loop. See HISTORY.md.",
+        "",
+    ]
     if big:
-        lines += [f"## 1b. Peak memory on a {big[0]['mb']:.0f} MB 835", "",
-                  "| worker | segments | seconds | seg/s | peak RSS MB |", "|---|---|---|---|---|"]
-        lines += [f"| {r['name']} | {r['segments']:,} | {r['seconds']:.1f} | {r['seg_per_s']:,.0f} | {r['rss_mb']:.0f} |"
-                  for r in big]
+        lines += [
+            f"## 1b. Peak memory on a {big[0]['mb']:.0f} MB 835",
+            "",
+            "| worker | segments | seconds | seg/s | peak RSS MB |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['name']} | {r['segments']:,} | {r['seconds']:.1f} | {r['seg_per_s']:,.0f} | {r['rss_mb']:.0f} |"
+            for r in big
+        ]
         rss = max(r["rss_mb"] for r in big)
         lines += ["", f"Peak RSS <= 300 MB: **{'met' if rss <= 300 else 'not met'}** ({rss:.0f} MB).", ""]
     b277 = {r["name"]: r for r in p277}
     ours277, raw277 = b277["revcycle_277_records"], b277["pyx12_X12Reader"]
-    lines += [f"## 2. 277 parsing ({claims} claims in one file, {ours277['mb']:.1f} MB, {ours277['segments']} segments)",
-              "", "| reader | seg/s | vs pyx12 X12Reader | peak RSS MB |", "|---|---|---|---|"]
-    lines += [f"| {r['name']} | {r['seg_per_s']:,.0f} | {r['seg_per_s'] / raw277['seg_per_s']:.1f}x | "
-              f"{r['rss_mb']:.0f} |" for r in p277]
-    lines += ["", "pyx12's X12ContextReader has no 005010X212 277 map, so the 100x-the-context-reader target has no "
-                  f"baseline here; >= 1,000,000 seg/s for records: **{'met' if ours277['seg_per_s'] >= 1e6 else 'not met'}** "
-                  f"({ours277['seg_per_s']:,.0f} seg/s).", ""]
+    lines += [
+        f"## 2. 277 parsing ({claims} claims in one file, {ours277['mb']:.1f} MB, {ours277['segments']} segments)",
+        "",
+        "| reader | seg/s | vs pyx12 X12Reader | peak RSS MB |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['name']} | {r['seg_per_s']:,.0f} | {r['seg_per_s'] / raw277['seg_per_s']:.1f}x | {r['rss_mb']:.0f} |"
+        for r in p277
+    ]
+    lines += [
+        "",
+        "pyx12's X12ContextReader has no 005010X212 277 map, so the 100x-the-context-reader target has no "
+        f"baseline here; >= 1,000,000 seg/s for records: **{'met' if ours277['seg_per_s'] >= 1e6 else 'not met'}** "
+        f"({ours277['seg_per_s']:,.0f} seg/s).",
+        "",
+    ]
     apy = next(r for r in hl7 if r["name"] == "hl7apy_parse_message")
     full = next(r for r in hl7 if r["name"] == "revcycle_hl7_full")
-    lines += [f"## 3. HL7 DFT^P03 supply usage ({messages} messages in one file, {full['mb']:.1f} MB)", "",
-              "| worker | messages | seconds | msg/s | vs hl7apy | peak RSS MB |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r['name']} | {r['segments']} | {r['seconds']:.2f} | {r['per_s']:,.0f} | "
-              f"{r['per_s'] / apy['per_s']:.1f}x | {r['rss_mb']:.0f} |" for r in hl7]
-    lines += ["", f"A day of {messages} messages through the full fast path takes {full['seconds']:.1f} s; "
-                  f"hl7apy would take about {messages / apy['per_s'] / 60:.1f} min just to parse them. Target >= 20,000 "
-                  f"msg/s with structural checks: **{'met' if full['per_s'] >= 20000 else 'not met'}** "
-                  f"({full['per_s']:,.0f} msg/s).", ""]
+    lines += [
+        f"## 3. HL7 DFT^P03 supply usage ({messages} messages in one file, {full['mb']:.1f} MB)",
+        "",
+        "| worker | messages | seconds | msg/s | vs hl7apy | peak RSS MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['name']} | {r['segments']} | {r['seconds']:.2f} | {r['per_s']:,.0f} | "
+        f"{r['per_s'] / apy['per_s']:.1f}x | {r['rss_mb']:.0f} |"
+        for r in hl7
+    ]
+    lines += [
+        "",
+        f"A day of {messages} messages through the full fast path takes {full['seconds']:.1f} s; "
+        f"hl7apy would take about {messages / apy['per_s'] / 60:.1f} min just to parse them. Target >= 20,000 "
+        f"msg/s with structural checks: **{'met' if full['per_s'] >= 20000 else 'not met'}** "
+        f"({full['per_s']:,.0f} msg/s).",
+        "",
+    ]
     if load:
         copy = load["rows_per_s"]["psycopg_raw_copy"]
-        lines += [f"## 4. ERP load into PostgreSQL ({load['rows']} posting rows of one 835)", "",
-                  "| method | rows/s | vs raw COPY |", "|---|---|---|"]
+        lines += [
+            f"## 4. ERP load into PostgreSQL ({load['rows']} posting rows of one 835)",
+            "",
+            "| method | rows/s | vs raw COPY |",
+            "|---|---|---|",
+        ]
         lines += [f"| {k} | {v:,.0f} | {v / copy:.0%} |" for k, v in load["rows_per_s"].items()]
         ours_load = load["rows_per_s"]["revcycle_idempotent_load"]
-        lines += ["", f"Target >= 50% of raw COPY: **{'met' if ours_load >= copy / 2 else 'not met'}** "
-                      f"({ours_load / copy:.0%}).", ""]
+        lines += [
+            "",
+            f"Target >= 50% of raw COPY: **{'met' if ours_load >= copy / 2 else 'not met'}** ({ours_load / copy:.0%}).",
+            "",
+        ]
     else:
         lines += ["## 4. ERP load into PostgreSQL", "", "Skipped: no PostgreSQL server answered.", ""]
-    modes = {"warm": "one process, GX imported once (`dags test`, run-day)",
-             "fork_preloaded": "a task process per step, forked from a worker that preloaded GX (docker-compose)",
-             "fork_cold": "a task process per step, forked from a worker without GX: each validate imports it"}
-    lines += [f"## 5. Great Expectations share of per-file step time ({gx_claims} claims, "
-              f"{gx['warm']['files']} files)", "",
-              "| mode | parse s | validate s | publish s | post s | GX s | GX share | target <= 15% |",
-              "|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {m}: {modes[m]} | " + " | ".join(f"{gx[m]['steps'][k]:.2f}" for k in ("parse", "validate", "publish", "post"))
-              + f" | {gx[m]['gx_seconds']:.2f} | {gx[m]['share']:.0%} | {'met' if gx[m]['share'] <= 0.15 else 'not met'} |"
-              for m in modes]
-    lines += ["", f"GX's import in a parent process: {gx['fork_preloaded']['parent_start_up']:.2f}s, paid once per worker "
-                  "when preloaded (`REVCYCLE_PRELOAD=great_expectations`), else once per validate task. GX's cost "
-                  "is per expectation (about 8 ms each, ~50 per 835 file), not per row, so its share falls as files grow; "
-                  "stage 6 gives the share over a whole day.", ""]
-    if day:
-        lines += [f"## 6. A business day through every DAG ({day['claims']} claims, {day['usage_lines']} usage lines, "
-                  f"{day['status_events']} status events)", "", "| DAG | seconds |", "|---|---|"]
-        lines += [f"| {r['dag_id']} | {r['seconds']} |" for r in day["dag_runs"]]
-        lines += ["", f"Wall time {day['wall']:.0f}s including generation; target <= 300 s: "
-                      f"**{'met' if day['wall'] <= 300 else 'not met'}**.", "",
-                  f"Validate tasks (GX plus reading the staged Parquet and writing the report) took "
-                  f"{day['validate_seconds']:.1f}s of {day['task_seconds']:.1f}s summed task time (ops.task_latency); "
-                  f"with GX's one import before the DAGs fork ({day['gx_preload_seconds']:.1f}s) counted on both sides: "
-                  f"**{day['validate_share']:.0%}** of the day's pipeline time; target <= 15%: "
-                  f"**{'met' if day['validate_share'] <= 0.15 else 'not met'}**.", ""]
-    lines += ["What was profiled and changed where a target was missed, with before/after figures: "
-              "[HISTORY.md](HISTORY.md).", ""]
+    modes = {
+        "warm": "one process, GX imported once (`dags test`, run-day)",
+        "fork_preloaded": "a task process per step, forked from a worker that preloaded GX (docker-compose)",
+        "fork_cold": "a task process per step, forked from a worker without GX: each validate imports it",
+    }
     lines += [
-              "## 7. DAG parse time per file", "", "| DAG file | seconds | target <= 0.5 s |", "|---|---|---|"]
+        f"## 5. Great Expectations share of per-file step time ({gx_claims} claims, {gx['warm']['files']} files)",
+        "",
+        "| mode | parse s | validate s | publish s | post s | GX s | GX share | target <= 15% |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {m}: {modes[m]} | "
+        + " | ".join(f"{gx[m]['steps'][k]:.2f}" for k in ("parse", "validate", "publish", "post"))
+        + f" | {gx[m]['gx_seconds']:.2f} | {gx[m]['share']:.0%} | {'met' if gx[m]['share'] <= 0.15 else 'not met'} |"
+        for m in modes
+    ]
+    lines += [
+        "",
+        f"GX's import in a parent process: {gx['fork_preloaded']['parent_start_up']:.2f}s, paid once per worker "
+        "when preloaded (`REVCYCLE_PRELOAD=great_expectations`), else once per validate task. GX's cost "
+        "is per expectation (about 8 ms each, ~50 per 835 file), not per row, so its share falls as files grow; "
+        "stage 6 gives the share over a whole day.",
+        "",
+    ]
+    if day:
+        lines += [
+            f"## 6. A business day through every DAG ({day['claims']} claims, {day['usage_lines']} usage lines, "
+            f"{day['status_events']} status events)",
+            "",
+            "| DAG | seconds |",
+            "|---|---|",
+        ]
+        lines += [f"| {r['dag_id']} | {r['seconds']} |" for r in day["dag_runs"]]
+        lines += [
+            "",
+            f"Wall time {day['wall']:.0f}s including generation; target <= 300 s: "
+            f"**{'met' if day['wall'] <= 300 else 'not met'}**.",
+            "",
+            f"Validate tasks (GX plus reading the staged Parquet and writing the report) took "
+            f"{day['validate_seconds']:.1f}s of {day['task_seconds']:.1f}s summed task time (ops.task_latency); "
+            f"with GX's one import before the DAGs fork ({day['gx_preload_seconds']:.1f}s) counted on both sides: "
+            f"**{day['validate_share']:.0%}** of the day's pipeline time; target <= 15%: "
+            f"**{'met' if day['validate_share'] <= 0.15 else 'not met'}**.",
+            "",
+        ]
+    lines += [
+        "What was profiled and changed where a target was missed, with before/after figures: [HISTORY.md](HISTORY.md).",
+        "",
+    ]
+    lines += ["## 7. DAG parse time per file", "", "| DAG file | seconds | target <= 0.5 s |", "|---|---|---|"]
     lines += [f"| {d['dag']} | {d['seconds']:.3f} | {'met' if d['seconds'] <= 0.5 else 'NOT met'} |" for d in dags]
     text = "\n".join(lines) + "\n"
     print(text)

@@ -11,6 +11,10 @@ ERP: deposits are what the ERP cash receipts are checked against.
 from revcycle.airflow.dag_factory import ingest_dag
 
 bank_deposits = ingest_dag(
-    dag_id="bank_deposits", source="bank_deposits", schedule="45 6 * * *", owner="finance-integration",
-    tags=["reconciliation", "bank"], doc_md=__doc__,
+    dag_id="bank_deposits",
+    source="bank_deposits",
+    schedule="45 6 * * *",
+    owner="finance-integration",
+    tags=["reconciliation", "bank"],
+    doc_md=__doc__,
 )

@@ -12,6 +12,10 @@ claim status inquiries are chosen.
 from revcycle.airflow.dag_factory import ingest_dag
 
 billing_open_items = ingest_dag(
-    dag_id="billing_open_items", source="open_items", schedule="30 5 * * *", owner="revenue-integration",
-    tags=["claim-status", "billing"], doc_md=__doc__,
+    dag_id="billing_open_items",
+    source="open_items",
+    schedule="30 5 * * *",
+    owner="revenue-integration",
+    tags=["claim-status", "billing"],
+    doc_md=__doc__,
 )

@@ -14,6 +14,10 @@ meets the 835 payments (REF*1K = CLP07, TRN02 = CLP01).
 from revcycle.airflow.dag_factory import ingest_dag
 
 claim_status = ingest_dag(
-    dag_id="claim_status", source="claim_status", schedule="30 6 * * *", owner="revenue-integration",
-    tags=["claim-status", "x12-277"], doc_md=__doc__,
+    dag_id="claim_status",
+    source="claim_status",
+    schedule="30 6 * * *",
+    owner="revenue-integration",
+    tags=["claim-status", "x12-277"],
+    doc_md=__doc__,
 )

@@ -15,6 +15,9 @@ the inquiries by GS06/ST02.
 from revcycle.airflow.dag_factory import inquiry_dag
 
 claim_status_inquiry = inquiry_dag(
-    dag_id="claim_status_inquiry", schedule="0 7 * * *", owner="revenue-integration",
-    tags=["claim-status", "x12-276"], doc_md=__doc__,
+    dag_id="claim_status_inquiry",
+    schedule="0 7 * * *",
+    owner="revenue-integration",
+    tags=["claim-status", "x12-276"],
+    doc_md=__doc__,
 )

@@ -13,6 +13,10 @@ answered with another acknowledgement.
 from revcycle.airflow.dag_factory import ingest_dag
 
 payer_acks = ingest_dag(
-    dag_id="payer_acks", source="payer_acks", schedule="0 */2 * * *", owner="revenue-integration",
-    tags=["claim-status", "x12-999"], doc_md=__doc__,
+    dag_id="payer_acks",
+    source="payer_acks",
+    schedule="0 */2 * * *",
+    owner="revenue-integration",
+    tags=["claim-status", "x12-999"],
+    doc_md=__doc__,
 )

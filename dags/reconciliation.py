@@ -15,5 +15,8 @@ the extracts to the lake and as CSV for finance with control totals in
 from revcycle.airflow.dag_factory import reconciliation_dag
 
 reconciliation = reconciliation_dag(
-    dag_id="reconciliation", owner="finance-integration", tags=["reconciliation", "finance"], doc_md=__doc__,
+    dag_id="reconciliation",
+    owner="finance-integration",
+    tags=["reconciliation", "finance"],
+    doc_md=__doc__,
 )

@@ -15,6 +15,10 @@ Replays are safe: files are known by sha256 and ERP rows by business keys.
 from revcycle.airflow.dag_factory import ingest_dag
 
 remittance = ingest_dag(
-    dag_id="remittance", source="remittance", schedule="0 6 * * *", owner="revenue-integration",
-    tags=["remittance", "x12-835"], doc_md=__doc__,
+    dag_id="remittance",
+    source="remittance",
+    schedule="0 6 * * *",
+    owner="revenue-integration",
+    tags=["remittance", "x12-835"],
+    doc_md=__doc__,
 )

@@ -15,7 +15,12 @@ from revcycle.airflow.dag_factory import ingest_dag
 from revcycle.domain.datasets import INVOICE_MATCH
 
 supplier_invoices = ingest_dag(
-    dag_id="supplier_invoices", source="supplier_invoices", schedule="0 8 * * *", owner="supply-chain-integration",
-    tags=["supply", "invoices"], doc_md=__doc__,
-    then="revcycle.jobs.supply_match:run", then_outlets=(INVOICE_MATCH,),
+    dag_id="supplier_invoices",
+    source="supplier_invoices",
+    schedule="0 8 * * *",
+    owner="supply-chain-integration",
+    tags=["supply", "invoices"],
+    doc_md=__doc__,
+    then="revcycle.jobs.supply_match:run",
+    then_outlets=(INVOICE_MATCH,),
 )

@@ -16,6 +16,10 @@ rejected and kept with its reason; the rest of the batch goes on.
 from revcycle.airflow.dag_factory import ingest_dag
 
 supply_usage = ingest_dag(
-    dag_id="supply_usage", source="supply_usage", schedule="15 * * * *", owner="supply-chain-integration",
-    tags=["supply", "hl7-dft"], doc_md=__doc__,
+    dag_id="supply_usage",
+    source="supply_usage",
+    schedule="15 * * * *",
+    owner="supply-chain-integration",
+    tags=["supply", "hl7-dft"],
+    doc_md=__doc__,
 )

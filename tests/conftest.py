@@ -10,8 +10,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = (ROOT / ".." / "shared" / "samples").resolve()
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SAMPLES_MISSING = ("third-party samples not found at ../shared/samples (a fresh clone has none); "
-                   "the synthetic fixtures in tests/fixtures cover the same behaviours")
+SAMPLES_MISSING = (
+    "third-party samples not found at ../shared/samples (a fresh clone has none); "
+    "the synthetic fixtures in tests/fixtures cover the same behaviours"
+)
 
 
 def samples_dir(kind: str) -> Path:
@@ -45,8 +47,14 @@ def rc_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "rc"
     monkeypatch.setenv("REVCYCLE_HOME", str(home))
     monkeypatch.setenv("REVCYCLE_TOKEN_KEY", "test-token-key")
-    for var in ("REVCYCLE_ERP_URL", "REVCYCLE_OPS_URL", "REVCYCLE_INBOUND_CONN_ID", "REVCYCLE_ERP_CONN_ID",
-                "REVCYCLE_LAKE", "REVCYCLE_INBOUND"):
+    for var in (
+        "REVCYCLE_ERP_URL",
+        "REVCYCLE_OPS_URL",
+        "REVCYCLE_INBOUND_CONN_ID",
+        "REVCYCLE_ERP_CONN_ID",
+        "REVCYCLE_LAKE",
+        "REVCYCLE_INBOUND",
+    ):
         monkeypatch.delenv(var, raising=False)
     reset_caches()
     yield home

@@ -36,11 +36,16 @@ def erp_snapshot(tables: tuple[str, ...] = TABLES) -> dict[str, str]:
 
 def receipts_and_journals() -> list[tuple[str, Decimal, Decimal, Decimal]]:
     with engine_for("erp").connect() as conn:
-        rows = conn.execute(text(
-            "select r.trace_number, r.amount, "
-            "(select sum(j.debit) from erp.journal_line as j where j.journal_key = r.receipt_key), "
-            "(select sum(j.credit) from erp.journal_line as j where j.journal_key = r.receipt_key) "
-            "from erp.cash_receipt as r")).all()
+        rows = conn.execute(
+            text(
+                "select r.trace_number, r.amount, "
+                "(select sum(j.debit) from erp.journal_line as j where j.journal_key = r.receipt_key), "
+                "(select sum(j.credit) from erp.journal_line as j where j.journal_key = r.receipt_key) "
+                "from erp.cash_receipt as r"
+            )
+        ).all()
     cent = Decimal("0.01")
-    return [(t, Decimal(str(a)).quantize(cent), Decimal(str(d)).quantize(cent), Decimal(str(c)).quantize(cent))
-            for t, a, d, c in rows]
+    return [
+        (t, Decimal(str(a)).quantize(cent), Decimal(str(d)).quantize(cent), Decimal(str(c)).quantize(cent))
+        for t, a, d, c in rows
+    ]

@@ -18,8 +18,10 @@ def fresh_database():
     try:
         admin = psycopg.connect(ADMIN, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server answers at {ADMIN} ({type(exc).__name__}); "
-                    "set REVCYCLE_TEST_PG to a server where the tests may create databases")
+        pytest.skip(
+            f"no PostgreSQL server answers at {ADMIN} ({type(exc).__name__}); "
+            "set REVCYCLE_TEST_PG to a server where the tests may create databases"
+        )
     name = f"revcycle_test_{uuid.uuid4().hex[:10]}"
     admin.execute(f'create database "{name}"')
     try:

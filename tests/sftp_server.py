@@ -22,8 +22,11 @@ class InProcessSftp:
     @property
     def host_key_spec(self) -> str:
         """The server's public key as '<type> <base64>' (what operators pin)."""
-        return self.host_key.export_public_key("openssh").decode().split()[0] + " " + \
-            self.host_key.export_public_key("openssh").decode().split()[1]
+        return (
+            self.host_key.export_public_key("openssh").decode().split()[0]
+            + " "
+            + self.host_key.export_public_key("openssh").decode().split()[1]
+        )
 
     @property
     def client_private_key(self) -> str:
@@ -36,8 +39,13 @@ class InProcessSftp:
 
         async def start():
             return await asyncssh.listen(
-                "127.0.0.1", 0, server_host_keys=[self.host_key], authorized_client_keys=authorized,
-                sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=root), allow_scp=False)
+                "127.0.0.1",
+                0,
+                server_host_keys=[self.host_key],
+                authorized_client_keys=authorized,
+                sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=root),
+                allow_scp=False,
+            )
 
         self._server = asyncio.run_coroutine_threadsafe(start(), self._loop).result(10)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -50,8 +58,15 @@ class InProcessSftp:
 
         key_file = Path(key_folder) / f"client_key_{self.port}"
         key_file.write_text(self.client_private_key)
-        return json.dumps({"conn_type": "sftp", "host": "127.0.0.1", "port": self.port, "login": login,
-                           "extra": {"host_key": self.host_key_spec, "key_file": str(key_file)}})
+        return json.dumps(
+            {
+                "conn_type": "sftp",
+                "host": "127.0.0.1",
+                "port": self.port,
+                "login": login,
+                "extra": {"host_key": self.host_key_spec, "key_file": str(key_file)},
+            }
+        )
 
     def __exit__(self, *exc) -> None:
         # Not wait_closed(): on Python 3.11 it races with connections detaching (asyncio Server._wakeup

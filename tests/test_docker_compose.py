@@ -11,9 +11,16 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SECRETS = {"AIRFLOW_DB_PASSWORD": "x", "ERP_DB_PASSWORD": "x", "MARQUEZ_DB_PASSWORD": "x", "SFTP_PASSWORD": "x",
-           "PAYER_SFTP_HOST_KEY": "ssh-ed25519 AAAA", "PAYER_SFTP_PRIVATE_KEY_FILE": "/dev/null",
-           "REVCYCLE_TOKEN_KEY": "x", "AIRFLOW_FERNET_KEY": "x"}
+SECRETS = {
+    "AIRFLOW_DB_PASSWORD": "x",
+    "ERP_DB_PASSWORD": "x",
+    "MARQUEZ_DB_PASSWORD": "x",
+    "SFTP_PASSWORD": "x",
+    "PAYER_SFTP_HOST_KEY": "ssh-ed25519 AAAA",
+    "PAYER_SFTP_PRIVATE_KEY_FILE": "/dev/null",
+    "REVCYCLE_TOKEN_KEY": "x",
+    "AIRFLOW_FERNET_KEY": "x",
+}
 
 
 def compose() -> dict:
@@ -22,8 +29,17 @@ def compose() -> dict:
 
 def test_services_of_the_production_stack():
     services = compose()["services"]
-    for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
-                 "airflow-worker", "airflow-db", "erp-db", "sftp", "marquez"):
+    for name in (
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "airflow-worker",
+        "airflow-db",
+        "erp-db",
+        "sftp",
+        "marquez",
+    ):
         assert name in services
     mounts = " ".join(services["airflow-scheduler"]["volumes"])
     for folder in ("./dags", "./plugins", "./include", "./expectations", "./sql"):
@@ -37,7 +53,7 @@ def test_only_the_worker_preloads_great_expectations():
     services = compose()["services"]
     worker = services["airflow-worker"]["environment"]
     assert worker["REVCYCLE_PRELOAD"] == "revcycle.adapters.validation"
-    assert worker["PYTHONPATH"] == "/opt/revcycle/include"    # where airflow_local_settings.py is found
+    assert worker["PYTHONPATH"] == "/opt/revcycle/include"  # where airflow_local_settings.py is found
     for name in ("airflow-scheduler", "airflow-dag-processor", "airflow-apiserver"):
         assert "REVCYCLE_PRELOAD" not in services[name].get("environment", {})
 
@@ -45,14 +61,24 @@ def test_only_the_worker_preloads_great_expectations():
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose not installed (CI installs Debian's)")
 def test_compose_file_validates():
     env = dict(os.environ, **SECRETS)
-    out = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yaml"), "config", "-q"],
-                         env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        ["docker-compose", "-f", str(ROOT / "docker-compose.yaml"), "config", "-q"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
 
 
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose not installed (CI installs Debian's)")
 def test_missing_secret_is_refused():
     env = {k: v for k, v in dict(os.environ, **SECRETS).items() if k != "ERP_DB_PASSWORD"}
-    out = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yaml"), "config", "-q"],
-                         env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        ["docker-compose", "-f", str(ROOT / "docker-compose.yaml"), "config", "-q"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode != 0 and "ERP_DB_PASSWORD" in out.stderr

@@ -21,14 +21,14 @@ from tests.conftest import FIXTURES
 
 @dataclass(frozen=True)
 class Case:
-    name: str                     # <kind>/<scenario>
-    source: str                   # the pipeline source that receives it
+    name: str  # <kind>/<scenario>
+    source: str  # the pipeline source that receives it
     filename: str
     data: bytes
-    reason: str | None            # None: the file posts
+    reason: str | None  # None: the file posts
     rejected: tuple[str, ...] = ()  # reasons of refused messages or rows inside a posted file
-    prior: bytes | None = None    # a file processed first (duplicates)
-    inspect: bool = True          # False: the outcome depends on history (inspect cannot decide it)
+    prior: bytes | None = None  # a file processed first (duplicates)
+    inspect: bool = True  # False: the outcome depends on history (inspect cannot decide it)
 
     @property
     def state(self) -> str:
@@ -102,8 +102,11 @@ X835: list[tuple[str, Callable[[str], str], str | None]] = [
     ("empty", lambda t: "", "EMPTY_FILE"),
     ("blank-lines-only", lambda t: "\r\n" * 50, "EMPTY_FILE"),
     ("leading-blank-lines-and-bom", lambda t: "\ufeff\n\n   \n" + t, None),
-    ("isa-not-blank-padded", lambda t: t.replace("*SYNPAYER       *", "*SYNPAYER*", 1)
-     .replace("*SYNTHHOSP      *", "*SYNTHHOSP*", 1), None),
+    (
+        "isa-not-blank-padded",
+        lambda t: t.replace("*SYNPAYER       *", "*SYNPAYER*", 1).replace("*SYNTHHOSP      *", "*SYNTHHOSP*", 1),
+        None,
+    ),
     ("cut-mid-segment", lambda t: t[: t.index("CLP*PCN0002") + 9], "TRUNCATED"),
     ("cut-before-se", lambda t: t[: t.index("SE*29")], "TRUNCATED"),
     ("cut-before-iea", lambda t: t[: t.index("IEA*")], "TRUNCATED"),
@@ -113,8 +116,8 @@ X835: list[tuple[str, Callable[[str], str], str | None]] = [
     ("isa13-superscript-digit", lambda t: t.replace("*000000101*0*P", "*00000010\u00b9*0*P", 1), "ISA_SYNTAX"),
     ("isa13-letters", lambda t: t.replace("*000000101*0*P", "*00000010A*0*P", 1), "ISA_SYNTAX"),
     ("text-before-isa", lambda t: "REMITTANCE REPORT PAGE 1\n" + t, "TEXT_BEFORE_ISA"),
-    ("no-envelope-starts-at-gs", lambda t: t[t.index("GS*"):], "MISSING_ENVELOPE"),
-    ("no-envelope-starts-at-st", lambda t: t[t.index("ST*"): t.index("GE*")], "MISSING_ENVELOPE"),
+    ("no-envelope-starts-at-gs", lambda t: t[t.index("GS*") :], "MISSING_ENVELOPE"),
+    ("no-envelope-starts-at-st", lambda t: t[t.index("ST*") : t.index("GE*")], "MISSING_ENVELOPE"),
     ("isa16-is-segment-terminator", lambda t: t.replace("*P*:~", "*P*~~", 1), "DELIMITER_COLLISION"),
     ("isa11-is-component-separator", lambda t: t.replace("*^*00501", "*:*00501", 1), "DELIMITER_COLLISION"),
     ("se01-wrong", lambda t: t.replace("SE*29*0001", "SE*31*0001"), "SE_COUNT_MISMATCH"),
@@ -133,8 +136,7 @@ X835: list[tuple[str, Callable[[str], str], str | None]] = [
     ("gs08-unknown-version", lambda t: t.replace("005010X221A1", "005010X999"), "UNSUPPORTED_VERSION"),
     ("st03-unknown-version", lambda t: t.replace("ST*835*0001", "ST*835*0001*006020X221"), "UNSUPPORTED_VERSION"),
     ("interchange-without-sets", lambda t: t[: t.index("GS*")] + "IEA*0*000000101~\n", "NO_TRANSACTION_SETS"),
-    ("group-without-sets", lambda t: t[: t.index("ST*")] + "GE*0*101~\nIEA*1*000000101~\n",
-     "NO_TRANSACTION_SETS"),
+    ("group-without-sets", lambda t: t[: t.index("ST*")] + "GE*0*101~\nIEA*1*000000101~\n", "NO_TRANSACTION_SETS"),
     ("no-bpr", drop("BPR*"), "MISSING_BPR"),
     ("no-trn", drop("TRN*"), "MISSING_TRN"),
     ("bpr02-empty", sub(r"BPR\*I\*348\.50\*", "BPR*I**"), "MISSING_ELEMENT"),
@@ -156,8 +158,11 @@ X835: list[tuple[str, Callable[[str], str], str | None]] = [
     ("svc03-empty", sub(r"SVC\*HC:99213:25\*500\*300\*", "SVC*HC:99213:25*500**"), "MISSING_ELEMENT"),
     ("cas-amount-missing", sub(r"CAS\*CO\*45\*150~", "CAS*CO*45~"), "MISSING_ELEMENT"),
     ("cas-amount-empty", sub(r"CAS\*CO\*45\*150~", "CAS*CO*45**1~"), "MISSING_ELEMENT"),
-    ("cas-seven-triplets", sub(r"CAS\*CO\*45\*150~", "CAS*CO*45*150" + "*45*0*" * 6 + "*45*0~"),
-     "CAS_TOO_MANY_TRIPLETS"),
+    (
+        "cas-seven-triplets",
+        sub(r"CAS\*CO\*45\*150~", "CAS*CO*45*150" + "*45*0*" * 6 + "*45*0~"),
+        "CAS_TOO_MANY_TRIPLETS",
+    ),
     ("cas-amount-without-reason", sub(r"CAS\*CO\*45\*150~", "CAS*CO**150~"), "CAS_TRIPLET_WITHOUT_REASON"),
     ("plb-amount-empty", sub(r"\*L6:INT0001\*-3\.5~", "*L6:INT0001*~"), "MISSING_ELEMENT"),
     ("svc01-not-a-composite", sub(r"SVC\*HC:99213:25\*", "SVC*99213*"), "BAD_PROCEDURE_COMPOSITE"),
@@ -173,9 +178,11 @@ X835: list[tuple[str, Callable[[str], str], str | None]] = [
     ("trn02-over-50", sub(r"TRN\*1\*TRC0001\*", "TRN*1*" + "T" * 51 + "*"), "ELEMENT_TOO_LONG"),
     ("trn03-empty", sub(r"TRN\*1\*TRC0001\*1999999999", "TRN*1*TRC0001*"), "MISSING_PAYER_ID"),
     ("trn03-over-40", sub(r"TRN\*1\*TRC0001\*1999999999", "TRN*1*TRC0001*" + "9" * 41), "ELEMENT_TOO_LONG"),
-    ("st02-over-20", lambda t: t.replace("ST*835*0001", "ST*835*" + "1" * 21).replace("SE*29*0001",
-                                                                                       "SE*29*" + "1" * 21),
-     "ELEMENT_TOO_LONG"),
+    (
+        "st02-over-20",
+        lambda t: t.replace("ST*835*0001", "ST*835*" + "1" * 21).replace("SE*29*0001", "SE*29*" + "1" * 21),
+        "ELEMENT_TOO_LONG",
+    ),
     ("cas-reason-over-5", sub(r"CAS\*CO\*45\*150~", "CAS*CO*123456*150~"), "ELEMENT_TOO_LONG"),
     ("clp02-unknown-status", sub(r"CLP\*PCN0001\*1\*", "CLP*PCN0001*9*"), "BAD_CLAIM_STATUS"),
     ("bpr16-missing", sub(r"\*20261120~\nTRN", "*~\nTRN"), "MISSING_PAYMENT_DATE"),
@@ -205,7 +212,7 @@ X277: list[tuple[str, Callable[[str], str], str | None]] = [
     ("nul-byte", lambda t: t.replace("SYNTHETIC PAYER", "SYNTHETIC\x00PAYER"), "NUL_BYTE"),
     ("se01-wrong", lambda t: t.replace("SE*15*0001", "SE*16*0001"), "SE_COUNT_MISMATCH"),
     ("cut-mid-set", lambda t: t[: t.index("REF*1K")], "TRUNCATED"),
-    ("no-envelope", lambda t: t[t.index("ST*"): t.index("GE*")], "MISSING_ENVELOPE"),
+    ("no-envelope", lambda t: t[t.index("ST*") : t.index("GE*")], "MISSING_ENVELOPE"),
     ("text-before-isa", lambda t: "277 STATUS REPORT\n" + t, "TEXT_BEFORE_ISA"),
     ("isa-not-blank-padded", lambda t: t.replace("*1123456789     *", "*1123456789*", 1), None),
 ]
@@ -228,18 +235,28 @@ X999: list[tuple[str, Callable[[str], str], str | None]] = [
 ]
 
 # -- HL7 DFT^P03 ---------------------------------------------------------------------------------------------
-_MSG = ("MSH|^~\\&|ORSYS|SYNTHHOSP|ERP|SYNTHHOSP|20261124090100||DFT^P03^DFT_P03|{ctl}|P|2.5.1\r"
-        "EVN|P03|20261124090100\r"
-        "PID|1||SMRN0000{n}^^^SYNTH^MR||SYNTHCEDAR^JESSIE||19380504|U\r"
-        "PV1|1|O|OR2^01^A|||||||SUR|||||||||V2611240000{n}\r"
-        "FT1|1|{ctl}-1||{date}|20261124090100|CG|SUT-SU-0210^Suture, absorbable 2-0^VENDOR|||{qty}|{ext}|{unit}|OR2"
-        "||||||||||||92928\r"
-        "ZIM|1|{gtin}|{lot}|||N|N|CASE2611240000{n}\r")
+_MSG = (
+    "MSH|^~\\&|ORSYS|SYNTHHOSP|ERP|SYNTHHOSP|20261124090100||DFT^P03^DFT_P03|{ctl}|P|2.5.1\r"
+    "EVN|P03|20261124090100\r"
+    "PID|1||SMRN0000{n}^^^SYNTH^MR||SYNTHCEDAR^JESSIE||19380504|U\r"
+    "PV1|1|O|OR2^01^A|||||||SUR|||||||||V2611240000{n}\r"
+    "FT1|1|{ctl}-1||{date}|20261124090100|CG|SUT-SU-0210^Suture, absorbable 2-0^VENDOR|||{qty}|{ext}|{unit}|OR2"
+    "||||||||||||92928\r"
+    "ZIM|1|{gtin}|{lot}|||N|N|CASE2611240000{n}\r"
+)
 
 
 def _dft(n: int, **over: str) -> str:
-    fields = {"ctl": f"SUP26112400000{n}", "n": str(n), "date": "20261124090100", "qty": "1", "ext": "14.20",
-              "unit": "14.20", "gtin": "10614141000170", "lot": ""}
+    fields = {
+        "ctl": f"SUP26112400000{n}",
+        "n": str(n),
+        "date": "20261124090100",
+        "qty": "1",
+        "ext": "14.20",
+        "unit": "14.20",
+        "gtin": "10614141000170",
+        "lot": "",
+    }
     fields.update(over)
     return _MSG.format(**fields)
 
@@ -260,8 +277,7 @@ HL7: list[tuple[str, str, str | None, tuple[str, ...]]] = [
     ("ft1-10-exponent", _hl7("", qty="1E400"), None, ("BAD_NUMBER",)),
     ("ft1-10-sixteen-digits", _hl7("", qty="1000000000000000"), None, ("BAD_AMOUNT_SIZE",)),
     ("ft1-12-exponent", _hl7("", unit="1E20", ext=""), None, ("BAD_NUMBER",)),
-    ("ft1-10-huge-and-ft1-11-empty", _hl7("", qty="999999999999999", ext="", unit="99999"), None,
-     ("BAD_AMOUNT_SIZE",)),
+    ("ft1-10-huge-and-ft1-11-empty", _hl7("", qty="999999999999999", ext="", unit="99999"), None, ("BAD_AMOUNT_SIZE",)),
     ("ft1-10-exponent-ft1-11-empty", _hl7("", qty="1E30", ext=""), None, ("BAD_NUMBER",)),
     ("ft1-10-full-width", _hl7("", qty="\uff12"), None, ("BAD_NUMBER",)),
     ("ft1-10-underscore", _hl7("", qty="1_0"), None, ("BAD_NUMBER",)),
@@ -281,8 +297,10 @@ HL7: list[tuple[str, str, str | None, tuple[str, ...]]] = [
 ]
 
 # -- CSV -----------------------------------------------------------------------------------------------------
-OR_HEADER = ("case_id,encounter_ref,used_at,vendor_item_number,gtin,lot,serial,quantity,unit_of_measure,unit_cost,"
-             "department,procedure_code,implant_flag,consignment_flag\n")
+OR_HEADER = (
+    "case_id,encounter_ref,used_at,vendor_item_number,gtin,lot,serial,quantity,unit_of_measure,unit_cost,"
+    "department,procedure_code,implant_flag,consignment_flag\n"
+)
 OR_ROW = "CASE0001,V0001,20261124091000,SUT-SU-0210,10614141000170,,,{qty},BX,{cost},ORTHO,33208,N,N\n"
 
 
@@ -306,8 +324,12 @@ OR_CSV: list[tuple[str, bytes, str | None, tuple[str, ...]]] = [
     ("nul-byte", _or(("4", "14.20")).encode().replace(b"ORTHO", b"ORT\x00O"), "NUL_BYTE", ()),
     # Found by the nightly property run: a UTF-8 byte-order mark was trusted without decoding the file.
     ("bom-then-nul", b"\xef\xbb\xbf\x00\xc2", "NUL_BYTE", ()),
-    ("bom-then-bad-utf8", codecs.BOM_UTF8 + _or(("4", "14.20")).encode().replace(b"ORTHO", b"ORT\x80O"),
-     "BAD_ENCODING", ()),
+    (
+        "bom-then-bad-utf8",
+        codecs.BOM_UTF8 + _or(("4", "14.20")).encode().replace(b"ORTHO", b"ORT\x80O"),
+        "BAD_ENCODING",
+        (),
+    ),
     ("utf-16-with-bom", _or(("4", "14.20")).encode("utf-16"), None, ()),
     ("missing-columns", b"case_id,used_at\nCASE1,20261124\n", "MISSING_COLUMNS", ()),
     ("header-only", OR_HEADER.encode(), "NO_ROWS", ()),
@@ -320,10 +342,12 @@ BANK_HEADER = "deposit_date,bank_reference,originator_id,trace_number,amount,dep
 BANK = [
     ("good", BANK_HEADER + "2026-11-24,BNK0001,1999999999,TRC0001,348.50,ACH\n", None),
     ("amount-exponent", BANK_HEADER + "2026-11-24,BNK0001,1999999999,TRC0001,3.485E2,ACH\n", "BAD_NUMBER"),
-    ("amount-three-decimals", BANK_HEADER + "2026-11-24,BNK0001,1999999999,TRC0001,348.505,ACH\n",
-     "BAD_AMOUNT_SCALE"),
-    ("amount-sixteen-digits", BANK_HEADER + "2026-11-24,BNK0001,1999999999,TRC0001,1234567890123456,ACH\n",
-     "BAD_AMOUNT_SIZE"),
+    ("amount-three-decimals", BANK_HEADER + "2026-11-24,BNK0001,1999999999,TRC0001,348.505,ACH\n", "BAD_AMOUNT_SCALE"),
+    (
+        "amount-sixteen-digits",
+        BANK_HEADER + "2026-11-24,BNK0001,1999999999,TRC0001,1234567890123456,ACH\n",
+        "BAD_AMOUNT_SIZE",
+    ),
     ("date-invalid", BANK_HEADER + "2026-13-24,BNK0001,1999999999,TRC0001,348.50,ACH\n", "BAD_DATE"),
     ("header-only", BANK_HEADER, "NO_ROWS"),
 ]
@@ -331,19 +355,30 @@ BANK = [
 
 def cases() -> Iterator[Case]:
     for name, mutate, reason in X835:
-        yield Case(f"835/{name}", "remittance", f"{name}.835",
-                   mutate(B835).encode("utf-8", "surrogateescape"), reason)
+        yield Case(f"835/{name}", "remittance", f"{name}.835", mutate(B835).encode("utf-8", "surrogateescape"), reason)
     resend = B835.replace("000000101", "000000201")
-    yield Case("835/resent-payment-new-envelope", "remittance", "resend.835", resend.encode(),
-               "DUPLICATE_REMITTANCE", prior=B835.encode(), inspect=False)
-    yield Case("835/same-interchange-other-bytes", "remittance", "dup-isa.835",
-               B835.replace("TRC0001", "TRC0009").encode(), "DUPLICATE_INTERCHANGE", prior=B835.encode(),
-               inspect=False)
+    yield Case(
+        "835/resent-payment-new-envelope",
+        "remittance",
+        "resend.835",
+        resend.encode(),
+        "DUPLICATE_REMITTANCE",
+        prior=B835.encode(),
+        inspect=False,
+    )
+    yield Case(
+        "835/same-interchange-other-bytes",
+        "remittance",
+        "dup-isa.835",
+        B835.replace("TRC0001", "TRC0009").encode(),
+        "DUPLICATE_INTERCHANGE",
+        prior=B835.encode(),
+        inspect=False,
+    )
     for name, mutate, reason in X277:
         yield Case(f"277/{name}", "claim_status", f"{name}.277", mutate(B277).encode(), reason)
     for name, mutate, reason in X999:
-        yield Case(f"999/{name}", "payer_acks", f"{name}.999", mutate(B999).encode("utf-8", "surrogateescape"),
-                   reason)
+        yield Case(f"999/{name}", "payer_acks", f"{name}.999", mutate(B999).encode("utf-8", "surrogateescape"), reason)
     for name, text, reason, rejected in HL7:
         yield Case(f"hl7/{name}", "supply_usage", f"{name}.hl7", text.encode("utf-8"), reason, rejected)
     for name, data, reason, rejected in OR_CSV:

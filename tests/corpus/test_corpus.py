@@ -48,7 +48,7 @@ def test_pipeline_outcome(rc_home, case):
     sha: list = []
     assert pipeline_outcome(case, sha) == (case.state, case.reason, tuple(sorted(case.rejected)))
     published = [p for p in get_settings().lake.rglob("*.parquet") if p.stem == sha[0]]
-    assert bool(published) == (case.state == "posted")      # a quarantined file has nothing in the lake
+    assert bool(published) == (case.state == "posted")  # a quarantined file has nothing in the lake
 
 
 def inspect_outcome(case: Case, tmp_path) -> tuple[str, str | None, tuple[str, ...]]:
@@ -83,8 +83,12 @@ def test_inspect_text_is_readable_for_every_type(tmp_path, kind):
 
 # PostgreSQL refuses what SQLite stores (over-long text, NUL): these cases once published and then failed
 # every post retry there, so they run on the production database too, with each kind's good file.
-POSTGRES_CASES = [c for c in CASES if c.reason in ("ELEMENT_TOO_LONG", "NUL_BYTE", "DUPLICATE_REMITTANCE",
-                                                   "DUPLICATE_INTERCHANGE") or c.name.endswith("/good")]
+POSTGRES_CASES = [
+    c
+    for c in CASES
+    if c.reason in ("ELEMENT_TOO_LONG", "NUL_BYTE", "DUPLICATE_REMITTANCE", "DUPLICATE_INTERCHANGE")
+    or c.name.endswith("/good")
+]
 
 
 @pytest.mark.postgres

@@ -51,10 +51,20 @@ print(json.dumps({"seconds": seconds, "heavy": added, "errors": {k: str(v) for k
 
 def probe(path: Path) -> dict:
     env = dict(os.environ)
-    env.update({"AIRFLOW_HOME": str(ROOT / "var" / "airflow-dag-tests"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags")})
-    out = subprocess.run([sys.executable, "-c", PROBE, str(path), json.dumps(HEAVY)], env=env, capture_output=True,
-                         text=True, timeout=120)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(ROOT / "var" / "airflow-dag-tests"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        }
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(path), json.dumps(HEAVY)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -101,17 +111,26 @@ def test_a_parse_time_lookup_is_caught(tmp_path):
     bad = tmp_path / "bad_dag.py"
     bad.write_text("from airflow.sdk import Variable\nVariable.get('x')\n")
     env = dict(os.environ, AIRFLOW_HOME=str(tmp_path / "af"))
-    out = subprocess.run([sys.executable, "-c", PROBE, str(bad), json.dumps(HEAVY)], env=env, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(bad), json.dumps(HEAVY)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode != 0 and "look-up at DAG parse time" in out.stderr
 
 
 def test_deadline_alerts_on_for_the_scheduler_off_for_dag_test(dag_file):
     path, result = dag_file
-    assert all(d["deadline"] for d in result["dags"].values())      # what a real deployment parses
-    off = subprocess.run([sys.executable, "-c", PROBE, str(path), json.dumps(HEAVY)], capture_output=True, text=True,
-                         timeout=120, env=dict(os.environ, REVCYCLE_DEADLINES="off",
-                                               AIRFLOW_HOME=str(ROOT / "var" / "airflow-dag-tests"),
-                                               AIRFLOW__CORE__LOAD_EXAMPLES="False"))
+    assert all(d["deadline"] for d in result["dags"].values())  # what a real deployment parses
+    off = subprocess.run(
+        [sys.executable, "-c", PROBE, str(path), json.dumps(HEAVY)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(
+            os.environ,
+            REVCYCLE_DEADLINES="off",
+            AIRFLOW_HOME=str(ROOT / "var" / "airflow-dag-tests"),
+            AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        ),
+    )
     assert off.returncode == 0, off.stderr[-2000:]
     assert not any(d["deadline"] for d in json.loads(off.stdout.strip().splitlines()[-1])["dags"].values())

@@ -6,11 +6,13 @@ import os
 import subprocess
 import sys
 
-CHECK = ("import os, sys, airflow\n"
-         "pid = os.fork()\n"
-         "if pid == 0:\n"
-         "    os._exit(0 if 'great_expectations' in sys.modules else 3)\n"   # the task process: warm or not
-         "print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n")
+CHECK = (
+    "import os, sys, airflow\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os._exit(0 if 'great_expectations' in sys.modules else 3)\n"  # the task process: warm or not
+    "print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
+)
 
 
 def _run(preload: str | None) -> subprocess.CompletedProcess:
@@ -39,12 +41,14 @@ def test_a_module_that_cannot_be_imported_stops_the_worker_with_the_variable_nam
 
 
 def test_preloading_revcycle_validation_warms_the_gx_context_before_the_fork():
-    check = ("import os, sys, airflow\n"
-             "from revcycle.adapters import validation\n"
-             "pid = os.fork()\n"
-             "if pid == 0:\n"
-             "    os._exit(0 if validation._gx.cache_info().currsize == 1 else 3)\n"
-             "print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n")
+    check = (
+        "import os, sys, airflow\n"
+        "from revcycle.adapters import validation\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(0 if validation._gx.cache_info().currsize == 1 else 3)\n"
+        "print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
+    )
     env = dict(os.environ, REVCYCLE_PRELOAD="revcycle.adapters.validation")
     out = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]

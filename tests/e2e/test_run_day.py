@@ -39,8 +39,13 @@ def phi_values(inbound: Path) -> set[str]:
             values |= {m.group(1).split("^")[0], m.group(2), m.group(3), m.group(4)}
         if path.suffix == ".csv" and "billing" in path.parts:
             for row in csv.DictReader(text.splitlines()):
-                values |= {row["subscriber_last_name"], row["subscriber_first_name"], row["member_id"],
-                           row["subscriber_birth_date"], row["subscriber_birth_date"].replace("-", "")}
+                values |= {
+                    row["subscriber_last_name"],
+                    row["subscriber_first_name"],
+                    row["member_id"],
+                    row["subscriber_birth_date"],
+                    row["subscriber_birth_date"].replace("-", ""),
+                }
     return {v for v in values if len(v) >= 4}
 
 
@@ -67,8 +72,13 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     home = tmp_path / "home"
     env = dict(os.environ, REVCYCLE_HOME=str(home), REVCYCLE_TOKEN_KEY="e2e-key")
     cli = Path(sys.executable).with_name("revcycle")
-    out = subprocess.run([str(cli), "run-day", "--date", "2026-11-24", "--claims", "150", "--seed", "9"], env=env,
-                         capture_output=True, text=True, timeout=900)
+    out = subprocess.run(
+        [str(cli), "run-day", "--date", "2026-11-24", "--claims", "150", "--seed", "9"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     assert "Business day 2026-11-24" in out.stdout
     assert "remittance ok" in out.stdout
@@ -79,8 +89,11 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     assert m and m.group(1) == manifest["totals"]["bpr02"]
     assert (home / "lineage" / "events.jsonl").stat().st_size > 0
     expected = next(f for f in manifest["files"] if f["type"] == "open_ar")["expected_inquiries"]
-    m = re.search(r"276 inquiries:\s+(\d+) claims in (\d+) files; 999 answers: (\d+) accepted, (\d+) rejected, "
-                  r"(\d+) awaiting", out.stdout)
+    m = re.search(
+        r"276 inquiries:\s+(\d+) claims in (\d+) files; 999 answers: (\d+) accepted, (\d+) rejected, "
+        r"(\d+) awaiting",
+        out.stdout,
+    )
     assert m, out.stdout
     asked, files, accepted, rejected, awaiting = map(int, m.groups())
     assert asked == sum(map(len, expected.values())) == accepted + rejected and awaiting == 0 and rejected > 0
@@ -91,19 +104,37 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     m = re.search(r"exceptions:\s+(\d+) open", out.stdout)
     assert m and int(m.group(1)) == len(manifest["breaks"])
     finance = home / "outbound" / "finance" / "2026-11-24"
-    assert {p.name for p in finance.glob("*.csv")} == {"cash.csv", "claims.csv", "denials.csv", "supply.csv",
-                                                        "exceptions.csv"}
+    assert {p.name for p in finance.glob("*.csv")} == {
+        "cash.csv",
+        "claims.csv",
+        "denials.csv",
+        "supply.csv",
+        "exceptions.csv",
+    }
     # Governance: every task timed, the audit index written with its KPIs, lineage with our facets.
     assert re.search(r"SLA breaches:\s+0 ", out.stdout), out.stdout
     index = json.loads((home / "reports" / "audit" / "2026-11-24" / "index.json").read_text())
-    assert {r["dag_id"] for r in index["runs"]} == {"billing_open_items", "remittance", "bank_deposits", "claim_status",
-                                                    "claim_status_inquiry", "payer_acks", "supply_usage",
-                                                    "supplier_invoices", "reconciliation"}
+    assert {r["dag_id"] for r in index["runs"]} == {
+        "billing_open_items",
+        "remittance",
+        "bank_deposits",
+        "claim_status",
+        "claim_status_inquiry",
+        "payer_acks",
+        "supply_usage",
+        "supplier_invoices",
+        "reconciliation",
+    }
     assert {k["kpi"] for k in index["kpis"]} >= {"failed_file_rate", "reconciliation_backlog", "charge_lag_days"}
     assert all(f["report_sha256_now"] == f["report_sha256_ledger"] for f in index["files"] if f["report"])
     events = [json.loads(line) for line in (home / "lineage" / "events.jsonl").read_text().splitlines()]
-    posted = [e for e in events if e.get("eventType") == "COMPLETE" and e["job"]["name"] == "remittance.process_file.post"
-              and e["run"].get("facets", {}).get("revcycle", {}).get("state") == "posted"]
+    posted = [
+        e
+        for e in events
+        if e.get("eventType") == "COMPLETE"
+        and e["job"]["name"] == "remittance.process_file.post"
+        and e["run"].get("facets", {}).get("revcycle", {}).get("state") == "posted"
+    ]
     assert posted and all(any("columnLineage" in o.get("facets", {}) for o in e["outputs"]) for e in posted)
     exceptions = (home / "reports" / "supply_match" / "2026-11-24" / "exceptions.csv").read_text()
     assert sorted(line.split(",")[0] for line in exceptions.splitlines()[1:]) == sorted(b["kind"] for b in breaks)

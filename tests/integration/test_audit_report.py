@@ -23,10 +23,25 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed
 
 
 def dump_dom(path: Path, profile: Path) -> str:
-    out = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                          f"--user-data-dir={profile}", "--dump-dom", path.as_uri()],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            path.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout
 
@@ -46,8 +61,12 @@ def test_day_index_in_chromium(rc_home, tmp_path):
     (s.inbound / "remittance").mkdir(parents=True)
     (s.inbound / "supply").mkdir(parents=True)
     for name in ("reversal-and-correction.835", "unbalanced-transaction.835"):
-        text = (FIXTURES / "x12" / "835" / name).read_text().replace("SYNTHASH", SENTINEL).replace(
-            "NM1*QC*1*SYNTH", f"NM1*QC*1*{SENTINEL}")
+        text = (
+            (FIXTURES / "x12" / "835" / name)
+            .read_text()
+            .replace("SYNTHASH", SENTINEL)
+            .replace("NM1*QC*1*SYNTH", f"NM1*QC*1*{SENTINEL}")
+        )
         (s.inbound / "remittance" / name).write_text(text)
     hl7 = (FIXTURES / "hl7" / "malformed_batch.hl7").read_bytes().replace(b"SYNTHTEST", SENTINEL.encode())
     (s.inbound / "supply" / "batch.hl7").write_bytes(hl7)
@@ -56,15 +75,28 @@ def test_day_index_in_chromium(rc_home, tmp_path):
     assert {r["state"] for r in rows.values()} == {"posted", "quarantined"}
     start = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)
     for n, task in enumerate(("land", "process_file.parse", "summarize")):
-        sla.record_task(dag_id="remittance", task_id=task, run_id="scheduled__2026-11-24", map_index=-1,
-                        try_number=1, business_date=DAY, state="success", started_at=start,
-                        ended_at=start + dt.timedelta(seconds=5 + n * 400))
+        sla.record_task(
+            dag_id="remittance",
+            task_id=task,
+            run_id="scheduled__2026-11-24",
+            map_index=-1,
+            try_number=1,
+            business_date=DAY,
+            state="success",
+            started_at=start,
+            ended_at=start + dt.timedelta(seconds=5 + n * 400),
+        )
     index = audit.build(DAY)
 
     dom = dump_dom(index, tmp_path / "profile")
     assert "Audit report - business day 2026-11-24" in dom
-    for name in ("reversal-and-correction.835", "unbalanced-transaction.835", "batch.hl7", "failed_message_rate",
-                 "UNBALANCED_TRANSACTION"):
+    for name in (
+        "reversal-and-correction.835",
+        "unbalanced-transaction.835",
+        "batch.hl7",
+        "failed_message_rate",
+        "UNBALANCED_TRANSACTION",
+    ):
         assert name in dom
     assert SENTINEL not in dom
     links = Links()

@@ -36,7 +36,7 @@ def test_synthetic_statuses_meet_their_payments_and_replay_changes_nothing(rc_ho
     seeded = {p for f in manifest["files"] if f["type"] == "277" for p in f["paid_without_remittance"]}
     paid = [r for r in joined if r["category_code"] == "F1" and r["patient_control_number"] not in seeded]
     pending = [r for r in joined if r["category_code"] == "P1"]
-    assert paid and all(r["is_final"] and r["payments"] >= 1 for r in paid)   # final status and its payment
+    assert paid and all(r["is_final"] and r["payments"] >= 1 for r in paid)  # final status and its payment
     # The generator's one claim reported paid with no 835 behind it (a reconciliation break).
     assert [r["payments"] for r in joined if r["patient_control_number"] in seeded] == [0]
     assert pending and all(not r["is_final"] and r["payments"] == 0 for r in pending)
@@ -60,11 +60,17 @@ def test_newer_status_replaces_older_but_history_keeps_both(rc_home, tmp_path):
         "BHT*0010*08*R1*20261120*0800*DG~HL*1**20*1~NM1*PR*2*PAYER X*****PI*PX1~HL*2*1*21*1~"
         "NM1*41*2*SYNTHETIC GENERAL HOSPITAL*****46*SYNTHHOSP~HL*3*2*19*1~NM1*1P*2*SGH*****XX*1999999984~"
         "HL*4*3*22*0~NM1*IL*1*SYNTHOAK*AVERY****MI*ZZ1~TRN*2*PCN9~STC*P1:20:PR*20261110**100~REF*1K*ICN9~"
-        "SE*14*0001~GE*1*301~IEA*1*000000301~")
+        "SE*14*0001~GE*1*301~IEA*1*000000301~"
+    )
     shutil.copy(FIXTURE, inbound / "pending.277")
     run_source("claim_status", DAY)
-    final = FIXTURE.read_text().replace("STC*P1:20:PR*20261110**100", "STC*F1:65:PR*20261118**100*80") \
-        .replace("000000301", "000000302").replace("*301*", "*302*").replace("GE*1*301", "GE*1*302")
+    final = (
+        FIXTURE.read_text()
+        .replace("STC*P1:20:PR*20261110**100", "STC*F1:65:PR*20261118**100*80")
+        .replace("000000301", "000000302")
+        .replace("*301*", "*302*")
+        .replace("GE*1*301", "GE*1*302")
+    )
     (inbound / "final.277").write_text(final)
     run_source("claim_status", DAY, "later")
     (row,) = status_with_payment()
@@ -72,8 +78,13 @@ def test_newer_status_replaces_older_but_history_keeps_both(rc_home, tmp_path):
     with engine_for("erp").connect() as conn:
         assert conn.execute(text("select count(*) from erp.claim_status_history")).scalar() == 2
     # An older status arriving late does not overwrite the newer one.
-    late = FIXTURE.read_text().replace("STC*P1:20:PR*20261110", "STC*P2:20:PR*20261105") \
-        .replace("000000301", "000000303").replace("*301*", "*303*").replace("GE*1*301", "GE*1*303")
+    late = (
+        FIXTURE.read_text()
+        .replace("STC*P1:20:PR*20261110", "STC*P2:20:PR*20261105")
+        .replace("000000301", "000000303")
+        .replace("*301*", "*303*")
+        .replace("GE*1*301", "GE*1*303")
+    )
     (inbound / "late.277").write_text(late)
     run_source("claim_status", DAY, "late")
     (row,) = status_with_payment()
@@ -81,23 +92,28 @@ def test_newer_status_replaces_older_but_history_keeps_both(rc_home, tmp_path):
     assert "SYNTHOAK" not in repr(erp_snapshot(STATUS_TABLES))
 
 
-@pytest.mark.parametrize("mutate,reason", [
-    (lambda t: t[: t.index("SE*")], "TRUNCATED"),
-    (lambda t: t.replace("STC*F1:65:PR*20261118", "STC*ZZ:65:PR*20261118"), "BAD_STATUS_CATEGORY"),
-    (lambda t: t.replace("STC*F1:65:PR*20261118", "STC*F1:65:PR*20261399"), "INVALID_STATUS_DATE"),
-    (lambda t: t.replace("SE*14*0001", "SE*15*0001"), "SE_COUNT_MISMATCH"),
-    (lambda t: t.replace("GS*HN*", "GS*HP*"), "WRONG_TRANSACTION_TYPE"),
-])
+@pytest.mark.parametrize(
+    "mutate,reason",
+    [
+        (lambda t: t[: t.index("SE*")], "TRUNCATED"),
+        (lambda t: t.replace("STC*F1:65:PR*20261118", "STC*ZZ:65:PR*20261118"), "BAD_STATUS_CATEGORY"),
+        (lambda t: t.replace("STC*F1:65:PR*20261118", "STC*F1:65:PR*20261399"), "INVALID_STATUS_DATE"),
+        (lambda t: t.replace("SE*14*0001", "SE*15*0001"), "SE_COUNT_MISMATCH"),
+        (lambda t: t.replace("GS*HN*", "GS*HP*"), "WRONG_TRANSACTION_TYPE"),
+    ],
+)
 def test_malformed_277_quarantined_with_specific_reasons(rc_home, mutate, reason):
     s = get_settings()
     inbound = s.inbound / "claim_status"
     inbound.mkdir(parents=True)
-    good = ("ISA*00*          *00*          *ZZ*PAYERX         *ZZ*SYNTHHOSP      *261120*0800*^*00501*000000301*0*P*:~"
-            "GS*HN*PAYERX*SYNTHHOSP*20261120*0800*301*X*005010X212~ST*277*0001*005010X212~"
-            "BHT*0010*08*R1*20261120*0800*DG~HL*1**20*1~NM1*PR*2*PAYER X*****PI*PX1~HL*2*1*21*1~"
-            "NM1*41*2*SYNTHETIC GENERAL HOSPITAL*****46*SYNTHHOSP~HL*3*2*19*1~NM1*1P*2*SGH*****XX*1999999984~"
-            "HL*4*3*22*0~NM1*IL*1*SYNTHOAK*AVERY****MI*ZZ1~TRN*2*PCN9~STC*F1:65:PR*20261118**100*80~REF*1K*ICN9~"
-            "SE*14*0001~GE*1*301~IEA*1*000000301~")
+    good = (
+        "ISA*00*          *00*          *ZZ*PAYERX         *ZZ*SYNTHHOSP      *261120*0800*^*00501*000000301*0*P*:~"
+        "GS*HN*PAYERX*SYNTHHOSP*20261120*0800*301*X*005010X212~ST*277*0001*005010X212~"
+        "BHT*0010*08*R1*20261120*0800*DG~HL*1**20*1~NM1*PR*2*PAYER X*****PI*PX1~HL*2*1*21*1~"
+        "NM1*41*2*SYNTHETIC GENERAL HOSPITAL*****46*SYNTHHOSP~HL*3*2*19*1~NM1*1P*2*SGH*****XX*1999999984~"
+        "HL*4*3*22*0~NM1*IL*1*SYNTHOAK*AVERY****MI*ZZ1~TRN*2*PCN9~STC*F1:65:PR*20261118**100*80~REF*1K*ICN9~"
+        "SE*14*0001~GE*1*301~IEA*1*000000301~"
+    )
     (inbound / "good.277").write_text(good.replace("PCN9", "PCN8").replace("000000301", "000000401"))
     (inbound / "bad.277").write_text(mutate(good))
     rows = run_source("claim_status", DAY)
@@ -112,7 +128,7 @@ SAMPLE_COUNTS = {
     "lfh-x12__information-receiver-level-status.277": (0, 1, "posted", None),
     "lfh-x12__claim-level-status-ncpdp.277": (1, 1, "posted", None),
     "imsweb__x12_277CA_accepted.txt": (1, 2, "posted", None),
-    "imsweb__x12_277_x212.txt": (8, 8, "quarantined", "IEA_CONTROL_MISMATCH"),   # IEA02 != ISA13 (source quirk)
+    "imsweb__x12_277_x212.txt": (8, 8, "quarantined", "IEA_CONTROL_MISMATCH"),  # IEA02 != ISA13 (source quirk)
     "oopfactory__277_Deidentified_from_nth.txt": (3, 12, "quarantined", "BAD_STATUS_CATEGORY"),  # masked X9 codes
 }
 

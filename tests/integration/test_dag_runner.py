@@ -15,7 +15,7 @@ def test_a_failing_dag_is_reported_and_the_runner_serves_the_next(rc_home, tmp_p
     ensure_airflow_home(env, print)
     runner = WarmRunner(env)
     try:
-        assert runner.preload_seconds > 0          # GX was imported before any fork
+        assert runner.preload_seconds > 0  # GX was imported before any fork
         for attempt in (1, 2):
             ok, seconds, log = runner.run("no_such_dag", dt.date(2026, 11, 24), tmp_path / f"logs{attempt}")
             assert not ok and seconds > 0

@@ -37,19 +37,25 @@ def normalise(events: list[dict], home: Path) -> list[dict]:
         facet = e["run"].get("facets", {}).get("revcycle") or {}
         item = {
             "job": e["job"]["name"],
-            "inputs": sorted(f"{i['namespace']}|{_rel(i['name'], home)}|{','.join(sorted(i.get('facets', {})))}"
-                             for i in e.get("inputs", [])),
-            "outputs": sorted(f"{o['namespace']}|{_rel(o['name'], home)}|{','.join(sorted(o.get('facets', {})))}"
-                              for o in e.get("outputs", [])),
-            "revcycle": {k: facet.get(k) for k in ("source", "step", "sha256", "state", "reason", "rowCounts")
-                         if k in facet},
+            "inputs": sorted(
+                f"{i['namespace']}|{_rel(i['name'], home)}|{','.join(sorted(i.get('facets', {})))}"
+                for i in e.get("inputs", [])
+            ),
+            "outputs": sorted(
+                f"{o['namespace']}|{_rel(o['name'], home)}|{','.join(sorted(o.get('facets', {})))}"
+                for o in e.get("outputs", [])
+            ),
+            "revcycle": {
+                k: facet.get(k) for k in ("source", "step", "sha256", "state", "reason", "rowCounts") if k in facet
+            },
         }
         for o in e.get("outputs", []):
             cl = o.get("facets", {}).get("columnLineage")
             if cl and o["name"].endswith("erp.cash_receipt"):
                 item["cash_receipt_columns"] = {
                     col: sorted(f"{Path(f['name']).name}.{f['field']}" for f in spec["inputFields"])
-                    for col, spec in sorted(cl["fields"].items())}
+                    for col, spec in sorted(cl["fields"].items())
+                }
         out.append(item)
     return sorted(out, key=lambda i: json.dumps(i, sort_keys=True))
 
@@ -67,16 +73,23 @@ def test_remittance_dag_lineage_matches_the_golden_file_and_every_task_is_timed(
     from tests.alert_server import start
 
     received, url, server = start()
-    env = dict(os.environ, REVCYCLE_HOME=str(home), REVCYCLE_TOKEN_KEY="lineage-key", REVCYCLE_SLA_FILE=str(sla_file),
-               REVCYCLE_ALERT_WEBHOOK=url)
-    code = ("import datetime as dt, pathlib\n"
-            "from revcycle.airflow.runtime import airflow_env, ensure_airflow_home, run_dag\n"
-            "from revcycle.settings import get_settings\n"
-            "get_settings().ensure_dirs()\n"
-            "env = airflow_env(); ensure_airflow_home(env, print)\n"
-            f"ok, _, log = run_dag('remittance', dt.date({DAY.year}, {DAY.month}, {DAY.day}), env, "
-            f"pathlib.Path({str(tmp_path / 'logs')!r}))\n"
-            "assert ok, open(log).read()[-3000:]\n")
+    env = dict(
+        os.environ,
+        REVCYCLE_HOME=str(home),
+        REVCYCLE_TOKEN_KEY="lineage-key",
+        REVCYCLE_SLA_FILE=str(sla_file),
+        REVCYCLE_ALERT_WEBHOOK=url,
+    )
+    code = (
+        "import datetime as dt, pathlib\n"
+        "from revcycle.airflow.runtime import airflow_env, ensure_airflow_home, run_dag\n"
+        "from revcycle.settings import get_settings\n"
+        "get_settings().ensure_dirs()\n"
+        "env = airflow_env(); ensure_airflow_home(env, print)\n"
+        f"ok, _, log = run_dag('remittance', dt.date({DAY.year}, {DAY.month}, {DAY.day}), env, "
+        f"pathlib.Path({str(tmp_path / 'logs')!r}))\n"
+        "assert ok, open(log).read()[-3000:]\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
     server.shutdown()
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
@@ -86,9 +99,16 @@ def test_remittance_dag_lineage_matches_the_golden_file_and_every_task_is_timed(
     timed = conn.execute("select task_id, count(*), sum(breached) from task_latency group by task_id").fetchall()
     conn.close()
     files = len(list(inbound.iterdir()))
-    assert sorted(timed) == sorted([("land", 1, 0), ("process_file.parse", files, 0),
-                                    ("process_file.validate", files, 0), ("process_file.publish", files, 0),
-                                    ("process_file.post", files, 0), ("summarize", 1, 1)])
+    assert sorted(timed) == sorted(
+        [
+            ("land", 1, 0),
+            ("process_file.parse", files, 0),
+            ("process_file.validate", files, 0),
+            ("process_file.publish", files, 0),
+            ("process_file.post", files, 0),
+            ("summarize", 1, 1),
+        ]
+    )
     assert [(a["dag_id"], a["task_id"]) for a in received] == [("remittance", "summarize")]
     events = [json.loads(line) for line in (home / "lineage" / "events.jsonl").read_text().splitlines()]
     got = normalise(events, home)
@@ -118,9 +138,12 @@ def test_revcycle_lineage_traces_an_erp_row_to_its_file_payment_and_claim(rc_hom
     shutil.copy(FIXTURES / "x12" / "835" / "reversal-and-correction.835", inbound)
     (row,) = run_source("remittance", DAY).values()
     with engine_for("erp").connect() as conn:
-        app_key, pcn, applied = conn.execute(text(
-            "select application_key, patient_control_number, applied_amount from erp.receipt_application "
-            "where level = 'claim' order by application_key")).first()
+        app_key, pcn, applied = conn.execute(
+            text(
+                "select application_key, patient_control_number, applied_amount from erp.receipt_application "
+                "where level = 'claim' order by application_key"
+            )
+        ).first()
         trace_number = conn.execute(text("select trace_number from erp.cash_receipt")).scalar()
     answer = trace(f"erp.receipt_application:{app_key}")
     assert answer["from_file"]["sha256"] == row["sha256"]

@@ -33,26 +33,34 @@ ORIGINAL = (FIXTURES / "x12" / "835" / "paid-claims-four-cas-groups.835").read_b
 def resent_with_extra_claim(original: bytes = ORIGINAL) -> bytes:
     """The same payment (TRN02 TRC0001, BPR16 20261120) in a new interchange with one more claim:
     CLP 100 charged, CO-45 90, 10 paid; BPR02 348.50 + 10 = 358.50, SE01 29 + 2."""
-    return (original.replace(b"000000101", b"000000201")
-            .replace(b"BPR*I*348.50*", b"BPR*I*358.50*")
-            .replace(b"PLB*", b"CLP*PCN0003*1*100*10**12*ICN0003*13*1~\nCAS*CO*45*90~\nPLB*", 1)
-            .replace(b"SE*29*0001", b"SE*31*0001"))
+    return (
+        original.replace(b"000000101", b"000000201")
+        .replace(b"BPR*I*348.50*", b"BPR*I*358.50*")
+        .replace(b"PLB*", b"CLP*PCN0003*1*100*10**12*ICN0003*13*1~\nCAS*CO*45*90~\nPLB*", 1)
+        .replace(b"SE*29*0001", b"SE*31*0001")
+    )
 
 
 def _posting_rows(path: Path, sha256: str) -> tuple[dict, dict]:
     """What the post step would load for a file: ERP rows and the file's control totals."""
     tables: dict[str, list] = {name: [] for name in DATASETS}
-    lineage = {"data_source": "remittance", "file_name": sha256, "ingest_datetime": dt.datetime(2026, 11, 24),
-               "business_date": DAY}
+    lineage = {
+        "data_source": "remittance",
+        "file_name": sha256,
+        "ingest_datetime": dt.datetime(2026, 11, 24),
+        "business_date": DAY,
+    }
     bpr02 = Decimal(0)
     for _, rset in read_remittances(path):
         bpr02 += rset.remittance["payment_amount"]
-        for name, rows in (("canonical__remittance", [rset.remittance]),
-                           ("canonical__claim_payment", rset.claim_payments),
-                           ("canonical__service_line_payment", rset.service_line_payments),
-                           ("canonical__adjustment", rset.adjustments),
-                           ("canonical__provider_adjustment", rset.provider_adjustments),
-                           ("canonical__remark", rset.remarks)):
+        for name, rows in (
+            ("canonical__remittance", [rset.remittance]),
+            ("canonical__claim_payment", rset.claim_payments),
+            ("canonical__service_line_payment", rset.service_line_payments),
+            ("canonical__adjustment", rset.adjustments),
+            ("canonical__provider_adjustment", rset.provider_adjustments),
+            ("canonical__remark", rset.remarks),
+        ):
             tables[name].extend(rows)
     arrow = {name: to_table(name, rows, lineage) for name, rows in tables.items()}
     return post_835(arrow, DAY, sha256), {"bpr02": str(bpr02)}
@@ -87,8 +95,11 @@ def test_two_posters_of_one_payment_at_once_post_it_once_and_balanced(backend, t
     for path, sha in ((a, "a" * 64), (b, "b" * 64)):
         rows, totals = _posting_rows(path, sha)
         owned = erp.Ownership("cash_receipt", "receipt_key", sha, "DUPLICATE_REMITTANCE")
-        jobs.append(lambda rows=rows, owned=owned, sha=sha, totals=totals: erp.load(
-            rows, owned=owned, verify=lambda conn: verify_835_posted(sha, totals, conn)))
+        jobs.append(
+            lambda rows=rows, owned=owned, sha=sha, totals=totals: erp.load(
+                rows, owned=owned, verify=lambda conn: verify_835_posted(sha, totals, conn)
+            )
+        )
     erp.load({})  # the schema exists before the race, as it does in a running deployment
     results = _race(*jobs)
     errors = [r for r in results if isinstance(r, Exception)]
@@ -97,14 +108,14 @@ def test_two_posters_of_one_payment_at_once_post_it_once_and_balanced(backend, t
     winner = "b" * 64 if isinstance(results[0], Exception) else "a" * 64
     posted = receipts_and_journals()
     assert len(posted) == 1
-    (trace, amount, debits, credits), = posted
+    ((trace, amount, debits, credits),) = posted
     assert trace == "TRC0001" and debits == credits
     assert amount == (Decimal("358.50") if winner == "b" * 64 else Decimal("348.50"))
     with erp_engine().connect() as conn:
         owners = {r[0] for r in conn.execute(text("select source_sha256 from erp.cash_receipt"))}
         claims = conn.execute(text("select count(*) from erp.receipt_application where level = 'claim'")).scalar()
     assert owners == {winner}
-    assert claims == (3 if winner == "b" * 64 else 2)   # no claim of the loser joined the winner's receipt
+    assert claims == (3 if winner == "b" * 64 else 2)  # no claim of the loser joined the winner's receipt
 
 
 def erp_engine():
@@ -143,7 +154,7 @@ def test_a_resent_payment_is_refused_before_publish_and_on_every_release(backend
     assert (rows["a.835"]["state"], rows["b.835"]["state"]) == ("posted", "quarantined")
     assert rows["b.835"]["reason"] == "DUPLICATE_REMITTANCE"
     dup = rows["b.835"]["sha256"]
-    assert _lake_shas() == {rows["a.835"]["sha256"]}          # the duplicate never reached the lake
+    assert _lake_shas() == {rows["a.835"]["sha256"]}  # the duplicate never reached the lake
     before, lake_before = erp_snapshot(), sorted(p for p in s.lake.rglob("*.parquet"))
     for attempt in range(2):
         assert ledger.release(dup)
@@ -168,8 +179,12 @@ def test_two_workers_parsing_one_payment_at_once_publish_it_once(backend):
 
 
 def test_two_workers_claiming_one_interchange_at_once_keep_one(backend):
-    results = _race(*(lambda sha=sha: ledger.claim_interchanges(sha, "SENDER", ["000000101", "000000102"])
-                      for sha in ("a" * 64, "b" * 64)))
+    results = _race(
+        *(
+            lambda sha=sha: ledger.claim_interchanges(sha, "SENDER", ["000000101", "000000102"])
+            for sha in ("a" * 64, "b" * 64)
+        )
+    )
     assert sorted(r is None for r in results) == [False, True], results  # one owns both, the other is told
 
 
@@ -180,11 +195,10 @@ def test_an_erp_refusal_at_post_quarantines_once_and_empties_the_lake(backend, m
 
     def refused_rows(tables, business_date, sha256):
         rows = post_835(tables, business_date, sha256)
-        rows["cash_receipt"][0]["payer_id"] = None          # NOT NULL: the database refuses, on both engines
+        rows["cash_receipt"][0]["payer_id"] = None  # NOT NULL: the database refuses, on both engines
         return rows
 
-    monkeypatch.setattr("revcycle.pipeline.steps.get_source",
-                        lambda name: _with_post(REMITTANCE, refused_rows))
+    monkeypatch.setattr("revcycle.pipeline.steps.get_source", lambda name: _with_post(REMITTANCE, refused_rows))
     rows = run_source("remittance", DAY)
     row = rows["a.835"]
     assert (row["state"], row["reason"]) == ("quarantined", "ERP_REJECTED")
@@ -205,16 +219,32 @@ def test_sqlite_keeps_money_exact_in_sql_sums(rc_home, tmp_path):
     from revcycle.adapters.db import engine_for
 
     amounts = ["0.10", "0.20", "883.51", "123456789012.34"]
-    erp.load({"cash_receipt": [{
-        "receipt_key": f"k{i}", "payer_id": "P", "payer_name": None, "trace_number": f"T{i}",
-        "payment_date": DAY, "amount": Decimal(a), "payment_method": "ACH", "handling_code": "I",
-        "credit_debit_flag": "C", "source_sha256": "s" * 64, "transaction_control": "0001",
-        "business_date": DAY} for i, a in enumerate(amounts)]})
+    erp.load(
+        {
+            "cash_receipt": [
+                {
+                    "receipt_key": f"k{i}",
+                    "payer_id": "P",
+                    "payer_name": None,
+                    "trace_number": f"T{i}",
+                    "payment_date": DAY,
+                    "amount": Decimal(a),
+                    "payment_method": "ACH",
+                    "handling_code": "I",
+                    "credit_debit_flag": "C",
+                    "source_sha256": "s" * 64,
+                    "transaction_control": "0001",
+                    "business_date": DAY,
+                }
+                for i, a in enumerate(amounts)
+            ]
+        }
+    )
     with engine_for("erp").connect() as conn:
         total = conn.execute(text("select sum(amount) from erp.cash_receipt")).scalar()
         kinds = {r[0] for r in conn.execute(text("select typeof(amount) from erp.cash_receipt"))}
-    assert str(total) == "123456789896.15"                  # exact; floats would print ...896.1499
-    assert kinds == {"text"}                                 # stored as exact decimal text, not REAL
+    assert str(total) == "123456789896.15"  # exact; floats would print ...896.1499
+    assert kinds == {"text"}  # stored as exact decimal text, not REAL
     import sqlite3
 
     raw = sqlite3.connect(get_settings().home / "erp.sqlite")
@@ -228,14 +258,15 @@ def test_an_unexpected_exception_quarantines_only_its_file_without_its_message(r
     s = get_settings()
     (s.inbound / "remittance").mkdir(parents=True)
     (s.inbound / "remittance" / "a-good.835").write_bytes(ORIGINAL)
-    (s.inbound / "remittance" / "b-poison.835").write_bytes(ORIGINAL.replace(b"TRC0001", b"TRC0666")
-                                                           .replace(b"000000101", b"000000666"))
+    (s.inbound / "remittance" / "b-poison.835").write_bytes(
+        ORIGINAL.replace(b"TRC0001", b"TRC0666").replace(b"000000101", b"000000666")
+    )
     real = remittance_source.map_remittances
 
     def poisoned(reader):
         for rset in real(reader):
             if rset.remittance["trace_number"] == "TRC0666":
-                raise KeyError("SYNTHOAK AVERY ZZ000000001")   # a message that quotes values
+                raise KeyError("SYNTHOAK AVERY ZZ000000001")  # a message that quotes values
             yield rset
 
     monkeypatch.setattr(remittance_source, "map_remittances", poisoned)

@@ -21,10 +21,15 @@ from tests.pipeline_helpers import run_source
 
 DAY = dt.date(2026, 11, 24)
 SOURCES = ("open_items", "remittance", "bank_deposits", "claim_status", "supply_usage", "supplier_invoices")
-OWNERS = {"payment_without_deposit": "finance", "deposit_amount_difference": "finance",
-          "claim_reversal": "revenue cycle", "claim_status_paid_no_remittance": "revenue cycle",
-          "claim_no_remittance": "revenue cycle", "invoice_without_usage": "supply chain",
-          "price_mismatch": "supply chain"}
+OWNERS = {
+    "payment_without_deposit": "finance",
+    "deposit_amount_difference": "finance",
+    "claim_reversal": "revenue cycle",
+    "claim_status_paid_no_remittance": "revenue cycle",
+    "claim_no_remittance": "revenue cycle",
+    "invoice_without_usage": "supply chain",
+    "price_mismatch": "supply chain",
+}
 
 
 def queue_snapshot() -> tuple:
@@ -47,8 +52,8 @@ def test_seeded_breaks_exactly_once_with_owners_control_totals_and_replay(backen
 
     queue = open_queue()
     expected = {(b["category"], b["reference"]) for b in manifest["breaks"]}
-    assert len(manifest["breaks"]) == len(expected)                      # each seeded break once
-    assert set(queue) == expected                                        # ... and nothing else
+    assert len(manifest["breaks"]) == len(expected)  # each seeded break once
+    assert set(queue) == expected  # ... and nothing else
     assert {c for c, _ in expected} == set(OWNERS)
     assert all(item["owner_team"] == OWNERS[item["category"]] for item in queue.values())
     short = next(i for (c, _), i in queue.items() if c == "deposit_amount_difference")
@@ -58,11 +63,15 @@ def test_seeded_breaks_exactly_once_with_owners_control_totals_and_replay(backen
     runs = reconciliation.recorded_runs(DAY)
     cash = json.loads(runs["cash"]["control_totals"])
     assert Decimal(cash["payment_amount"]) == Decimal(cash["source_payments"]) == Decimal(manifest["totals"]["bpr02"])
-    assert Decimal(cash["deposit_amount"]) == Decimal(cash["source_deposits"]) == \
-        Decimal(manifest["totals"]["deposits"])
+    assert (
+        Decimal(cash["deposit_amount"]) == Decimal(cash["source_deposits"]) == Decimal(manifest["totals"]["deposits"])
+    )
     claims = json.loads(runs["claims"]["control_totals"])
-    assert Decimal(claims["paid_amount_lake_claims"]) == Decimal(claims["source_claim_paid"]) == \
-        Decimal(manifest["totals"]["sum_clp04"])
+    assert (
+        Decimal(claims["paid_amount_lake_claims"])
+        == Decimal(claims["source_claim_paid"])
+        == Decimal(manifest["totals"]["sum_clp04"])
+    )
     assert Decimal(claims["applied_amount"]) == Decimal(claims["source_applied"])
     exceptions = json.loads(runs["exceptions"]["control_totals"])
     assert sum(exceptions["by_category"].values()) == len(expected)
@@ -80,24 +89,33 @@ def test_seeded_breaks_exactly_once_with_owners_control_totals_and_replay(backen
     before = queue_snapshot()
     reconciliation.run(DAY, "replay")
     again = reconciliation.recorded_runs(DAY)
-    assert {k: (v["parquet_sha256"], v["csv_sha256"]) for k, v in again.items()} == \
-           {k: (v["parquet_sha256"], v["csv_sha256"]) for k, v in runs.items()}
+    assert {k: (v["parquet_sha256"], v["csv_sha256"]) for k, v in again.items()} == {
+        k: (v["parquet_sha256"], v["csv_sha256"]) for k, v in runs.items()
+    }
     assert queue_snapshot() == before
 
     # A later day: the missing deposit arrives and the short one is made good; both items close, the rest stay.
     later = DAY + dt.timedelta(days=1)
-    amounts = {f"{t['payer_id']}|{t['trace']}": t["bpr02"] for f in manifest["files"] if f["type"] == "835"
-               for t in f["transactions"]}
+    amounts = {
+        f"{t['payer_id']}|{t['trace']}": t["bpr02"]
+        for f in manifest["files"]
+        if f["type"] == "835"
+        for t in f["transactions"]
+    }
     missing = next(r for c, r in expected if c == "payment_without_deposit")
     short_ref = next(r for c, r in expected if c == "deposit_amount_difference")
     (s.inbound / "bank" / "deposits_20261125.csv").write_text(
         "deposit_date,bank_reference,originator_id,trace_number,amount,deposit_type\n"
         f"2026-11-25,BNKLATE1,{missing.split('|')[0]},{missing.split('|')[1]},{amounts[missing]},ACH\n"
-        f"2026-11-25,BNKLATE2,{short_ref.split('|')[0]},{short_ref.split('|')[1]},25.00,ACH\n")
+        f"2026-11-25,BNKLATE2,{short_ref.split('|')[0]},{short_ref.split('|')[1]},25.00,ACH\n"
+    )
     run_source("bank_deposits", later)
     reconciliation.run(later, "later")
     still_open = open_queue()
-    assert set(still_open) == expected - {("payment_without_deposit", missing), ("deposit_amount_difference", short_ref)}
+    assert set(still_open) == expected - {
+        ("payment_without_deposit", missing),
+        ("deposit_amount_difference", short_ref),
+    }
     closed = [i for i in reconciliation.open_items() if i["status"] == "closed"]
     assert sorted(i["category"] for i in closed) == ["deposit_amount_difference", "payment_without_deposit"]
     assert all(str(i["closed_on"])[:10] == "2026-11-25" and str(i["first_seen"])[:10] == "2026-11-24" for i in closed)
@@ -116,8 +134,12 @@ def test_an_erp_posting_fault_surfaces_as_paid_not_posted(rc_home):
     for source in SOURCES:
         run_source(source, DAY)
     with engine_for("erp").begin() as conn:
-        key, pcn = conn.execute(text("select claim_payment_key, patient_control_number from erp.receipt_application "
-                                     "where level = 'claim' and is_reversal = false order by application_key")).first()
+        key, pcn = conn.execute(
+            text(
+                "select claim_payment_key, patient_control_number from erp.receipt_application "
+                "where level = 'claim' and is_reversal = false order by application_key"
+            )
+        ).first()
         conn.execute(text("delete from erp.receipt_application where claim_payment_key = :k"), {"k": key})
     reconciliation.run(DAY)
     assert ("claim_paid_not_posted", pcn) in open_queue()

@@ -38,7 +38,9 @@ def run_day_through_dag(airflow_home, tmp_path) -> dict:
 def check_day(manifest, airflow_home, tmp_path):
     rows = [r for r in ledger.for_day(DAY) if r["source"] == "remittance"]
     assert len(rows) == 4 and {r["state"] for r in rows} == {"posted"}
-    expected = {t["trace"]: Decimal(t["bpr02"]) for f in manifest["files"] if f["type"] == "835" for t in f["transactions"]}
+    expected = {
+        t["trace"]: Decimal(t["bpr02"]) for f in manifest["files"] if f["type"] == "835" for t in f["transactions"]
+    }
     posted = receipts_and_journals()
     assert {t: a for t, a, _, _ in posted} == expected
     assert all(d == c for _, _, d, c in posted)
@@ -83,7 +85,9 @@ def test_poison_files_are_quarantined_and_the_run_goes_on(rc_home, airflow_home,
     assert ok, log.read_text()[-3000:]
     rows = {r["original_name"]: r for r in ledger.for_day(DAY) if r["source"] == "remittance"}
     assert (rows["se01-superscript-digits.835"]["reason"], rows["clp04-huge-exponent.835"]["reason"]) == (
-        "SE_COUNT_MISMATCH", "BAD_NUMBER")
+        "SE_COUNT_MISMATCH",
+        "BAD_NUMBER",
+    )
     assert sorted(r["state"] for r in rows.values()) == ["posted"] * 4 + ["quarantined"] * 2
     text = log.read_text()
-    assert "task_id='summarize'" in text and "end task task_id=summarize" in text   # it ran and pushed its XCom
+    assert "task_id='summarize'" in text and "end task task_id=summarize" in text  # it ran and pushed its XCom

@@ -28,11 +28,12 @@ def test_synthetic_day_posts_to_the_cent_and_replays_change_nothing(backend):
     manifest = generate_day(s.inbound, DAY, 300, 21)
     rows = run_source("remittance", DAY)
     assert {r["state"] for r in rows.values()} == {"posted"}
-    expected = {t["trace"]: Decimal(t["bpr02"]) for f in manifest["files"] if f["type"] == "835"
-                for t in f["transactions"]}
+    expected = {
+        t["trace"]: Decimal(t["bpr02"]) for f in manifest["files"] if f["type"] == "835" for t in f["transactions"]
+    }
     posted = receipts_and_journals()
-    assert {t: a for t, a, _, _ in posted} == expected                 # every receipt equals its BPR02
-    assert all(d == c for _, _, d, c in posted)                        # every journal balances
+    assert {t: a for t, a, _, _ in posted} == expected  # every receipt equals its BPR02
+    assert all(d == c for _, _, d, c in posted)  # every journal balances
     before = erp_snapshot()
     lake_files = sorted(p for p in s.lake.rglob("*.parquet"))
     lake_bytes = {p: p.read_bytes() for p in lake_files}
@@ -70,9 +71,15 @@ MALFORMED = {
     "not-utf8.835": lambda good: good.replace(b"SYNTHELM", b"SYNTH\xffLM"),
     "duplicate-interchange.835": lambda good: good.replace(b"TRC0001", b"TRC0009"),
 }
-REASONS = {"empty.835": "EMPTY_FILE", "truncated.835": "TRUNCATED", "bad-isa.835": "ISA_SYNTAX",
-           "wrong-se01.835": "SE_COUNT_MISMATCH", "delimiter-collision.835": "DELIMITER_COLLISION",
-           "not-utf8.835": "NOT_UTF8", "duplicate-interchange.835": "DUPLICATE_INTERCHANGE"}
+REASONS = {
+    "empty.835": "EMPTY_FILE",
+    "truncated.835": "TRUNCATED",
+    "bad-isa.835": "ISA_SYNTAX",
+    "wrong-se01.835": "SE_COUNT_MISMATCH",
+    "delimiter-collision.835": "DELIMITER_COLLISION",
+    "not-utf8.835": "NOT_UTF8",
+    "duplicate-interchange.835": "DUPLICATE_INTERCHANGE",
+}
 
 
 def test_each_malformed_input_gets_its_reason_and_the_rest_of_the_run_goes_on(backend):
@@ -90,7 +97,9 @@ def test_each_malformed_input_gets_its_reason_and_the_rest_of_the_run_goes_on(ba
         row = rows[f"z-{name}"]
         assert (row["state"], row["reason"]) == ("quarantined", reason), name
         assert (s.quarantine / "2026-11-24" / row["sha256"]).exists()
-        assert json.loads((s.quarantine / "2026-11-24" / f"{row['sha256']}.reason.json").read_text())["reason"] == reason
+        assert (
+            json.loads((s.quarantine / "2026-11-24" / f"{row['sha256']}.reason.json").read_text())["reason"] == reason
+        )
     # A rejected set or envelope still gets its acknowledgement.
     assert rows["z-wrong-se01.835"]["ack_path"].endswith(".999")
     assert rows["z-bad-isa.835"]["ack_path"] is None
@@ -130,8 +139,9 @@ def test_validation_report_has_every_expectation_and_no_values(rc_home):
     from revcycle.settings import EXPECTATIONS_DIR
     from revcycle.sources.remittance import CHECKS, DATASETS
 
-    expected = sum(len(json.loads((EXPECTATIONS_DIR / f"{n}.json").read_text())["expectations"])
-                   for n in CHECKS + DATASETS)
+    expected = sum(
+        len(json.loads((EXPECTATIONS_DIR / f"{n}.json").read_text())["expectations"]) for n in CHECKS + DATASETS
+    )
     assert len(report["expectations"]) == expected
     assert {e["severity"] for e in report["expectations"]} == {"critical", "warning"}
     assert report["decision"]["quarantined"] and report["decision"]["reason"] == "UNBALANCED_TRANSACTION"
@@ -149,14 +159,14 @@ SAMPLE_OUTCOMES = {
     "tastypackets__profee.edi": ("posted", None),
     "edi835parser__united_healthcare_legacy_sample.txt": ("posted", None),
     "pyx12__835_mult_loops.txt": ("posted", None),
-    "lfh-x12__managed-care.835": ("quarantined", "INVALID_PAYMENT_DATE"),      # BPR16 20002316
+    "lfh-x12__managed-care.835": ("quarantined", "INVALID_PAYMENT_DATE"),  # BPR16 20002316
     # SVC01 with '>' although ISA16 is ':' (these two also lack BPR16), and an SVC01 that is no composite.
     "lfh-x12__secondary-payment.835": ("quarantined", "BAD_PROCEDURE_COMPOSITE"),
     "lfh-x12__cob-contractural-adjustment.835": ("quarantined", "BAD_PROCEDURE_COMPOSITE"),
     "lfh-x12__tertiary-payment.835": ("quarantined", "BAD_PROCEDURE_COMPOSITE"),
     "tigershark__835-example-2.txt": ("quarantined", "SE_COUNT_MISMATCH"),
     "oopfactory__ExampleFromNth.txt": ("quarantined", "UNBALANCED_TRANSACTION"),  # masked amounts
-    "oopfactory__835_DeIdent_01.dat": ("quarantined", "UNSUPPORTED_VERSION"),   # GS08 masked: 999999X999X9
+    "oopfactory__835_DeIdent_01.dat": ("quarantined", "UNSUPPORTED_VERSION"),  # GS08 masked: 999999X999X9
 }
 
 

@@ -19,8 +19,10 @@ from revcycle.adapters.sftp import SftpFolder, SftpSettings
 from revcycle.errors import LandingError
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
-pytestmark = pytest.mark.skipif(not (os.path.exists(SSHD) and shutil.which("ssh-keygen")),
-                                reason="OpenSSH server not installed (CI installs Debian's openssh-server)")
+pytestmark = pytest.mark.skipif(
+    not (os.path.exists(SSHD) and shutil.which("ssh-keygen")),
+    reason="OpenSSH server not installed (CI installs Debian's openssh-server)",
+)
 
 
 def _free_port() -> int:
@@ -48,9 +50,9 @@ def sshd(tmp_path):
     (etc / "sshd_config").write_text(f"""
 Port {port}
 ListenAddress 127.0.0.1
-HostKey {etc / 'host_key'}
-PidFile {etc / 'sshd.pid'}
-AuthorizedKeysFile {etc / 'authorized_keys'}
+HostKey {etc / "host_key"}
+PidFile {etc / "sshd.pid"}
+AuthorizedKeysFile {etc / "authorized_keys"}
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PubkeyAuthentication yes
@@ -70,16 +72,29 @@ Subsystem sftp internal-sftp
             if proc.poll() is not None:
                 pytest.fail("sshd exited: " + proc.stderr.read().decode()[-1000:])
             time.sleep(0.1)
-    yield {"port": port, "host_key": host_pub, "client_key": str(etc / "client_key"), "root": root,
-           "other_key": _keygen(etc / "other_key")}
+    yield {
+        "port": port,
+        "host_key": host_pub,
+        "client_key": str(etc / "client_key"),
+        "root": root,
+        "other_key": _keygen(etc / "other_key"),
+    }
     proc.terminate()
     proc.wait(5)
 
 
 def _folder(sshd, host_key) -> SftpFolder:
-    return SftpFolder(SftpSettings(host="127.0.0.1", port=sshd["port"], username=getpass.getuser(),
-                                   host_key=host_key, remote_dir=str(sshd["root"] / "outbox"),
-                                   key_file=sshd["client_key"], timeout=10))
+    return SftpFolder(
+        SftpSettings(
+            host="127.0.0.1",
+            port=sshd["port"],
+            username=getpass.getuser(),
+            host_key=host_key,
+            remote_dir=str(sshd["root"] / "outbox"),
+            key_file=sshd["client_key"],
+            timeout=10,
+        )
+    )
 
 
 def test_lands_over_openssh_with_the_pinned_key(rc_home, sshd):

@@ -54,7 +54,12 @@ def test_999_rejects_the_set_with_a_bad_count(tmp_path):
 
 
 def test_ta1_for_an_envelope_error(tmp_path):
-    data = FIX.joinpath("paid-claims-four-cas-groups.835").read_text().replace("IEA*1*000000101", "IEA*1*000000999").encode()
+    data = (
+        FIX.joinpath("paid-claims-four-cas-groups.835")
+        .read_text()
+        .replace("IEA*1*000000101", "IEA*1*000000999")
+        .encode()
+    )
     reader, err = read_all(data)
     assert err.reason == "IEA_CONTROL_MISMATCH"
     (path,) = write_acks(reader, "c" * 64, WHEN, tmp_path, err)

@@ -23,13 +23,25 @@ def test_inspect_accepted_file():
     assert result.exit_code == 0
     out = json.loads(result.output)
     assert {k: out[k] for k in ("type", "source", "interchanges", "transactions", "warnings", "quarantine")} == {
-        "type": "835", "source": "remittance", "interchanges": 1, "transactions": [
-            {"st02": "0001", "claims": 2, "bpr02": "348.50", "sum_clp04": "370", "sum_plb": "21.5",
-             "balanced": {"service_line": True, "claim": True, "transaction": True}}], "warnings": [],
-        "quarantine": None}
+        "type": "835",
+        "source": "remittance",
+        "interchanges": 1,
+        "transactions": [
+            {
+                "st02": "0001",
+                "claims": 2,
+                "bpr02": "348.50",
+                "sum_clp04": "370",
+                "sum_plb": "21.5",
+                "balanced": {"service_line": True, "claim": True, "transaction": True},
+            }
+        ],
+        "warnings": [],
+        "quarantine": None,
+    }
     assert out["rows"]["canonical__claim_payment"] == 2 and out["rejected"] == []
     text = run("inspect", str(FIX / "paid-claims-four-cas-groups.835"), "--date", "2026-11-20").output
-    assert "{" not in text and "'" not in text          # readable lines, no Python reprs
+    assert "{" not in text and "'" not in text  # readable lines, no Python reprs
     assert "ST 0001: 2 claims, BPR02 348.50" in text and text.rstrip().endswith("decision: accept")
 
 
@@ -69,12 +81,13 @@ def test_inspect_agrees_with_the_pipeline_on_samples(path):
 
 def test_generate_status_quarantine_release(rc_home):
     out = run("generate", "--date", "2026-11-24", "--claims", "40", "--seed", "1")
-    assert json.loads(out.output[out.output.index("{"):])["files"] >= 6
+    assert json.loads(out.output[out.output.index("{") :])["files"] >= 6
     from revcycle.settings import get_settings
     from tests.pipeline_helpers import run_source
 
     shutil.copy(FIX / "unbalanced-transaction.835", get_settings().inbound / "remittance" / "u.835")
     import datetime as dt
+
     run_source("remittance", dt.date(2026, 11, 24))
     status = run("status", "--date", "2026-11-24")
     assert status.output.count("posted") == 4 and "UNBALANCED_TRANSACTION" in status.output

@@ -52,9 +52,15 @@ def test_manifest_totals_equal_what_the_files_hold(day_dir):
     with open(out / bank["path"], newline="") as fh:
         deposits = list(csv.DictReader(fh))
     # Seeded cash breaks: one payment never deposited, one deposited 25.00 short, one split over two lines.
-    amounts = {f"{t['payer_id']}|{t['trace']}": Decimal(t["bpr02"]) for f in manifest["files"] if f["type"] == "835"
-               for t in f["transactions"]}
-    cash = {b["category"]: b["reference"] for b in manifest["breaks"] if b["category"].startswith(("payment", "deposit"))}
+    amounts = {
+        f"{t['payer_id']}|{t['trace']}": Decimal(t["bpr02"])
+        for f in manifest["files"]
+        if f["type"] == "835"
+        for t in f["transactions"]
+    }
+    cash = {
+        b["category"]: b["reference"] for b in manifest["breaks"] if b["category"].startswith(("payment", "deposit"))
+    }
     assert set(cash) == {"payment_without_deposit", "deposit_amount_difference"}
     expected = total_bpr - amounts[cash["payment_without_deposit"]] - Decimal("25.00")
     assert sum(Decimal(d["amount"]) for d in deposits) == expected == Decimal(manifest["totals"]["deposits"])
@@ -75,12 +81,17 @@ def test_day_exercises_what_real_files_carry(day_dir):
     assert multi_isa
     assert {("|", "^"), ("^", "<")} <= delimiters
     assert {(a["level"], a["group_code"]) for a in adjustments} >= {
-        ("service_line", "CO"), ("service_line", "PR"), ("service_line", "PI"), ("claim", "OA")}
+        ("service_line", "CO"),
+        ("service_line", "PR"),
+        ("service_line", "PI"),
+        ("claim", "OA"),
+    }
     statuses = {c["claim_status_code"] for c in claims}
     assert {"1", "2", "4", "22"} <= statuses
     reversed_pcns = {c["patient_control_number"] for c in claims if c["claim_status_code"] == "22"}
-    assert reversed_pcns and all(any(c["patient_control_number"] == p and c["claim_status_code"] == "1" for c in claims)
-                                 for p in reversed_pcns)
+    assert reversed_pcns and all(
+        any(c["patient_control_number"] == p and c["claim_status_code"] == "1" for c in claims) for p in reversed_pcns
+    )
     assert any(p["amount"] < 0 and p["reason_code"] == "L6" for p in plb)
     assert any(p["amount"] > 0 and p["reason_code"] == "WO" for p in plb)
 
@@ -123,7 +134,9 @@ def test_generated_835_validates_clean_with_pyx12(tmp_path):
     manifest = generate_day(tmp_path, DAY, 40, 3)
     for f in (f for f in manifest["files"] if f["type"] == "835"):
         errors = io.StringIO()
-        ok = pyx12.x12n_document.x12n_document(pyx12.params.params(), str(tmp_path / f["path"]), None, None, None, errors)
+        ok = pyx12.x12n_document.x12n_document(
+            pyx12.params.params(), str(tmp_path / f["path"]), None, None, None, errors
+        )
         assert ok, f["path"]
         assert json.loads(errors.getvalue())["interchanges"]  # the error document was written ...
-        assert error_counts(errors.getvalue()) == {}            # ... and lists no error at all
+        assert error_counts(errors.getvalue()) == {}  # ... and lists no error at all

@@ -13,12 +13,17 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[2] / "include" / "revcycle"
 RANK = {
-    "errors": 0, "settings": 0,
+    "errors": 0,
+    "settings": 0,
     "domain": 1,
-    "x12": 2, "hl7": 2, "reconcile": 2, "delimited": 2,
+    "x12": 2,
+    "hl7": 2,
+    "reconcile": 2,
+    "delimited": 2,
     "adapters": 3,
     "sources": 4,
-    "pipeline": 5, "synthetic": 5,
+    "pipeline": 5,
+    "synthetic": 5,
     "jobs": 6,
     "airflow": 7,
     "cli": 8,
@@ -59,13 +64,21 @@ def test_no_import_runs_back_up(module, imported):
     mine = _package(module)
     if not mine:
         return
-    upward = sorted({n for n in imported if n.startswith("revcycle.") and _package(n) != mine
-                     and RANK.get(_package(n), 99) >= RANK[mine]})
+    upward = sorted(
+        {
+            n
+            for n in imported
+            if n.startswith("revcycle.") and _package(n) != mine and RANK.get(_package(n), 99) >= RANK[mine]
+        }
+    )
     assert not upward, f"{module} (rank {RANK[mine]}) imports {upward}"
 
 
-@pytest.mark.parametrize("module,imported", [(m, i) for m, i in MODULES if _package(m) in CORES + ("domain",)],
-                         ids=[m for m, _ in MODULES if _package(m) in CORES + ("domain",)])
+@pytest.mark.parametrize(
+    "module,imported",
+    [(m, i) for m, i in MODULES if _package(m) in CORES + ("domain",)],
+    ids=[m for m, _ in MODULES if _package(m) in CORES + ("domain",)],
+)
 def test_cores_import_no_airflow_sqlalchemy_or_settings(module, imported):
     banned = ["airflow", "sqlalchemy", "psycopg", "paramiko", "great_expectations"]
     if _package(module) in CORES:
@@ -87,7 +100,11 @@ def test_environment_variables_are_read_in_settings_only():
         if path.name == "settings.py" and path.parent == PKG:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv") and \
-                    isinstance(node.value, ast.Name) and node.value.id == "os":
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("environ", "getenv")
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+            ):
                 readers.append(path.relative_to(PKG).as_posix())
-    assert readers == ["airflow/runtime.py"], readers   # env = dict(os.environ) for the DAG's process
+    assert readers == ["airflow/runtime.py"], readers  # env = dict(os.environ) for the DAG's process

@@ -20,10 +20,21 @@ PAYER = Party("ZZ", "1123456789", "ACME HEALTH PLAN", payer_id="1123456789")
 
 
 def claims(n: int) -> list[InquiryClaim]:
-    return [InquiryClaim(f"PCN{k:05d}", f"ICN{k}" if k % 2 else None, Decimal(f"{100 + k}.{k % 100:02d}"),
-                         dt.date(2026, 10, 1 + k % 20), dt.date(2026, 10, 2 + k % 20), f"SYNTHLAST{k}",
-                         f"FIRST{k}", f"ZZMEMBER{k:04d}", dt.date(1960, 1, 1 + k % 28), "F")
-            for k in range(n)]
+    return [
+        InquiryClaim(
+            f"PCN{k:05d}",
+            f"ICN{k}" if k % 2 else None,
+            Decimal(f"{100 + k}.{k % 100:02d}"),
+            dt.date(2026, 10, 1 + k % 20),
+            dt.date(2026, 10, 2 + k % 20),
+            f"SYNTHLAST{k}",
+            f"FIRST{k}",
+            f"ZZMEMBER{k:04d}",
+            dt.date(1960, 1, 1 + k % 28),
+            "F",
+        )
+        for k in range(n)
+    ]
 
 
 STAR = Delimiters("*", ":", "^", "~")
@@ -43,29 +54,48 @@ def test_written_276_reads_back_to_the_same_claims_without_phi():
     items = claims(7)
     text, written = write(items, per_set=3)
     assert [len(s.patient_control_numbers) for s in written] == [3, 3, 1]
-    sets = list(map_inquiries(X12Reader(io.BytesIO(text.encode()))))   # envelope counts checked by the reader
+    sets = list(map_inquiries(X12Reader(io.BytesIO(text.encode()))))  # envelope counts checked by the reader
     assert [s.transaction_control for s in sets] == ["0001", "0002", "0003"]
     assert {s.implementation for s in sets} == {"005010X212"}
     got = [c for s in sets for c in s.claims]
-    assert [(c["patient_control_number"], c["payer_claim_control_number"], c["billed_amount"],
-             c["service_date_from"], c["service_date_to"], c["payer_id"], c["provider_id"]) for c in got] == \
-           [(c.patient_control_number, c.payer_claim_control_number, c.billed_amount, c.service_date_from,
-             c.service_date_to, "1123456789", "1999999984") for c in items]
+    assert [
+        (
+            c["patient_control_number"],
+            c["payer_claim_control_number"],
+            c["billed_amount"],
+            c["service_date_from"],
+            c["service_date_to"],
+            c["payer_id"],
+            c["provider_id"],
+        )
+        for c in got
+    ] == [
+        (
+            c.patient_control_number,
+            c.payer_claim_control_number,
+            c.billed_amount,
+            c.service_date_from,
+            c.service_date_to,
+            "1123456789",
+            "1999999984",
+        )
+        for c in items
+    ]
     assert all(c["member_token"] and c["trace_number"] == c["patient_control_number"] for c in got)
     assert "SYNTHLAST" not in repr(got) and "ZZMEMBER" not in repr(got)
-    assert "SYNTHLAST3" in text   # the payer needs the subscriber's name: it is in the file, nowhere else
+    assert "SYNTHLAST3" in text  # the payer needs the subscriber's name: it is in the file, nowhere else
 
 
 def test_written_276_follows_the_x212_structure():
     text, _ = write(claims(4), Delimiters("|", "^", "{", "~"), per_set=50)
     segs = segments(text)
     isa = text.split("~")[0]
-    assert len(isa) == 105 and isa[3] == "|" and isa[-1] == "^"       # 106 with the terminator
+    assert len(isa) == 105 and isa[3] == "|" and isa[-1] == "^"  # 106 with the terminator
     gs = next(s for s in segs if s[0] == "GS")
     assert (gs[1], gs[8]) == ("HR", "005010X212")
     body = [s for s in segs if s[0] not in ("ISA", "GS", "GE", "IEA")]
     assert body[0][:4] == ["ST", "276", "0001", "005010X212"]
-    assert body[1][:3] == ["BHT", "0010", "13"]                        # request, original
+    assert body[1][:3] == ["BHT", "0010", "13"]  # request, original
     hls = [s for s in body if s[0] == "HL"]
     parents = {s[1]: s[3] for s in hls}
     for hl in hls:
@@ -104,7 +134,7 @@ def test_no_claims_no_file():
         write([])
 
 
-EXPECTED_276 = {   # claims (TRN per subscriber/dependent) and their patient control numbers, per sample
+EXPECTED_276 = {  # claims (TRN per subscriber/dependent) and their patient control numbers, per sample
     "lfh-x12__claim-level-status.276": ["SM123456", "J0234567", "MA345678"],
     "lfh-x12__provider-level-status.276": ["SM123456", "MA345678"],
     "lfh-x12__information-receiver-level-status.276": ["SM123456"],
@@ -118,7 +148,7 @@ def test_sample_276_read_back_by_the_same_reader(path):
     assert [c["patient_control_number"] for s in sets for c in s.claims] == EXPECTED_276[path.name]
 
 
-EXPECTED_999 = {   # (AK1-02, AK9-01, [(AK2-01, AK2-02, IK5-01)]) per 999 transaction set
+EXPECTED_999 = {  # (AK1-02, AK9-01, [(AK2-01, AK2-02, IK5-01)]) per 999 transaction set
     "imsweb__x12_999_rejected.txt": [("28", "R", [("837", "0028", "R")])],
     "pyx12__834_ls_le_ls_5010.999.txt": [("146", "A", [("834", "146001", "A")])],
     "pyx12__834_lui_id_5010.999.txt": [("13360001", "A", [("834", "0001", "A")])] * 4,
@@ -129,28 +159,34 @@ EXPECTED_999 = {   # (AK1-02, AK9-01, [(AK2-01, AK2-02, IK5-01)]) per 999 transa
 @pytest.mark.parametrize("path", sample_files("x12/999"), ids=lambda p: getattr(p, "name", "samples-absent"))
 def test_sample_999_answers_per_set(path):
     with open(path, "rb") as fh:
-        if path.name == "imsweb__x12_999_accepted.txt":     # IEA02 != ISA13 in the source (SOURCES.md)
+        if path.name == "imsweb__x12_999_accepted.txt":  # IEA02 != ISA13 in the source (SOURCES.md)
             with pytest.raises(X12Error, match="IEA_CONTROL_MISMATCH"):
                 list(map_999(X12Reader(fh)))
             return
         acks = list(map_999(X12Reader(fh)))
-    got = [(a.acknowledged_group, a.group_status, [(s["set_id"], s["set_control"], s["status"]) for s in a.sets])
-           for a in acks]
+    got = [
+        (a.acknowledged_group, a.group_status, [(s["set_id"], s["set_control"], s["status"]) for s in a.sets])
+        for a in acks
+    ]
     assert got == EXPECTED_999[path.name]
     if path.name == "staedi__simple999.edi":
         rejected = acks[0].sets[1]
         assert rejected["syntax_codes"] == ["5"] and rejected["error_segments"] == ["CLM@22:8"]
         assert rejected["element_errors"] == 1
-        assert "987654321" not in repr(acks) and "SITUATIONAL" not in repr(acks)   # CTX values never copied
+        assert "987654321" not in repr(acks) and "SITUATIONAL" not in repr(acks)  # CTX values never copied
 
 
 def test_synthetic_999_partial_acceptance_read_per_set():
-    text = ("ISA*00*          *00*          *ZZ*PAYER          *ZZ*SYNTHHOSP      *261125*0800*^*00501*000000077*0*P*:~"
-            "GS*FA*PAYER*SYNTHHOSP*20261125*0800*77*X*005010X231A1~ST*999*0001*005010X231A1~"
-            "AK1*HR*263280001*005010X212~AK2*276*0001~IK5*A~AK2*276*0002~IK3*NM1*7**8~CTX*CLM01:SECRET1~IK4*9**7~"
-            "IK5*R*5~AK9*P*2*2*1~SE*11*0001~GE*1*77~IEA*1*000000077~")
+    text = (
+        "ISA*00*          *00*          *ZZ*PAYER          *ZZ*SYNTHHOSP      *261125*0800*^*00501*000000077*0*P*:~"
+        "GS*FA*PAYER*SYNTHHOSP*20261125*0800*77*X*005010X231A1~ST*999*0001*005010X231A1~"
+        "AK1*HR*263280001*005010X212~AK2*276*0001~IK5*A~AK2*276*0002~IK3*NM1*7**8~CTX*CLM01:SECRET1~IK4*9**7~"
+        "IK5*R*5~AK9*P*2*2*1~SE*11*0001~GE*1*77~IEA*1*000000077~"
+    )
     (ack,) = map_999(X12Reader(io.BytesIO(text.encode())))
     assert (ack.functional_id, ack.acknowledged_group, ack.group_status) == ("HR", "263280001", "P")
-    assert [(s["set_control"], s["status"], s["syntax_codes"], s["error_segments"]) for s in ack.sets] == \
-           [("0001", "A", [], []), ("0002", "R", ["5"], ["NM1@7:8"])]
+    assert [(s["set_control"], s["status"], s["syntax_codes"], s["error_segments"]) for s in ack.sets] == [
+        ("0001", "A", [], []),
+        ("0002", "R", ["5"], ["NM1@7:8"]),
+    ]
     assert "SECRET1" not in repr(ack)

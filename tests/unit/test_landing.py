@@ -67,9 +67,17 @@ def test_known_bytes_are_skipped_by_sha256(rc_home):
 
 
 def _sftp(server: InProcessSftp, host_key: str | None = None) -> SftpFolder:
-    return SftpFolder(SftpSettings(host="127.0.0.1", port=server.port, username="payer",
-                                   host_key=host_key or server.host_key_spec, remote_dir="/out",
-                                   private_key=server.client_private_key, timeout=10))
+    return SftpFolder(
+        SftpSettings(
+            host="127.0.0.1",
+            port=server.port,
+            username="payer",
+            host_key=host_key or server.host_key_spec,
+            remote_dir="/out",
+            private_key=server.client_private_key,
+            timeout=10,
+        )
+    )
 
 
 def test_sftp_landing_with_pinned_host_key(rc_home, tmp_path):
@@ -153,11 +161,11 @@ def test_symlinks_and_fifos_in_the_inbound_folder_are_refused_and_recorded(rc_ho
     secret.write_text("NOT FOR LANDING")
     (inbound / "good.835").write_text("GOOD")
     os.symlink(secret, inbound / "link.835")
-    os.mkfifo(inbound / "pipe.835")          # opening it for reading would block forever
-    os.mkfifo(inbound / "pipe.unrelated")    # not one of the source's patterns: not its business
+    os.mkfifo(inbound / "pipe.835")  # opening it for reading would block forever
+    os.mkfifo(inbound / "pipe.unrelated")  # not one of the source's patterns: not its business
     for attempt in ("run1", "run2"):
         result = land_source("remittance", LocalFolder(inbound), rc_home / "raw", ["*.835"], DAY, 0, attempt)
-    assert result.landed == [] and result.skipped == 1           # good.835 landed by run1
+    assert result.landed == [] and result.skipped == 1  # good.835 landed by run1
     assert sorted(r["reason"] for r in result.refused) == ["NOT_A_REGULAR_FILE"] * 2
     assert sorted(_refusals()) == [("link.835", "NOT_A_REGULAR_FILE"), ("pipe.835", "NOT_A_REGULAR_FILE")]
     landed = [p for p in (rc_home / "raw").rglob("*") if p.is_file()]
@@ -174,8 +182,8 @@ def test_an_entry_swapped_between_list_and_fetch_is_refused(rc_home, tmp_path, s
 
     class Swapping(LocalFolder):
         def list(self):
-            listed = super().list()               # era.835 is a regular file of 7 bytes now ...
-            (inbound / "era.835").unlink()        # ... and something else by the time it is fetched
+            listed = super().list()  # era.835 is a regular file of 7 bytes now ...
+            (inbound / "era.835").unlink()  # ... and something else by the time it is fetched
             if swap == "symlink":
                 os.symlink(secret, inbound / "era.835")
             else:

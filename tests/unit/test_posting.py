@@ -19,13 +19,26 @@ DAY = dt.date(2026, 11, 20)
 def post(name: str) -> dict:
     rsets = [r for _, r in read_remittances(FIX / name)]
     return build_remittance_postings(
-        [r.remittance for r in rsets], [c for r in rsets for c in r.claim_payments],
-        [ln for r in rsets for ln in r.service_line_payments], [a for r in rsets for a in r.adjustments],
-        [p for r in rsets for p in r.provider_adjustments], gl_map(), DAY, "f" * 64)
+        [r.remittance for r in rsets],
+        [c for r in rsets for c in r.claim_payments],
+        [ln for r in rsets for ln in r.service_line_payments],
+        [a for r in rsets for a in r.adjustments],
+        [p for r in rsets for p in r.provider_adjustments],
+        gl_map(),
+        DAY,
+        "f" * 64,
+    )
 
 
-@pytest.mark.parametrize("name", ["paid-claims-four-cas-groups.835", "reversal-and-correction.835",
-                                  "legacy-4010-pipe-caret.835", "two-interchanges-different-delimiters.835"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "paid-claims-four-cas-groups.835",
+        "reversal-and-correction.835",
+        "legacy-4010-pipe-caret.835",
+        "two-interchanges-different-delimiters.835",
+    ],
+)
 def test_every_journal_balances_and_receipt_equals_bpr02(name):
     rows = post(name)
     by_journal: dict[str, list] = {}
@@ -43,14 +56,16 @@ def test_accounts_by_cas_group_carc_and_plb_reason():
     rows = post("paid-claims-four-cas-groups.835")
     gl = gl_map()
     lines = rows["journal_line"]
+
     def total(account, side):
         return sum(ln[side] for ln in lines if ln["account"] == account)
-    assert total(gl["accounts"]["patient_ar"], "debit") == Decimal("50")          # PR-2 to patient A/R
-    assert total(gl["cas_reason"]["CO-45"], "debit") == Decimal("170")            # 150 + 20
+
+    assert total(gl["accounts"]["patient_ar"], "debit") == Decimal("50")  # PR-2 to patient A/R
+    assert total(gl["cas_reason"]["CO-45"], "debit") == Decimal("170")  # 150 + 20
     assert total(gl["cas_reason"]["OA-23"], "debit") == Decimal("100")
     assert total(gl["cas_reason"]["PI-94"], "debit") == Decimal("10")
-    assert total(gl["plb_reason"]["WO"], "debit") == Decimal("25")               # withheld recovery
-    assert total(gl["plb_reason"]["L6"], "credit") == Decimal("3.5")             # interest paid: income
+    assert total(gl["plb_reason"]["WO"], "debit") == Decimal("25")  # withheld recovery
+    assert total(gl["plb_reason"]["L6"], "credit") == Decimal("3.5")  # interest paid: income
     assert total(gl["accounts"]["cash"], "debit") == Decimal("348.50")
     apps = [a for a in rows["receipt_application"] if a["level"] == "claim"]
     assert sum(a["applied_amount"] for a in apps) == Decimal("370")

@@ -27,12 +27,52 @@ from revcycle.sources.registry import get_source
 from tests.corpus import B277, B835, B999, HL7
 
 CI_EXAMPLES, NIGHTLY_EXAMPLES = 300, 10_000
-SECONDS_PER_EXAMPLE = 10    # a hang guard: no example of a few KB may take this long
+SECONDS_PER_EXAMPLE = 10  # a hang guard: no example of a few KB may take this long
 GOOD_HL7 = dict((name, text) for name, text, _, _ in HL7)["good"]
 
-FRAGMENTS = ["ISA", "GS", "ST", "SE", "GE", "IEA", "CLP", "SVC", "CAS", "PLB", "BPR", "TRN", "STC", "HL", "*", "~",
-             ":", "^", "|", "\r\n", "\n", " ", "0", "1", "9", "-", ".", "E", "\u00b2", "\uff11", "_", "+", "\x00",
-             "\ufeff", "MSH|^~\\&|", "FT1|", "PID|", "\r", "1E400", "99999999999999999999", "HC:99213"]
+FRAGMENTS = [
+    "ISA",
+    "GS",
+    "ST",
+    "SE",
+    "GE",
+    "IEA",
+    "CLP",
+    "SVC",
+    "CAS",
+    "PLB",
+    "BPR",
+    "TRN",
+    "STC",
+    "HL",
+    "*",
+    "~",
+    ":",
+    "^",
+    "|",
+    "\r\n",
+    "\n",
+    " ",
+    "0",
+    "1",
+    "9",
+    "-",
+    ".",
+    "E",
+    "\u00b2",
+    "\uff11",
+    "_",
+    "+",
+    "\x00",
+    "\ufeff",
+    "MSH|^~\\&|",
+    "FT1|",
+    "PID|",
+    "\r",
+    "1E400",
+    "99999999999999999999",
+    "HC:99213",
+]
 
 
 def _mutations(base: str) -> st.SearchStrategy[bytes]:
@@ -49,7 +89,7 @@ def _mutations(base: str) -> st.SearchStrategy[bytes]:
             elif kind == "insert":
                 out[at:at] = draw(st.binary(min_size=1, max_size=8))
             elif kind == "delete":
-                del out[at:at + draw(st.integers(1, 40))]
+                del out[at : at + draw(st.integers(1, 40))]
             elif kind == "cut":
                 del out[at:]
             elif kind == "fragment":
@@ -62,8 +102,9 @@ def _mutations(base: str) -> st.SearchStrategy[bytes]:
     return mutate()
 
 
-FREE_FORM = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=6), max_size=80).map(lambda p: "".join(p).encode(
-    "utf-8", "surrogatepass"))
+FREE_FORM = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=6), max_size=80).map(
+    lambda p: "".join(p).encode("utf-8", "surrogatepass")
+)
 
 
 @contextmanager
@@ -86,8 +127,14 @@ def _parse(source_name: str, data: bytes, suffix: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"in{suffix}"
         path.write_bytes(data)
-        ctx = ParseContext(sha256="prop", original_name=path.name, business_date=dt.date(2026, 11, 24),
-                           landed_at=dt.datetime(2026, 11, 24), data_source=source_name, ack_dir=None)
+        ctx = ParseContext(
+            sha256="prop",
+            original_name=path.name,
+            business_date=dt.date(2026, 11, 24),
+            landed_at=dt.datetime(2026, 11, 24),
+            data_source=source_name,
+            ack_dir=None,
+        )
         with _deadline(SECONDS_PER_EXAMPLE):
             try:
                 stage_file(source, path, ctx, LocalLake(Path(tmp) / "lake"))
@@ -104,8 +151,12 @@ PROPERTIES = [
 
 
 def _check(source_name: str, strategy, suffix: str, examples: int) -> None:
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(strategy)
     def run(data: bytes) -> None:
         _parse(source_name, data, suffix)

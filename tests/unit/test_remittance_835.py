@@ -39,9 +39,15 @@ def test_fixture_totals(name):
 def test_cas_triplets_at_claim_and_line_level_in_all_groups():
     (rset,) = sets_of(FIX / "paid-claims-four-cas-groups.835")
     adj = sorted((a["level"], a["group_code"], a["reason_code"], a["amount"]) for a in rset.adjustments)
-    assert adj == sorted([("service_line", "CO", "45", D("150")), ("service_line", "PR", "2", D("50")),
-                          ("claim", "OA", "23", D("100")), ("service_line", "CO", "45", D("20")),
-                          ("service_line", "PI", "94", D("10"))])
+    assert adj == sorted(
+        [
+            ("service_line", "CO", "45", D("150")),
+            ("service_line", "PR", "2", D("50")),
+            ("claim", "OA", "23", D("100")),
+            ("service_line", "CO", "45", D("20")),
+            ("service_line", "PI", "94", D("10")),
+        ]
+    )
     assert {a["group_code"] for a in rset.adjustments} == {"CO", "PR", "OA", "PI"}
     plb = [(p["reason_code"], p["reference"], p["amount"]) for p in rset.provider_adjustments]
     assert plb == [("WO", "ICN0099", D("25")), ("L6", "INT0001", D("-3.5"))]
@@ -81,7 +87,11 @@ def test_no_names_and_only_tokens_of_member_ids():
 
 def test_bad_amount_is_a_specific_mapping_error(tmp_path):
     bad = tmp_path / "bad.835"
-    bad.write_text(FIX.joinpath("paid-claims-four-cas-groups.835").read_text().replace("CLP*PCN0001*1*500*300", "CLP*PCN0001*1*5O0*300"))
+    bad.write_text(
+        FIX.joinpath("paid-claims-four-cas-groups.835")
+        .read_text()
+        .replace("CLP*PCN0001*1*500*300", "CLP*PCN0001*1*5O0*300")
+    )
     with pytest.raises(RevcycleError) as info:
         sets_of(bad)
     assert info.value.reason == "BAD_NUMBER"
@@ -102,15 +112,21 @@ SAMPLE_ANSWERS = {
     "edi835parser__united_healthcare_legacy_sample.txt": (1, [("000000064", 2, "349.99", "349.99", "0")]),
     "tastypackets__profee.edi": (1, [("1740", 3, "45.75", "45.75", "0")]),
     "pyx12__835_mult_loops.txt": (1, [("0001", 1, "0", "0", "0")]),
-    "oopfactory__ExampleFromNth.txt": (3, [("8001", 19, "999.99", "776.06", "0"), ("9001", 23, "9999.99", "3111.09", "0"),
-                                           ("10001", 14, "482.13", "3439.89", "0")]),
+    "oopfactory__ExampleFromNth.txt": (
+        3,
+        [
+            ("8001", 19, "999.99", "776.06", "0"),
+            ("9001", 23, "9999.99", "3111.09", "0"),
+            ("10001", 14, "482.13", "3439.89", "0"),
+        ],
+    ),
     "oopfactory__835_DeIdent_01.dat": (1, [("999999", 96, "99999.99", "66417.62", "0")]),
 }
 
 
 # Refused by the mapper, each with its own reason (SOURCES.md names the quirk).
 SAMPLE_REFUSALS = {
-    "tigershark__835-example-2.txt": "SE_COUNT_MISMATCH",                      # SE01 28 vs 29 actual segments
+    "tigershark__835-example-2.txt": "SE_COUNT_MISMATCH",  # SE01 28 vs 29 actual segments
     # SVC01 written with '>' although ISA16 is ':', or not a composite at all: reading it as one
     # component would put the qualifier where the procedure code belongs (issue 13, item 10).
     "lfh-x12__secondary-payment.835": "BAD_PROCEDURE_COMPOSITE",
@@ -175,7 +191,10 @@ def test_remark_codes_at_claim_and_line_level(tmp_path):
     path.write_text(text)
     (rset,) = sets_of(path)
     assert sorted((r["segment"], r["remark_code"], r["level"]) for r in rset.remarks) == [
-        ("LQ", "N130", "service_line"), ("MOA", "MA01", "claim"), ("MOA", "ZZ99", "claim")]
+        ("LQ", "N130", "service_line"),
+        ("MOA", "MA01", "claim"),
+        ("MOA", "ZZ99", "claim"),
+    ]
     import datetime as dt
 
     from revcycle.jobs.inspect import inspect_path

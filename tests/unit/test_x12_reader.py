@@ -73,7 +73,9 @@ def test_bom_crlf_and_indentation_are_tolerated():
 @settings(max_examples=60, deadline=None)
 @given(
     delims=st.permutations(["*", "|", "^", ":", "<", ">", "~", "!", "{", "}"]).map(lambda p: p[:4]),
-    newline=st.booleans(), sets=st.integers(1, 3), chunk=st.integers(1, 300),
+    newline=st.booleans(),
+    sets=st.integers(1, 3),
+    chunk=st.integers(1, 300),
 )
 def test_round_trip_with_any_delimiters(delims, newline, sets, chunk):
     d = Delimiters(*delims)
@@ -87,33 +89,36 @@ def test_round_trip_with_any_delimiters(delims, newline, sets, chunk):
 GOOD = envelope_file(Delimiters("*", ":", "^", "~"), sets=2)
 
 
-@pytest.mark.parametrize("mutate,reason", [
-    (lambda t: "", "EMPTY_FILE"),
-    (lambda t: "   \n\n", "EMPTY_FILE"),
-    (lambda t: t.replace("ISA*00*", "ISA*00**", 1), "ISA_SYNTAX"),
-    (lambda t: "GS*HP*X~" + t, "TEXT_BEFORE_ISA"),
-    (lambda t: t[t.index("GS*"):], "MISSING_ENVELOPE"),
-    (lambda t: t[t.index("ST*"):], "MISSING_ENVELOPE"),
-    (lambda t: "Remittance report\n" + t, "TEXT_BEFORE_ISA"),
-    (lambda t: t.replace("*SENDER", "*SENDERSENDERSENDER", 1), "ISA_TOO_LONG"),
-    (lambda t: t.replace("CLP*PCN1", "CLP*PCN\x001", 1), "NUL_BYTE"),
-    (lambda t: t.replace("SE*5*0001", "SE*\u00b2*0001"), "SE_COUNT_MISMATCH"),
-    (lambda t: t.replace("GE*2*7", "GE*\u00b2*7"), "GE_COUNT_MISMATCH"),
-    (lambda t: t.replace("IEA*1*", "IEA*\u00b9*"), "IEA_COUNT_MISMATCH"),
-    (lambda t: t.replace("SE*5*0001", "SE*6*0001"), "SE_COUNT_MISMATCH"),
-    (lambda t: t.replace("SE*5*0002", "SE*5*0009"), "SE_CONTROL_MISMATCH"),
-    (lambda t: t.replace("GE*2*7", "GE*3*7"), "GE_COUNT_MISMATCH"),
-    (lambda t: t.replace("GE*2*7", "GE*2*8"), "GE_CONTROL_MISMATCH"),
-    (lambda t: t.replace("IEA*1*000000007", "IEA*2*000000007"), "IEA_COUNT_MISMATCH"),
-    (lambda t: t.replace("IEA*1*000000007", "IEA*1*000000008"), "IEA_CONTROL_MISMATCH"),
-    (lambda t: t[: t.index("SE*5*0002")], "TRUNCATED"),
-    (lambda t: t[: t.index("GE*")], "TRUNCATED"),
-    (lambda t: t[: t.index("IEA*")], "TRUNCATED"),
-    (lambda t: t.replace("*^*00501", "*:*00501", 1), "DELIMITER_COLLISION"),
-    (lambda t: t.replace("*P*:~", "*P***", 1), "DELIMITER_COLLISION"),
-    (lambda t: t.replace("CLP*PCN1", "CLP*PCN\udcff1", 1), "NOT_UTF8"),
-    (lambda t: t + "CLP*X~", "UNEXPECTED_SEGMENT"),
-])
+@pytest.mark.parametrize(
+    "mutate,reason",
+    [
+        (lambda t: "", "EMPTY_FILE"),
+        (lambda t: "   \n\n", "EMPTY_FILE"),
+        (lambda t: t.replace("ISA*00*", "ISA*00**", 1), "ISA_SYNTAX"),
+        (lambda t: "GS*HP*X~" + t, "TEXT_BEFORE_ISA"),
+        (lambda t: t[t.index("GS*") :], "MISSING_ENVELOPE"),
+        (lambda t: t[t.index("ST*") :], "MISSING_ENVELOPE"),
+        (lambda t: "Remittance report\n" + t, "TEXT_BEFORE_ISA"),
+        (lambda t: t.replace("*SENDER", "*SENDERSENDERSENDER", 1), "ISA_TOO_LONG"),
+        (lambda t: t.replace("CLP*PCN1", "CLP*PCN\x001", 1), "NUL_BYTE"),
+        (lambda t: t.replace("SE*5*0001", "SE*\u00b2*0001"), "SE_COUNT_MISMATCH"),
+        (lambda t: t.replace("GE*2*7", "GE*\u00b2*7"), "GE_COUNT_MISMATCH"),
+        (lambda t: t.replace("IEA*1*", "IEA*\u00b9*"), "IEA_COUNT_MISMATCH"),
+        (lambda t: t.replace("SE*5*0001", "SE*6*0001"), "SE_COUNT_MISMATCH"),
+        (lambda t: t.replace("SE*5*0002", "SE*5*0009"), "SE_CONTROL_MISMATCH"),
+        (lambda t: t.replace("GE*2*7", "GE*3*7"), "GE_COUNT_MISMATCH"),
+        (lambda t: t.replace("GE*2*7", "GE*2*8"), "GE_CONTROL_MISMATCH"),
+        (lambda t: t.replace("IEA*1*000000007", "IEA*2*000000007"), "IEA_COUNT_MISMATCH"),
+        (lambda t: t.replace("IEA*1*000000007", "IEA*1*000000008"), "IEA_CONTROL_MISMATCH"),
+        (lambda t: t[: t.index("SE*5*0002")], "TRUNCATED"),
+        (lambda t: t[: t.index("GE*")], "TRUNCATED"),
+        (lambda t: t[: t.index("IEA*")], "TRUNCATED"),
+        (lambda t: t.replace("*^*00501", "*:*00501", 1), "DELIMITER_COLLISION"),
+        (lambda t: t.replace("*P*:~", "*P***", 1), "DELIMITER_COLLISION"),
+        (lambda t: t.replace("CLP*PCN1", "CLP*PCN\udcff1", 1), "NOT_UTF8"),
+        (lambda t: t + "CLP*X~", "UNEXPECTED_SEGMENT"),
+    ],
+)
 def test_specific_reason_for_each_malformation(mutate, reason):
     data = mutate(GOOD).encode("utf-8", "surrogateescape")
     with pytest.raises(X12Error) as info:
@@ -130,7 +135,9 @@ def test_good_file_passes_all_envelope_checks():
 
 
 @pytest.mark.samples
-@pytest.mark.parametrize("path", sample_files("x12/999") + sample_files("x12/276"), ids=lambda p: getattr(p, "name", "samples-absent"))
+@pytest.mark.parametrize(
+    "path", sample_files("x12/999") + sample_files("x12/276"), ids=lambda p: getattr(p, "name", "samples-absent")
+)
 def test_sample_acks_and_inquiries_are_read_or_refused_specifically(path):
     """999 and 276 samples: read by the same reader; the one with IEA02 != ISA13 gets that reason."""
     try:
@@ -181,10 +188,12 @@ def _read_seconds(data: bytes) -> float:
 @pytest.mark.parametrize("where", ["before the ISA", "between segments"])
 def test_reading_time_grows_linearly_with_blank_padding(where):
     """4x the padding must cost about 4x the time (a ratio, not an absolute time); quadratic would be ~16x."""
+
     def build(mb: int) -> bytes:
         if where == "before the ISA":
             return b"\n" * (mb << 20) + GOOD.encode()
         return GOOD.replace("CLP*", "\r\n" * (mb << 19) + "CLP*", 1).encode()
+
     small, large = _read_seconds(build(1)), _read_seconds(build(4))
     # Measured: this reader 4.1x and 4.6x; the quadratic one it replaced 14.9x and 9.6x.
     assert large / small < 8, f"{where}: 1 MB {small:.3f}s, 4 MB {large:.3f}s"

@@ -40,9 +40,14 @@ def _digest(record_lists: list[tuple[str, list[dict]]]) -> dict:
 def _remittance_records(path: Path) -> dict:
     lists = []
     for _, r in read_remittances(path):
-        lists += [("remittance", [r.remittance]), ("claim_payment", r.claim_payments),
-                  ("service_line_payment", r.service_line_payments), ("adjustment", r.adjustments),
-                  ("provider_adjustment", r.provider_adjustments), ("remark", r.remarks)]
+        lists += [
+            ("remittance", [r.remittance]),
+            ("claim_payment", r.claim_payments),
+            ("service_line_payment", r.service_line_payments),
+            ("adjustment", r.adjustments),
+            ("provider_adjustment", r.provider_adjustments),
+            ("remark", r.remarks),
+        ]
     return _digest(lists)
 
 
@@ -57,12 +62,23 @@ def generated(tmp_path_factory) -> dict[str, Path]:
 
     work = tmp_path_factory.mktemp("pinned")
     generate_day(work, DAY, 400, 11, supply_messages=5)
-    candidates = [{"payer": "1123456789", "pcn": f"PCN{n:09d}", "icn": f"ICN{n:010d}", "charge": "250.00",
-                   "paid": "180.00" if n % 5 else "0", "status": "1" if n % 9 else "4",
-                   "service_date": "20261101"} for n in range(300)]
+    candidates = [
+        {
+            "payer": "1123456789",
+            "pcn": f"PCN{n:09d}",
+            "icn": f"ICN{n:010d}",
+            "charge": "250.00",
+            "paid": "180.00" if n % 5 else "0",
+            "status": "1" if n % 9 else "4",
+            "service_date": "20261101",
+        }
+        for n in range(300)
+    ]
     claim_status_277.write_277_files(work / "claim_status", work, DAY, random.Random(3), candidates, 700000000)
-    return {"835": max((work / "remittance").glob("*.835"), key=lambda p: p.stat().st_size),
-            "277": max((work / "claim_status").glob("*.277"), key=lambda p: p.stat().st_size)}
+    return {
+        "835": max((work / "remittance").glob("*.835"), key=lambda p: p.stat().st_size),
+        "277": max((work / "claim_status").glob("*.277"), key=lambda p: p.stat().st_size),
+    }
 
 
 def _cases(generated: dict[str, Path]) -> dict[str, dict]:

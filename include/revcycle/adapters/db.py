@@ -57,6 +57,8 @@ class _ExactSum:
 class _ExactTotal(_ExactSum):
     def finalize(self) -> int | str | None:
         return "0" if self.total is None else str(self.total)
+
+
 sqlite3.register_adapter(dt.date, lambda d: d.isoformat())
 sqlite3.register_adapter(dt.datetime, lambda d: d.isoformat(sep=" "))
 
@@ -79,6 +81,7 @@ def as_datetime(value: object) -> dt.datetime | None:
         return dt.datetime.fromisoformat(str(value))
     except ValueError:
         return None
+
 
 _SQLITE = re.compile(r"^sqlite(\+\w+)?:///(?P<path>.+)$")
 

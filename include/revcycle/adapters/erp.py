@@ -35,6 +35,7 @@ class Ownership:
     sha256: str
     reason: str
 
+
 def _copy(conn: Connection, schema: str | None, name: str, rows: list[dict]) -> None:
     from psycopg import sql as pgsql
 
@@ -87,12 +88,19 @@ def _check_ownership(conn: Connection, owned: Ownership, keys: list[str]) -> Non
     rows = query(conn, f"erp/owners_{owned.table}", {"keys": keys}, expanding=("keys",))
     others = {key: sha for key, sha in rows if sha != owned.sha256}
     if others:
-        raise PostingError(owned.reason, f"{len(others)} of {len(keys)} {owned.table} key(s) already posted "
-                                         f"from file {sorted(others.values())[0][:12]}")
+        raise PostingError(
+            owned.reason,
+            f"{len(others)} of {len(keys)} {owned.table} key(s) already posted "
+            f"from file {sorted(others.values())[0][:12]}",
+        )
 
 
-def load(rows_by_table: dict[str, list[dict]], *, owned: Ownership | None = None,
-         verify: Callable[[Connection], None] | None = None) -> dict[str, int]:
+def load(
+    rows_by_table: dict[str, list[dict]],
+    *,
+    owned: Ownership | None = None,
+    verify: Callable[[Connection], None] | None = None,
+) -> dict[str, int]:
     """Post all tables of one source file atomically, in the order given; return rows inserted or updated.
 
     ``owned``: refuse (``PostingError``) when another file already posted one of the owned keys, decided
@@ -129,8 +137,9 @@ def rejection(exc: BaseException) -> str | None:
     import sqlalchemy.exc
 
     # SQLAlchemy wraps driver errors of statements; the COPY paths raise psycopg's own.
-    if isinstance(exc, (sqlalchemy.exc.DataError, sqlalchemy.exc.IntegrityError, psycopg.DataError,
-                        psycopg.IntegrityError)):
+    if isinstance(
+        exc, (sqlalchemy.exc.DataError, sqlalchemy.exc.IntegrityError, psycopg.DataError, psycopg.IntegrityError)
+    ):
         orig = getattr(exc, "orig", None) or exc
         return type(orig).__name__
     return None
@@ -143,8 +152,12 @@ def receipt_totals(source_sha256: str, conn: Connection | None = None) -> list[d
         with engine_for("erp").connect() as own:
             return receipt_totals(source_sha256, own)
     rows = query(conn, "erp/receipt_totals", {"source_sha256": source_sha256}).mappings().all()
-    return [{"receipt_key": r["receipt_key"],
-             "amount": cents(r["amount"]),
-             "debits": cents(r["debits"]),
-             "credits": cents(r["credits"])} for r in rows]
-
+    return [
+        {
+            "receipt_key": r["receipt_key"],
+            "amount": cents(r["amount"]),
+            "debits": cents(r["debits"]),
+            "credits": cents(r["credits"]),
+        }
+        for r in rows
+    ]

@@ -67,7 +67,7 @@ class LocalFolder:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.refused: list[tuple[str, str, str]] = []   # (name, reason, detail) seen by the last list()
+        self.refused: list[tuple[str, str, str]] = []  # (name, reason, detail) seen by the last list()
 
     def list(self) -> list[RemoteFile]:
         self.refused = []
@@ -105,9 +105,13 @@ class LocalFolder:
 
 
 def _kind(mode: int) -> str:
-    for test, what in ((stat.S_ISLNK, "a symbolic link, never followed"), (stat.S_ISFIFO, "a FIFO"),
-                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device")):
+    for test, what in (
+        (stat.S_ISLNK, "a symbolic link, never followed"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
         if test(mode):
             return what
     return "not a regular file"
@@ -178,16 +182,29 @@ class LandingResult:
     refused: list[dict]
 
 
-def land_source(source: str, transport: Transport, raw_zone: Path, patterns: Iterable[str],
-                business_date: dt.date, stable_seconds: float, dag_run_id: str | None) -> LandingResult:
+def land_source(
+    source: str,
+    transport: Transport,
+    raw_zone: Path,
+    patterns: Iterable[str],
+    business_date: dt.date,
+    stable_seconds: float,
+    dag_run_id: str | None,
+) -> LandingResult:
     """Land every new stable file of one source; already-known bytes are skipped by sha256."""
     landed, refused, skipped = [], [], 0
 
     def refuse(name: str, reason: str, detail: str) -> None:
         log.warning("refused inbound entry from %s: %s", transport.describe(), reason)
         refused.append({"reason": reason, "detail": detail})
-        ledger.record_refused(source=source, original_name=name, reason=reason, detail=detail,
-                              business_date=business_date, dag_run_id=dag_run_id)
+        ledger.record_refused(
+            source=source,
+            original_name=name,
+            reason=reason,
+            detail=detail,
+            business_date=business_date,
+            dag_run_id=dag_run_id,
+        )
 
     pats = tuple(patterns)
     for remote in stable_files(transport, stable_seconds, patterns):
@@ -196,8 +213,15 @@ def land_source(source: str, transport: Transport, raw_zone: Path, patterns: Ite
         except LandingError as exc:
             refuse(remote.name, exc.reason, exc.detail)
             continue
-        if ledger.record_landed(sha256=sha, source=source, original_name=remote.name, size_bytes=remote.size,
-                                raw_path=str(path), business_date=business_date, dag_run_id=dag_run_id):
+        if ledger.record_landed(
+            sha256=sha,
+            source=source,
+            original_name=remote.name,
+            size_bytes=remote.size,
+            raw_path=str(path),
+            business_date=business_date,
+            dag_run_id=dag_run_id,
+        ):
             landed.append(sha)
         else:
             skipped += 1

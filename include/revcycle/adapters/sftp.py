@@ -26,9 +26,9 @@ class SftpSettings:
     host: str
     port: int
     username: str
-    host_key: str            # "ssh-ed25519 AAAA..." as in known_hosts, without the host name
+    host_key: str  # "ssh-ed25519 AAAA..." as in known_hosts, without the host name
     remote_dir: str
-    private_key: str | None = None   # PEM/OpenSSH text
+    private_key: str | None = None  # PEM/OpenSSH text
     key_file: str | None = None
     timeout: float = 30.0
 
@@ -69,19 +69,33 @@ class SftpFolder:
         client.get_host_keys().add(known, key.get_name(), key)
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         try:
-            client.connect(self.s.host, port=self.s.port, username=self.s.username,
-                           pkey=_load_private_key(self.s), key_filename=self.s.key_file,
-                           allow_agent=False, look_for_keys=False, timeout=self.s.timeout,
-                           banner_timeout=self.s.timeout, auth_timeout=self.s.timeout,
-                           disabled_algorithms={"pubkeys": []})
+            client.connect(
+                self.s.host,
+                port=self.s.port,
+                username=self.s.username,
+                pkey=_load_private_key(self.s),
+                key_filename=self.s.key_file,
+                allow_agent=False,
+                look_for_keys=False,
+                timeout=self.s.timeout,
+                banner_timeout=self.s.timeout,
+                auth_timeout=self.s.timeout,
+                disabled_algorithms={"pubkeys": []},
+            )
         except paramiko.BadHostKeyException:
             client.close()
-            raise LandingError("HOST_KEY_MISMATCH", f"host key of {self.s.host}:{self.s.port} differs from the pinned key") from None
+            raise LandingError(
+                "HOST_KEY_MISMATCH", f"host key of {self.s.host}:{self.s.port} differs from the pinned key"
+            ) from None
         except paramiko.SSHException as exc:
             client.close()
             if "not found in known_hosts" in str(exc):
-                raise LandingError("HOST_KEY_MISMATCH", f"{self.s.host}:{self.s.port} offered a key type that is not pinned") from None
-            raise LandingError("SFTP_CONNECT", f"{type(exc).__name__} connecting to {self.s.host}:{self.s.port}") from None
+                raise LandingError(
+                    "HOST_KEY_MISMATCH", f"{self.s.host}:{self.s.port} offered a key type that is not pinned"
+                ) from None
+            raise LandingError(
+                "SFTP_CONNECT", f"{type(exc).__name__} connecting to {self.s.host}:{self.s.port}"
+            ) from None
         self._client, self._sftp = client, client.open_sftp()
         return self._sftp
 
@@ -126,7 +140,14 @@ def from_airflow_connection(conn_id: str, remote_dir: str) -> SftpFolder:
     extra = conn.extra_dejson
     if not extra.get("host_key"):
         raise LandingError("HOST_KEY_CONFIG", f"connection {conn_id} has no extra.host_key to pin")
-    return SftpFolder(SftpSettings(
-        host=conn.host, port=conn.port or 22, username=conn.login, host_key=extra["host_key"],
-        remote_dir=extra.get("remote_dir", remote_dir), private_key=extra.get("private_key"),
-        key_file=extra.get("key_file")))
+    return SftpFolder(
+        SftpSettings(
+            host=conn.host,
+            port=conn.port or 22,
+            username=conn.login,
+            host_key=extra["host_key"],
+            remote_dir=extra.get("remote_dir", remote_dir),
+            private_key=extra.get("private_key"),
+            key_file=extra.get("key_file"),
+        )
+    )

@@ -61,8 +61,9 @@ class ValidationOutcome:
         if not failures:
             return None
         first = failures[0]
-        detail = "; ".join(f"{f.reason} ({f.dataset}.{f.column}: {f.unexpected_count} of {f.element_count} rows)"
-                           for f in failures)
+        detail = "; ".join(
+            f"{f.reason} ({f.dataset}.{f.column}: {f.unexpected_count} of {f.element_count} rows)" for f in failures
+        )
         return first.reason, detail
 
     def as_dicts(self) -> list[dict]:
@@ -101,7 +102,9 @@ class _Gx:
         batch = asset.add_batch_definition_whole_dataframe("whole")
         suite = self.gx.ExpectationSuite(name=f"{name}__{n}", expectations=copy.deepcopy(spec["expectations"]))
         suite = self.ctx.suites.add(suite)
-        vd = self.ctx.validation_definitions.add(self.gx.ValidationDefinition(data=batch, suite=suite, name=f"{name}__{n}"))
+        vd = self.ctx.validation_definitions.add(
+            self.gx.ValidationDefinition(data=batch, suite=suite, name=f"{name}__{n}")
+        )
         self._defs[key] = vd
         return vd
 
@@ -113,15 +116,18 @@ def _gx() -> _Gx:
 
 def warm_up() -> None:
     """Load GX, its context and what it loads on a first run (``revcycle.airflow.preload``, before tasks fork)."""
-    spec = {"expectations": [
-        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}},
-        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "a", "value_set": [1, 2]}},
-        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "a"}},
-        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "a", "min_value": 0}},
-        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 0}},
-    ]}
-    _gx().validation_definition("warm_up", spec).run(batch_parameters={"dataframe": pd.DataFrame({"a": [1, 2]})},
-                                                     result_format=RESULT_FORMAT)
+    spec = {
+        "expectations": [
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}},
+            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "a", "value_set": [1, 2]}},
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "a"}},
+            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "a", "min_value": 0}},
+            {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 0}},
+        ]
+    }
+    _gx().validation_definition("warm_up", spec).run(
+        batch_parameters={"dataframe": pd.DataFrame({"a": [1, 2]})}, result_format=RESULT_FORMAT
+    )
 
 
 def validate_frames(frames: dict[str, pd.DataFrame], business_date: dt.date) -> ValidationOutcome:
@@ -136,10 +142,18 @@ def validate_frames(frames: dict[str, pd.DataFrame], business_date: dt.date) -> 
             meta = cfg.meta or {}
             res = r.result or {}
             raised = bool(r.exception_info and r.exception_info.get("raised_exception"))
-            outcome.outcomes.append(ExpectationOutcome(
-                dataset=name, expectation=cfg.type, column=cfg.kwargs.get("column"),
-                severity=str(getattr(cfg.severity, "value", cfg.severity)), reason=meta.get("reason", "EXPECTATION_FAILED"),
-                description=meta.get("description", ""), success=bool(r.success) and not raised,
-                element_count=res.get("element_count"), unexpected_count=res.get("unexpected_count"),
-                raised_exception=raised))
+            outcome.outcomes.append(
+                ExpectationOutcome(
+                    dataset=name,
+                    expectation=cfg.type,
+                    column=cfg.kwargs.get("column"),
+                    severity=str(getattr(cfg.severity, "value", cfg.severity)),
+                    reason=meta.get("reason", "EXPECTATION_FAILED"),
+                    description=meta.get("description", ""),
+                    success=bool(r.success) and not raised,
+                    element_count=res.get("element_count"),
+                    unexpected_count=res.get("unexpected_count"),
+                    raised_exception=raised,
+                )
+            )
     return outcome

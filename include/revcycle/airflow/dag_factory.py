@@ -39,19 +39,37 @@ def _deadline(dag_id: str) -> dict:
     from revcycle.jobs.sla import deadline_minutes
 
     minutes = deadline_minutes(dag_id)
-    return {"deadline": DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT,
-                                      interval=dt.timedelta(minutes=minutes),
-                                      callback=AsyncCallback("revcycle.jobs.sla.deadline_missed",
-                                                             kwargs={"dag_id": dag_id, "minutes": minutes}))}
+    return {
+        "deadline": DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_QUEUED_AT,
+            interval=dt.timedelta(minutes=minutes),
+            callback=AsyncCallback("revcycle.jobs.sla.deadline_missed", kwargs={"dag_id": dag_id, "minutes": minutes}),
+        )
+    }
 
 
-def _policy(dag_id: str, schedule: object, owner: str, tags: list[str], doc_md: str, start_date: dt.datetime | None,
-            catchup: bool = True) -> dict:
+def _policy(
+    dag_id: str,
+    schedule: object,
+    owner: str,
+    tags: list[str],
+    doc_md: str,
+    start_date: dt.datetime | None,
+    catchup: bool = True,
+) -> dict:
     """What every revcycle DAG declares: owner, tags, two retries, one run at a time, docs, a deadline."""
-    return dict(dag_id=dag_id, schedule=schedule, catchup=catchup, max_active_runs=1,
-                start_date=start_date or pendulum.datetime(2026, 11, 1, tz="UTC"), tags=["revcycle", *tags],
-                default_args={"owner": owner, "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
-                params={"business_date": None}, doc_md=doc_md, **_deadline(dag_id))
+    return dict(
+        dag_id=dag_id,
+        schedule=schedule,
+        catchup=catchup,
+        max_active_runs=1,
+        start_date=start_date or pendulum.datetime(2026, 11, 1, tz="UTC"),
+        tags=["revcycle", *tags],
+        default_args={"owner": owner, "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
+        params={"business_date": None},
+        doc_md=doc_md,
+        **_deadline(dag_id),
+    )
 
 
 def _lineage(context: dict, source: str, step: str, result: dict) -> dict:
@@ -77,8 +95,18 @@ def _run_day_function(target: str, context: dict) -> dict:
     return result
 
 
-def ingest_dag(*, dag_id: str, source: str, schedule: str, owner: str, tags: list[str], doc_md: str,
-               start_date: dt.datetime | None = None, then: str | None = None, then_outlets: tuple[str, ...] = ()):
+def ingest_dag(
+    *,
+    dag_id: str,
+    source: str,
+    schedule: str,
+    owner: str,
+    tags: list[str],
+    doc_md: str,
+    start_date: dt.datetime | None = None,
+    then: str | None = None,
+    then_outlets: tuple[str, ...] = (),
+):
     """Declare the ingest DAG of one source; the DAG's outlets are its published ``canonical__*`` Assets
     (``revcycle.domain.datasets``, the names the source itself stages).
 
@@ -103,21 +131,29 @@ def ingest_dag(*, dag_id: str, source: str, schedule: str, owner: str, tags: lis
             @task
             def parse(sha256: str, **context) -> dict:
                 from revcycle.pipeline import steps
+
                 return _lineage(context, source, "parse", steps.parse(source, sha256, context["run_id"]))
 
             @task
             def validate(parsed: dict, **context) -> dict:
                 from revcycle.pipeline import steps
-                return _lineage(context, source, "validate", steps.validate(source, parsed["sha256"], context["run_id"]))
+
+                return _lineage(
+                    context, source, "validate", steps.validate(source, parsed["sha256"], context["run_id"])
+                )
 
             @task
             def publish(validated: dict, **context) -> dict:
                 from revcycle.pipeline import steps
-                return _lineage(context, source, "publish", steps.publish(source, validated["sha256"], context["run_id"]))
+
+                return _lineage(
+                    context, source, "publish", steps.publish(source, validated["sha256"], context["run_id"])
+                )
 
             @task
             def post(published: dict, **context) -> dict:
                 from revcycle.pipeline import steps
+
                 return _lineage(context, source, "post", steps.post(source, published["sha256"], context["run_id"]))
 
             return post(publish(validate(parse(sha256))))
@@ -130,15 +166,21 @@ def ingest_dag(*, dag_id: str, source: str, schedule: str, owner: str, tags: lis
             from revcycle.pipeline.summary import summarize_results
 
             record_business_date(context, business_date_of(context))
-            lineage.record(context, lineage.datasets_lineage(
-                "summarize", [], [lineage.lake_dataset(d) for d in SOURCE_DATASETS[source]], source=source))
+            lineage.record(
+                context,
+                lineage.datasets_lineage(
+                    "summarize", [], [lineage.lake_dataset(d) for d in SOURCE_DATASETS[source]], source=source
+                ),
+            )
             # A group mapped over a single file hands back that file's dict rather than a list of one.
             return summarize_results(source, [results] if isinstance(results, dict) else list(results or []))
 
         summary = summarize(process_file.expand(sha256=land()))
         if then:
-            @task(task_id=then.rsplit(":", 1)[1], outlets=[Asset(uri) for uri in then_outlets],
-                  trigger_rule="none_failed")
+
+            @task(
+                task_id=then.rsplit(":", 1)[1], outlets=[Asset(uri) for uri in then_outlets], trigger_rule="none_failed"
+            )
             def follow_up(_summary: dict, **context) -> dict:
                 return _run_day_function(then, context)
 
@@ -147,8 +189,9 @@ def ingest_dag(*, dag_id: str, source: str, schedule: str, owner: str, tags: lis
     return ingest()
 
 
-def inquiry_dag(*, dag_id: str, schedule: str, owner: str, tags: list[str], doc_md: str,
-                start_date: dt.datetime | None = None):
+def inquiry_dag(
+    *, dag_id: str, schedule: str, owner: str, tags: list[str], doc_md: str, start_date: dt.datetime | None = None
+):
     """Declare the outbound 276 DAG: build one file per payer, then upload each (mapped)."""
     sent = Asset(OUTBOUND_276)
 
@@ -176,8 +219,15 @@ def inquiry_dag(*, dag_id: str, schedule: str, owner: str, tags: list[str], doc_
     return inquire()
 
 
-def reconciliation_dag(*, dag_id: str, owner: str, tags: list[str], doc_md: str,
-                       after: tuple[str, ...] = RECONCILIATION_INPUTS, start_date: dt.datetime | None = None):
+def reconciliation_dag(
+    *,
+    dag_id: str,
+    owner: str,
+    tags: list[str],
+    doc_md: str,
+    after: tuple[str, ...] = RECONCILIATION_INPUTS,
+    start_date: dt.datetime | None = None,
+):
     """Declare the reconciliation DAG: scheduled when every upstream Asset has a new event for the day."""
     from airflow.sdk import AssetAll
 

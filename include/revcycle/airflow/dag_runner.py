@@ -81,7 +81,7 @@ def main() -> None:
         _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
         try:
-            os.killpg(pid, signal.SIGKILL)   # anything the DAG's process left behind in its group
+            os.killpg(pid, signal.SIGKILL)  # anything the DAG's process left behind in its group
             with open(log_path, "a") as log:
                 log.write("revcycle.airflow.dag_runner: stopped processes this DAG run left behind\n")
         except ProcessLookupError:

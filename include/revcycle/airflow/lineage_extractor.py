@@ -20,11 +20,12 @@ class RevcycleExtractor(BaseExtractor):
         return ["_PythonDecoratedOperator"]
 
     def _execute_extraction(self) -> OperatorLineage | None:
-        return OperatorLineage()    # datasets are known once the step has run
+        return OperatorLineage()  # datasets are known once the step has run
 
     def extract_on_complete(self, task_instance: object) -> OperatorLineage | None:
-        recorded = lineage.take(task_instance.dag_id, task_instance.task_id, task_instance.run_id,
-                                getattr(task_instance, "map_index", -1))
+        recorded = lineage.take(
+            task_instance.dag_id, task_instance.task_id, task_instance.run_id, getattr(task_instance, "map_index", -1)
+        )
         return lineage.to_operator_lineage(recorded) if recorded else None
 
     def extract_on_failure(self, task_instance: object) -> OperatorLineage | None:

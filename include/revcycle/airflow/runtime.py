@@ -22,32 +22,44 @@ from revcycle.domain.decimals import cents
 from revcycle.settings import PROJECT_ROOT, get_settings
 
 # Every DAG file of dags/, in the order a business day runs them (a test keeps this complete).
-RUN_ORDER = ("billing_open_items", "remittance", "bank_deposits", "claim_status", "claim_status_inquiry",
-             "payer_acks", "supply_usage", "supplier_invoices", "reconciliation")
+RUN_ORDER = (
+    "billing_open_items",
+    "remittance",
+    "bank_deposits",
+    "claim_status",
+    "claim_status_inquiry",
+    "payer_acks",
+    "supply_usage",
+    "supplier_invoices",
+    "reconciliation",
+)
 
 
 def airflow_env(home: Path | None = None) -> dict[str, str]:
     s = get_settings()
     af_home = home or s.home / "airflow"
     env = dict(os.environ)
-    env.update({
-        "AIRFLOW_HOME": str(af_home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "4",
-        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "60",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{af_home / 'airflow.db'}",
-        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(af_home / "logs"),
-        "AIRFLOW__OPENLINEAGE__NAMESPACE": "revcycle",
-        "AIRFLOW__OPENLINEAGE__EXTRACTORS": "revcycle.airflow.lineage_extractor.RevcycleExtractor",
-        # dag.test() in Airflow 3.3.2 crashes after a DAG with deadline= succeeds; deadlines are for the scheduler.
-        "REVCYCLE_DEADLINES": "off",
-        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
-            {"type": "file", "log_file_path": str(s.lineage_file), "append": True}),
-        "REVCYCLE_HOME": str(s.home),
-    })
+    env.update(
+        {
+            "AIRFLOW_HOME": str(af_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "4",
+            "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "60",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{af_home / 'airflow.db'}",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(af_home / "logs"),
+            "AIRFLOW__OPENLINEAGE__NAMESPACE": "revcycle",
+            "AIRFLOW__OPENLINEAGE__EXTRACTORS": "revcycle.airflow.lineage_extractor.RevcycleExtractor",
+            # dag.test() in Airflow 3.3.2 crashes after a DAG with deadline= succeeds; deadlines are for the scheduler.
+            "REVCYCLE_DEADLINES": "off",
+            "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+                {"type": "file", "log_file_path": str(s.lineage_file), "append": True}
+            ),
+            "REVCYCLE_HOME": str(s.home),
+        }
+    )
     # `airflow standalone` starts its components as `airflow ...` from PATH: put this venv first.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT / "include"), env.get("PYTHONPATH", "")) if p)
@@ -80,8 +92,9 @@ def run_dag(dag_id: str, day: dt.date, env: dict[str, str], log_dir: Path) -> tu
     log_path = _dag_log(log_dir, dag_id)
     start = time.monotonic()
     with open(log_path, "w") as log:
-        proc = subprocess.run([_airflow_bin(), "dags", "test", dag_id, day.isoformat()], env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.run(
+            [_airflow_bin(), "dags", "test", dag_id, day.isoformat()], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     return proc.returncode == 0, time.monotonic() - start, log_path
 
 
@@ -89,8 +102,13 @@ class WarmRunner:
     """``revcycle.airflow.dag_runner`` in a child process: Airflow and GX imported once, a fork per DAG."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "revcycle.airflow.dag_runner"], env=env, text=True,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "revcycle.airflow.dag_runner"],
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
         assert self.proc.stdout is not None and self.proc.stdin is not None
         ready = self.proc.stdout.readline().rstrip("\n").split("\t")
         if ready[0] != "ready":
@@ -146,8 +164,10 @@ def replay_day(day: dt.date, echo: Callable[[str], None], simulate_payers: bool 
     log_dir = s.home / "logs" / day.isoformat()
     try:
         if runner:
-            echo(f"Airflow and Great Expectations loaded once ({runner.preload_seconds:.1f}s for GX); "
-                 "each DAG runs in a process forked from them")
+            echo(
+                f"Airflow and Great Expectations loaded once ({runner.preload_seconds:.1f}s for GX); "
+                "each DAG runs in a process forked from them"
+            )
         for n, dag_id in enumerate(RUN_ORDER, start=1):
             echo(f"[{n}/{len(RUN_ORDER)}] {dag_id}: running through Airflow ...")
             ok, seconds, log_path = runner.run(dag_id, day, log_dir) if runner else run_dag(dag_id, day, env, log_dir)
@@ -198,7 +218,10 @@ def day_summary(day: dt.date) -> dict:
         owners = query(conn, "ops/exceptions_open_by_owner").mappings().all()
     return {
         "business_date": day.isoformat(),
-        "files_in": len(rows), "files_by_source": files_by_source, "files_by_state": by_state, "rows_published": published,
+        "files_in": len(rows),
+        "files_by_source": files_by_source,
+        "files_by_state": by_state,
+        "rows_published": published,
         "receipts_posted": int(posted["receipts"] or 0),
         "amount_posted": str(cents(posted["amount"] or 0)),
         "journal_debits": str(cents(posted["debits"] or 0)),
@@ -206,19 +229,27 @@ def day_summary(day: dt.date) -> dict:
         "claim_status_events": int(statuses["events"] or 0),
         "claims_with_status": int(statuses["claims"] or 0),
         "claims_final": int(statuses["final_claims"] or 0),
-        "supply": {"usage_lines_posted": int(supply["usage_lines"] or 0),
-                   "usage_cost": str(cents(supply["usage_cost"] or 0)),
-                   "replenishment_requests": int(supply["replenishments"] or 0),
-                   "invoice_lines_matched": int(supply["matched"] or 0),
-                   "invoice_exceptions": int(supply["exceptions"] or 0)},
+        "supply": {
+            "usage_lines_posted": int(supply["usage_lines"] or 0),
+            "usage_cost": str(cents(supply["usage_cost"] or 0)),
+            "replenishment_requests": int(supply["replenishments"] or 0),
+            "invoice_lines_matched": int(supply["matched"] or 0),
+            "invoice_exceptions": int(supply["exceptions"] or 0),
+        },
         "exceptions_open": {r["owner_team"]: int(r["items"]) for r in owners},
         "inquiries_276": {"files": len(inquiries.outbound_files(day)), **inquiries.status(day)},
         "quarantined": quarantined,
         "sla_breaches": sla.breaches_for_day(day),
-        "outputs": {"lake": str(s.lake), "erp_database": database_url("erp"), "ops_database": database_url("ops"),
-                    "reports": str(s.reports), "acknowledgements": str(s.outbound / "acks"),
-                    "supply_exceptions": str(s.reports / "supply_match" / day.isoformat() / "exceptions.csv"),
-                    "payer_exchange": str(s.exchange),
-                    "finance_extracts": str(s.outbound / "finance" / day.isoformat()),
-                    "quarantine": str(s.quarantine), "lineage_log": str(s.lineage_file)},
+        "outputs": {
+            "lake": str(s.lake),
+            "erp_database": database_url("erp"),
+            "ops_database": database_url("ops"),
+            "reports": str(s.reports),
+            "acknowledgements": str(s.outbound / "acks"),
+            "supply_exceptions": str(s.reports / "supply_match" / day.isoformat() / "exceptions.csv"),
+            "payer_exchange": str(s.exchange),
+            "finance_extracts": str(s.outbound / "finance" / day.isoformat()),
+            "quarantine": str(s.quarantine),
+            "lineage_log": str(s.lineage_file),
+        },
     }

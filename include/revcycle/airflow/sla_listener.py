@@ -25,11 +25,17 @@ def _record(task_instance: object, state: str) -> None:
             day = None
         end = dt.datetime.now(dt.UTC)
         start = getattr(task_instance, "start_date", None) or end
-        sla.record_task(dag_id=task_instance.dag_id, task_id=task_instance.task_id, run_id=task_instance.run_id,
-                        map_index=-1 if getattr(task_instance, "map_index", None) is None
-                        else int(task_instance.map_index),
-                        try_number=int(getattr(task_instance, "try_number", 1) or 1), business_date=day,
-                        state=state, started_at=start, ended_at=end)
+        sla.record_task(
+            dag_id=task_instance.dag_id,
+            task_id=task_instance.task_id,
+            run_id=task_instance.run_id,
+            map_index=-1 if getattr(task_instance, "map_index", None) is None else int(task_instance.map_index),
+            try_number=int(getattr(task_instance, "try_number", 1) or 1),
+            business_date=day,
+            state=state,
+            started_at=start,
+            ended_at=end,
+        )
     except Exception:
         log.warning("task latency not recorded", exc_info=True)
 

@@ -15,8 +15,12 @@ def business_date_of(context: dict) -> dt.date:
     if params.get("business_date"):
         return dt.date.fromisoformat(str(params["business_date"]))
     # Asset-triggered runs: the business day the upstream runs published (their outlet event extra).
-    days = [str(e.extra["business_date"]) for events in (context.get("triggering_asset_events") or {}).values()
-            for e in events if (getattr(e, "extra", None) or {}).get("business_date")]
+    days = [
+        str(e.extra["business_date"])
+        for events in (context.get("triggering_asset_events") or {}).values()
+        for e in events
+        if (getattr(e, "extra", None) or {}).get("business_date")
+    ]
     if days:
         return dt.date.fromisoformat(max(days))
     dag_run = context.get("dag_run")

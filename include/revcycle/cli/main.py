@@ -35,11 +35,15 @@ def generate(day: str, claims: int, seed: int, supply_messages: int | None, out:
     from revcycle.synthetic.day import generate_day
 
     target = out or get_settings().inbound
-    with click.progressbar(length=claims + (supply_messages or max(5, claims // 2)) + claims,
-                           label="generating", file=sys.stderr) as bar:
-        manifest = generate_day(target, dt.date.fromisoformat(day), claims, seed, supply_messages,
-                                progress=lambda what, n: bar.update(n))
-    click.echo(json.dumps({"out": str(target), "files": len(manifest["files"]), "totals": manifest["totals"]}, indent=2))
+    with click.progressbar(
+        length=claims + (supply_messages or max(5, claims // 2)) + claims, label="generating", file=sys.stderr
+    ) as bar:
+        manifest = generate_day(
+            target, dt.date.fromisoformat(day), claims, seed, supply_messages, progress=lambda what, n: bar.update(n)
+        )
+    click.echo(
+        json.dumps({"out": str(target), "files": len(manifest["files"]), "totals": manifest["totals"]}, indent=2)
+    )
 
 
 @main.command("run-day")
@@ -59,30 +63,45 @@ def run_day(day: str, claims: int, seed: int, no_generate: bool, as_json: bool) 
 
 
 def format_summary(s: dict) -> str:
-    lines = [f"Business day {s['business_date']}",
-             f"  files in:        {s['files_in']} ({', '.join(f'{k} {v}' for k, v in sorted(s['files_by_source'].items()))}): "
-             + ", ".join(f"{k} {v}" for k, v in sorted(s['files_by_state'].items())),
-             f"  rows published:  {s['rows_published']}",
-             f"  amount posted:   {s['amount_posted']} in {s['receipts_posted']} cash receipts "
-             f"(journals: debits {s['journal_debits']} = credits {s['journal_credits']})"]
-    lines.append(f"  claim statuses:  {s['claim_status_events']} events, {s['claims_with_status']} claims updated "
-                 f"({s['claims_final']} final)")
+    lines = [
+        f"Business day {s['business_date']}",
+        f"  files in:        {s['files_in']} ({', '.join(f'{k} {v}' for k, v in sorted(s['files_by_source'].items()))}): "
+        + ", ".join(f"{k} {v}" for k, v in sorted(s["files_by_state"].items())),
+        f"  rows published:  {s['rows_published']}",
+        f"  amount posted:   {s['amount_posted']} in {s['receipts_posted']} cash receipts "
+        f"(journals: debits {s['journal_debits']} = credits {s['journal_credits']})",
+    ]
+    lines.append(
+        f"  claim statuses:  {s['claim_status_events']} events, {s['claims_with_status']} claims updated "
+        f"({s['claims_final']} final)"
+    )
     i = s["inquiries_276"]
-    lines.append(f"  276 inquiries:   {i['inquiries']} claims in {i['files']} files; 999 answers: "
-                 f"{i['accepted']} accepted, {i['rejected']} rejected, {i['awaiting_ack']} awaiting")
+    lines.append(
+        f"  276 inquiries:   {i['inquiries']} claims in {i['files']} files; 999 answers: "
+        f"{i['accepted']} accepted, {i['rejected']} rejected, {i['awaiting_ack']} awaiting"
+    )
     u = s["supply"]
-    lines.append(f"  supply usage:    {u['usage_lines_posted']} lines issued to cost centers ({u['usage_cost']}), "
-                 f"{u['replenishment_requests']} consignment replenishments")
+    lines.append(
+        f"  supply usage:    {u['usage_lines_posted']} lines issued to cost centers ({u['usage_cost']}), "
+        f"{u['replenishment_requests']} consignment replenishments"
+    )
     lines.append(f"  invoice match:   {u['invoice_lines_matched']} matched, {u['invoice_exceptions']} exceptions")
     e = s["exceptions_open"]
-    lines.append(f"  exceptions:      {sum(e.values())} open ("
-                 + ", ".join(f"{owner} {n}" for owner, n in sorted(e.items())) + ")")
+    lines.append(
+        f"  exceptions:      {sum(e.values())} open ("
+        + ", ".join(f"{owner} {n}" for owner, n in sorted(e.items()))
+        + ")"
+    )
     q = s["quarantined"]
     lines.append(f"  quarantined:     {len(q)}")
     lines += [f"    - {x['source']}: {x['file']}: {x['reason']}" for x in q]
     lines.append(f"  SLA breaches:    {s['sla_breaches']} (report: revcycle audit-report --date {s['business_date']})")
-    lines.append("  DAG runs:        " + ", ".join(f"{r['dag_id']} {'ok' if r['success'] else 'FAILED'} ({r['seconds']}s)"
-                                                   for r in s.get("dag_runs", [])))
+    lines.append(
+        "  DAG runs:        "
+        + ", ".join(
+            f"{r['dag_id']} {'ok' if r['success'] else 'FAILED'} ({r['seconds']}s)" for r in s.get("dag_runs", [])
+        )
+    )
     lines.append("Outputs:")
     lines += [f"  {k + ':':18} {v}" for k, v in s["outputs"].items()]
     return "\n".join(lines)
@@ -102,7 +121,9 @@ def status(day: str, as_json: bool) -> None:
     if not rows:
         click.echo(f"no files in the ledger for {day}")
     for r in rows:
-        click.echo(f"{r['sha256'][:12]}  {r['source']:<12} {r['state']:<12} {(r['reason'] or ''):<24} {r['original_name']}")
+        click.echo(
+            f"{r['sha256'][:12]}  {r['source']:<12} {r['state']:<12} {(r['reason'] or ''):<24} {r['original_name']}"
+        )
 
 
 @main.group()
@@ -121,8 +142,10 @@ def quarantine_list(day: str | None, as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
     for r in rows:
-        click.echo(f"{r['sha256'][:12]}  {str(r['business_date'])[:10]}  {r['source']:<12} {r['reason']:<24} "
-                   f"{r['original_name']}\n    {r['detail'] or ''}")
+        click.echo(
+            f"{r['sha256'][:12]}  {str(r['business_date'])[:10]}  {r['source']:<12} {r['reason']:<24} "
+            f"{r['original_name']}\n    {r['detail'] or ''}"
+        )
 
 
 @quarantine.command("release")
@@ -203,13 +226,18 @@ def inspect(path: Path, as_json: bool, day: str | None) -> None:
 def _inspect_text(r: dict) -> str:
     """Readable lines: the type, what was read, refused messages or rows, and the decision."""
     kind = r.get("type") or "unknown"
-    lines = [f"type {kind}" + (f" (source {r['source']})" if r.get("source") else "")
-             + (f", interchanges {r['interchanges']}" if "interchanges" in r else "")]
+    lines = [
+        f"type {kind}"
+        + (f" (source {r['source']})" if r.get("source") else "")
+        + (f", interchanges {r['interchanges']}" if "interchanges" in r else "")
+    ]
     for t in r.get("transactions", []):
         if "bpr02" in t:
             balanced = ", ".join(f"{level} {'yes' if ok else 'NO'}" for level, ok in t.get("balanced", {}).items())
-            lines.append(f"  ST {t['st02']}: {t['claims']} claims, BPR02 {t['bpr02']}, sum CLP04 {t['sum_clp04']}, "
-                         f"sum PLB {t['sum_plb']}; balanced: {balanced}")
+            lines.append(
+                f"  ST {t['st02']}: {t['claims']} claims, BPR02 {t['bpr02']}, sum CLP04 {t['sum_clp04']}, "
+                f"sum PLB {t['sum_plb']}; balanced: {balanced}"
+            )
         else:
             counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in t.items() if k != "st02")
             lines.append(f"  ST {t['st02']}: {counts}")

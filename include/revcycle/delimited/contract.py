@@ -67,8 +67,7 @@ def detect_encoding(path: Path) -> str:
         error = _decodes(path, encoding)
         if error is None:
             return encoding
-    raise MappingError("BAD_ENCODING", f"byte at offset {error.start} does not decode as "
-                                       f"{' or '.join(candidates)}")
+    raise MappingError("BAD_ENCODING", f"byte at offset {error.start} does not decode as {' or '.join(candidates)}")
 
 
 def read_rows(path: Path, contract: Contract) -> Iterator[tuple[int, dict[str, str]]]:
@@ -104,8 +103,9 @@ def _rows(path: Path, contract: Contract, encoding: str) -> Iterator[tuple[int, 
             if not values or all(not v.strip() for v in values):
                 continue
             if len(values) != len(names):
-                raise MappingError("BAD_ROW", f"{contract.name} line {line_no}: {len(values)} fields, "
-                                              f"header has {len(names)}")
+                raise MappingError(
+                    "BAD_ROW", f"{contract.name} line {line_no}: {len(values)} fields, header has {len(names)}"
+                )
             yield line_no, {c: values[i].strip() for c, i in wanted.items()}
 
 
@@ -120,8 +120,9 @@ def decimal_field(row: dict, column: str, line_no: int, *, required: bool = True
         raise MappingError("BAD_NUMBER", f"line {line_no}: {column} is not a decimal number")
     value = Decimal(plain)
     if too_large(value):
-        raise MappingError("BAD_AMOUNT_SIZE", f"line {line_no}: {column} has more than {MAX_INTEGER_DIGITS} "
-                                              "integer digits")
+        raise MappingError(
+            "BAD_AMOUNT_SIZE", f"line {line_no}: {column} has more than {MAX_INTEGER_DIGITS} integer digits"
+        )
     return value
 
 
@@ -137,4 +138,3 @@ def date_field(row: dict, column: str, line_no: int, *, required: bool = True) -
         except ValueError:
             continue
     raise MappingError("BAD_DATE", f"line {line_no}: {column} is not a date (YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY)")
-

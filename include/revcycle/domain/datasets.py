@@ -7,8 +7,14 @@ from __future__ import annotations
 
 # The canonical datasets each source publishes (and validates with the suite of the same name).
 SOURCE_DATASETS: dict[str, tuple[str, ...]] = {
-    "remittance": ("canonical__remittance", "canonical__claim_payment", "canonical__service_line_payment",
-                   "canonical__adjustment", "canonical__provider_adjustment", "canonical__remark"),
+    "remittance": (
+        "canonical__remittance",
+        "canonical__claim_payment",
+        "canonical__service_line_payment",
+        "canonical__adjustment",
+        "canonical__provider_adjustment",
+        "canonical__remark",
+    ),
     "claim_status": ("canonical__claim_status_event",),
     "open_items": ("canonical__claim_open_item",),
     "payer_acks": ("canonical__x12_acknowledgement",),
@@ -30,6 +36,10 @@ INVOICE_MATCH = "file://revcycle/erp/invoice_match"
 OUTBOUND_276 = "file://revcycle/outbound/x12_276"
 # The reconciliation runs when each of these has a new event for the day.
 RECONCILIATION_INPUTS = (
-    lake_uri("canonical__remittance"), lake_uri("canonical__bank_deposit"), lake_uri("canonical__claim_status_event"),
-    lake_uri("canonical__claim_open_item"), lake_uri("canonical__supply_usage"), INVOICE_MATCH,
+    lake_uri("canonical__remittance"),
+    lake_uri("canonical__bank_deposit"),
+    lake_uri("canonical__claim_status_event"),
+    lake_uri("canonical__claim_open_item"),
+    lake_uri("canonical__supply_usage"),
+    INVOICE_MATCH,
 )

@@ -37,22 +37,30 @@ def index(on: dt.date) -> dict[str, dict]:
 
 def item(vendor_item_number: str | None, gtin: str | None, on: dt.date) -> dict | None:
     idx = index(on)
-    return (idx.get(f"V:{(vendor_item_number or '').upper()}") if vendor_item_number else None) or \
-        (idx.get(f"G:{gtin14(gtin)}") if gtin else None)
+    return (idx.get(f"V:{(vendor_item_number or '').upper()}") if vendor_item_number else None) or (
+        idx.get(f"G:{gtin14(gtin)}") if gtin else None
+    )
 
 
 def normalise(row: dict, on: dt.date) -> dict:
     """Add erp_item_id, item_status, supplier, master price check; fill flags/UoM the source left empty."""
     found = item(row.get("vendor_item_number") or row.get("item_code"), row.get("gtin"), on)
     if found is None:
-        row.update(erp_item_id=None, item_status="unmapped", supplier_id=None, master_unit_cost=None,
-                   price_within_tolerance=None)
+        row.update(
+            erp_item_id=None,
+            item_status="unmapped",
+            supplier_id=None,
+            master_unit_cost=None,
+            price_within_tolerance=None,
+        )
         return row
     master_price = Decimal(found["unit_cost"])
     tolerance = Decimal(found["price_tolerance_pct"]) / 100
     unit = row.get("unit_cost")
     row.update(
-        erp_item_id=found["erp_item_id"], item_status="mapped", supplier_id=found["supplier_id"],
+        erp_item_id=found["erp_item_id"],
+        item_status="mapped",
+        supplier_id=found["supplier_id"],
         master_unit_cost=master_price,
         price_within_tolerance=None if unit is None else abs(unit - master_price) <= master_price * tolerance,
     )

@@ -20,8 +20,11 @@ def _rows(name: str) -> tuple[dict, ...]:
 def active_codes(name: str, on: dt.date) -> list[str]:
     """Codes of list ``name`` (carc, plb_reasons, ...) in effect on a date."""
     day = on.isoformat()
-    return sorted(r["code"] for r in _rows(name)
-                  if r["effective_from"] <= day and (not r["effective_to"] or day <= r["effective_to"]))
+    return sorted(
+        r["code"]
+        for r in _rows(name)
+        if r["effective_from"] <= day and (not r["effective_to"] or day <= r["effective_to"])
+    )
 
 
 @lru_cache(maxsize=16)

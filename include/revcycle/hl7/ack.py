@@ -12,14 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # HL7 table 0357 message error condition codes used here.
-CONDITIONS = {"100": "Segment sequence error", "101": "Required field missing", "102": "Data type error",
-              "103": "Table value not found", "200": "Unsupported message type", "207": "Application internal error"}
+CONDITIONS = {
+    "100": "Segment sequence error",
+    "101": "Required field missing",
+    "102": "Data type error",
+    "103": "Table value not found",
+    "200": "Unsupported message type",
+    "207": "Application internal error",
+}
 
 
 @dataclass(frozen=True)
 class AckInput:
-    code: str                      # AA accepted, AE error (resend after fixing), AR rejected (cannot process)
-    control_id: str                # MSH-10 of the message answered ('' when it had none)
+    code: str  # AA accepted, AE error (resend after fixing), AR rejected (cannot process)
+    control_id: str  # MSH-10 of the message answered ('' when it had none)
     sending_app: str = ""
     sending_facility: str = ""
     receiving_app: str = ""
@@ -35,8 +41,13 @@ class AckInput:
 
 def _esc(text: str) -> str:
     """Escape our own delimiters in free text (reason details never hold values, but may hold '^' or '|')."""
-    return (text.replace("\\", "\\E\\").replace("|", "\\F\\").replace("^", "\\S\\").replace("&", "\\T\\")
-            .replace("~", "\\R\\"))
+    return (
+        text.replace("\\", "\\E\\")
+        .replace("|", "\\F\\")
+        .replace("^", "\\S\\")
+        .replace("&", "\\T\\")
+        .replace("~", "\\R\\")
+    )
 
 
 def build_ack(a: AckInput, seq: int) -> str:
@@ -50,6 +61,8 @@ def build_ack(a: AckInput, seq: int) -> str:
     ]
     if a.code != "AA":
         condition = a.condition or "207"
-        segs.append(f"ERR||{a.location}|{condition}^{CONDITIONS.get(condition, 'Error')}^HL70357|E|"
-                    f"{_esc(a.reason or '')}^{_esc(a.reason or '')}^L|||{_esc(a.detail)[:250]}")
+        segs.append(
+            f"ERR||{a.location}|{condition}^{CONDITIONS.get(condition, 'Error')}^HL70357|E|"
+            f"{_esc(a.reason or '')}^{_esc(a.reason or '')}^L|||{_esc(a.detail)[:250]}"
+        )
     return "\r".join(segs) + "\r"

@@ -52,8 +52,12 @@ def _decimal(msg: Message, seg: list[str], n: int, ft1_no: int, what: str, place
     if places is not None and value.as_tuple().exponent < -places:
         raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a valid amount", where, "102")
     if too_large(value):
-        raise HL7Error("BAD_AMOUNT_SIZE", f"FT1 #{ft1_no} {what} (FT1-{n}) has more than {MAX_INTEGER_DIGITS} "
-                                          "integer digits", where, "102")
+        raise HL7Error(
+            "BAD_AMOUNT_SIZE",
+            f"FT1 #{ft1_no} {what} (FT1-{n}) has more than {MAX_INTEGER_DIGITS} integer digits",
+            where,
+            "102",
+        )
     return value
 
 
@@ -107,8 +111,15 @@ def map_dft(msg: Message) -> list[dict]:
     return rows
 
 
-def _ft1(msg: Message, seg: list[str], n: int, control: str, patient_token: str | None,
-         encounter_token: str | None, location: str | None) -> dict:
+def _ft1(
+    msg: Message,
+    seg: list[str],
+    n: int,
+    control: str,
+    patient_token: str | None,
+    encounter_token: str | None,
+    location: str | None,
+) -> dict:
     quantity = _decimal(msg, seg, 10, n, "quantity")
     defaulted = quantity is None
     if quantity is None:
@@ -120,29 +131,45 @@ def _ft1(msg: Message, seg: list[str], n: int, control: str, patient_token: str 
     if extended is None and unit is not None:
         product = unit * quantity
         if too_large(product):
-            raise HL7Error("BAD_AMOUNT_SIZE", f"FT1 #{n} unit amount x quantity is too large for an amount",
-                           f"FT1^{n}^12", "102")
+            raise HL7Error(
+                "BAD_AMOUNT_SIZE", f"FT1 #{n} unit amount x quantity is too large for an amount", f"FT1^{n}^12", "102"
+            )
         extended = product.quantize(Decimal("0.01"))
     start = _date(msg, _f(seg, 4), "FT1-4 of FT1 #{}", n)
     set_id = msg.value(_f(seg, 1)) or str(n)
     modifiers = [msg.value(_f(seg, 26), 1, 1, r) for r in range(1, _f(seg, 26).count(msg.encoding.repetition) + 2)]
     return {
         "usage_key": business_key("hl7", control, n),
-        "source_format": "hl7", "message_control_id": control, "line_seq": n, "ft1_set_id": set_id,
-        "transaction_id": msg.value(_f(seg, 2)) or None, "transaction_date": start,
+        "source_format": "hl7",
+        "message_control_id": control,
+        "line_seq": n,
+        "ft1_set_id": set_id,
+        "transaction_id": msg.value(_f(seg, 2)) or None,
+        "transaction_date": start,
         "transaction_type": msg.value(_f(seg, 6)) or None,
-        "item_code": msg.value(_f(seg, 7), 1) or None, "item_text": msg.value(_f(seg, 7), 2) or None,
+        "item_code": msg.value(_f(seg, 7), 1) or None,
+        "item_text": msg.value(_f(seg, 7), 2) or None,
         "item_code_system": msg.value(_f(seg, 7), 3) or None,
-        "quantity": quantity, "quantity_defaulted": defaulted, "unit_of_measure": None,
-        "unit_cost": unit, "charge_amount": extended,
+        "quantity": quantity,
+        "quantity_defaulted": defaulted,
+        "unit_of_measure": None,
+        "unit_cost": unit,
+        "charge_amount": extended,
         "department": msg.value(_f(seg, 13), 1) or location,
         "procedure_code": msg.value(_f(seg, 25), 1) or None,
         "procedure_modifiers": ",".join(m for m in modifiers if m) or None,
         "performing_provider_id": msg.value(_f(seg, 20), 1) or None,
         "ordering_provider_id": msg.value(_f(seg, 21), 1) or None,
-        "patient_token": patient_token, "encounter_token": encounter_token, "case_id": None,
-        "gtin": None, "udi": None, "lot": None, "serial": None, "expiry_date": None,
-        "implant_flag": None, "consignment_flag": None,
+        "patient_token": patient_token,
+        "encounter_token": encounter_token,
+        "case_id": None,
+        "gtin": None,
+        "udi": None,
+        "lot": None,
+        "serial": None,
+        "expiry_date": None,
+        "implant_flag": None,
+        "consignment_flag": None,
     }
 
 

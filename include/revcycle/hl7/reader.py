@@ -47,15 +47,15 @@ class HL7Error(RevcycleError):
 
     def __init__(self, reason: str, detail: str, location: str = "", code: str = "207") -> None:
         super().__init__(reason, detail)
-        self.location = location      # ERR-2 style: SEG^seq^field
-        self.code = code              # HL7 table 0357 error condition
+        self.location = location  # ERR-2 style: SEG^seq^field
+        self.code = code  # HL7 table 0357 error condition
 
 
 @dataclass
 class Message:
-    seq: int                           # position in the file, from 1
+    seq: int  # position in the file, from 1
     encoding: Encoding
-    segments: list[list[str]]          # per segment: [segment id, field 1, field 2, ...] (MSH-1 is the separator)
+    segments: list[list[str]]  # per segment: [segment id, field 1, field 2, ...] (MSH-1 is the separator)
     charset: str = "ascii"
 
     # -- header ------------------------------------------------------------------
@@ -116,7 +116,7 @@ class BrokenMessage:
     version: str = ""
     encoding: Encoding = field(default_factory=Encoding)
     code: str = "207"
-    text: str = ""                     # the message as received (for the quarantine folder only)
+    text: str = ""  # the message as received (for the quarantine folder only)
 
 
 def _el(seg: list[str], i: int) -> str:
@@ -137,7 +137,7 @@ def unescape(text: str, e: Encoding) -> str:
         if end < 0:
             out.append(text[i:])
             break
-        code = text[i + 1:end]
+        code = text[i + 1 : end]
         i = end + 1
         if code == "F":
             out.append(e.field)
@@ -172,13 +172,22 @@ def _encoding(msh_line: str) -> Encoding:
     sep = msh_line[3]
     enc = msh_line[4:].split(sep, 1)[0]
     if len(enc) == 5 and enc[4] == "#":
-        enc = enc[:4]                      # 2.7+ truncation character
+        enc = enc[:4]  # 2.7+ truncation character
     elif len(enc) == 5 and enc[2] == enc[3] == "\\":
-        enc = enc[:3] + enc[4]             # a sender that escaped its own escape character (``^~\\\\&``)
-    if sep.isalnum() or sep in " \r\n" or len(enc) != 4 or len(set(enc + sep)) != 5 \
-            or any(c.isalnum() or c.isspace() for c in enc):
-        raise HL7Error("BAD_ENCODING_CHARACTERS", f"MSH-2 has {len(enc)} encoding characters, not 4 distinct "
-                                                  f"non-alphanumeric ones", "MSH^1^2", "102")
+        enc = enc[:3] + enc[4]  # a sender that escaped its own escape character (``^~\\\\&``)
+    if (
+        sep.isalnum()
+        or sep in " \r\n"
+        or len(enc) != 4
+        or len(set(enc + sep)) != 5
+        or any(c.isalnum() or c.isspace() for c in enc)
+    ):
+        raise HL7Error(
+            "BAD_ENCODING_CHARACTERS",
+            f"MSH-2 has {len(enc)} encoding characters, not 4 distinct non-alphanumeric ones",
+            "MSH^1^2",
+            "102",
+        )
     return Encoding(sep, enc[0], enc[1], enc[2], enc[3])
 
 
@@ -191,8 +200,9 @@ def _charset(msh_line: str, sep: str) -> str:
     m = re.fullmatch(r"8859/(\d{1,2})", name)
     if m:
         return f"iso8859-{m.group(1)}"
-    raise HL7Error("UNSUPPORTED_CHARSET", "MSH-18 names a character set this reader does not support",
-                   "MSH^1^18", "103")
+    raise HL7Error(
+        "UNSUPPORTED_CHARSET", "MSH-18 names a character set this reader does not support", "MSH^1^18", "103"
+    )
 
 
 def _chunks(text: str) -> Iterator[list[str]]:
@@ -237,7 +247,7 @@ def _message(seq: int, lines: list[str]) -> Message | BrokenMessage:
     except HL7Error as exc:
         return BrokenMessage(seq, exc.reason, exc.detail, code=exc.code, text="\r".join(lines))
     msh = lines[0].split(enc.field)
-    msh.insert(1, enc.field)                     # MSH-1 is the separator itself: fields keep their numbers
+    msh.insert(1, enc.field)  # MSH-1 is the separator itself: fields keep their numbers
     control = _el(msh, 10)
     mtype = tuple((_el(msh, 9).split(enc.component) + ["", ""])[:2])
     version = _el(msh, 12).split(enc.component)[0]
@@ -248,18 +258,36 @@ def _message(seq: int, lines: list[str]) -> Message | BrokenMessage:
     except HL7Error as exc:
         return BrokenMessage(seq, exc.reason, exc.detail, control, mtype, version, enc, exc.code, "\r".join(lines))
     except (UnicodeDecodeError, UnicodeEncodeError, LookupError):
-        return BrokenMessage(seq, "BAD_CHARACTERS", f"bytes outside the MSH-18 character set ({charset})",
-                             control, mtype, version, enc, "102", "\r".join(lines))
+        return BrokenMessage(
+            seq,
+            "BAD_CHARACTERS",
+            f"bytes outside the MSH-18 character set ({charset})",
+            control,
+            mtype,
+            version,
+            enc,
+            "102",
+            "\r".join(lines),
+        )
     segments = [msh]
     for n, line in enumerate(lines[1:], start=2):
         fields = line.split(enc.field)
         if fields[0] not in _VALID_IDS:
             if not _SEGMENT_ID.match(fields[0]):
-                return BrokenMessage(seq, "BAD_SEGMENT", f"segment {n} has no valid segment id", control, mtype,
-                                     version, enc, "100", "\r".join(lines))
+                return BrokenMessage(
+                    seq,
+                    "BAD_SEGMENT",
+                    f"segment {n} has no valid segment id",
+                    control,
+                    mtype,
+                    version,
+                    enc,
+                    "100",
+                    "\r".join(lines),
+                )
             _VALID_IDS.add(fields[0])
         segments.append(fields)
     return Message(seq, enc, segments, charset)
 
 
-_VALID_IDS: set[str] = set()   # segment ids already matched by _SEGMENT_ID (a file repeats a handful)
+_VALID_IDS: set[str] = set()  # segment ids already matched by _SEGMENT_ID (a file repeats a handful)

@@ -68,29 +68,51 @@ def build(day: dt.date) -> Path:
         report = Path(full["report_path"]) if full.get("report_path") else None
         outputs = [Path(p) for p in json.loads(full.get("outputs") or "[]")]
         acks = [Path(p) for p in (full.get("ack_path") or "").split(",") if p]
-        files.append({
-            "sha256": full["sha256"], "source": full["source"], "original_name": full["original_name"],
-            "state": full["state"], "reason": full["reason"], "detail": full.get("detail"),
-            "interchanges": full.get("interchange_controls"), "transactions": full.get("transaction_controls"),
-            "row_counts": json.loads(full.get("row_counts") or "{}"),
-            "control_totals": {k: v for k, v in json.loads(full.get("control_totals") or "{}").items()
-                               if not isinstance(v, list)},
-            "report": str(report) if report else None, "report_sha256_ledger": full.get("report_sha256"),
-            "report_sha256_now": _sha(report) if report else None,
-            "acknowledgements": [{"path": str(a), "sha256": _sha(a)} for a in acks],
-            "outputs": [{"path": str(o), "sha256": _sha(o)} for o in outputs],
-            "lineage": _lineage_for_file(full["sha256"], folder / "lineage"),
-        })
+        files.append(
+            {
+                "sha256": full["sha256"],
+                "source": full["source"],
+                "original_name": full["original_name"],
+                "state": full["state"],
+                "reason": full["reason"],
+                "detail": full.get("detail"),
+                "interchanges": full.get("interchange_controls"),
+                "transactions": full.get("transaction_controls"),
+                "row_counts": json.loads(full.get("row_counts") or "{}"),
+                "control_totals": {
+                    k: v for k, v in json.loads(full.get("control_totals") or "{}").items() if not isinstance(v, list)
+                },
+                "report": str(report) if report else None,
+                "report_sha256_ledger": full.get("report_sha256"),
+                "report_sha256_now": _sha(report) if report else None,
+                "acknowledgements": [{"path": str(a), "sha256": _sha(a)} for a in acks],
+                "outputs": [{"path": str(o), "sha256": _sha(o)} for o in outputs],
+                "lineage": _lineage_for_file(full["sha256"], folder / "lineage"),
+            }
+        )
     sla_report = sla.report(day)
     (folder / "sla.json").write_text(json.dumps(sla_report, indent=1, sort_keys=True, default=str))
     kpis = kpi.compute(day)
     recon = reconciliation.recorded_runs(day)
-    index = {"business_date": day.isoformat(), "files": files, "runs": _runs(day), "sla": sla_report,
-             "kpis": [{**k, "business_date": str(k["business_date"]),
-                       "value": None if k["value"] is None else str(k["value"])} for k in kpis],
-             "reconciliation": {k: {"rows": v["row_count"], "control_totals": json.loads(v["control_totals"]),
-                                    "parquet_sha256": v["parquet_sha256"], "csv_sha256": v["csv_sha256"]}
-                                for k, v in recon.items()}}
+    index = {
+        "business_date": day.isoformat(),
+        "files": files,
+        "runs": _runs(day),
+        "sla": sla_report,
+        "kpis": [
+            {**k, "business_date": str(k["business_date"]), "value": None if k["value"] is None else str(k["value"])}
+            for k in kpis
+        ],
+        "reconciliation": {
+            k: {
+                "rows": v["row_count"],
+                "control_totals": json.loads(v["control_totals"]),
+                "parquet_sha256": v["parquet_sha256"],
+                "csv_sha256": v["csv_sha256"],
+            }
+            for k, v in recon.items()
+        },
+    }
     (folder / "index.json").write_text(json.dumps(index, indent=1, sort_keys=True, default=str))
     (folder / "index.html").write_text(render(index, folder))
     return folder / "index.html"
@@ -103,31 +125,67 @@ def _rel(target: str | None, folder: Path) -> str | None:
 
 def render(index: dict, folder: Path) -> str:
     e = lambda v: html.escape("" if v is None else str(v))  # noqa: E731
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Audit {e(index['business_date'])}</title>"
-             f"<style>{CSS}</style></head><body><h1>Audit report - business day {e(index['business_date'])}</h1>",
-             "<p>Counts, identifiers, reason codes and money totals only; no patient data. Machine-readable: "
-             "<a href='index.json'>index.json</a>, <a href='sla.json'>sla.json</a>.</p>"]
-    parts.append("<h2 id='kpis'>KPIs</h2><table><tr><th>KPI</th><th>value</th><th>unit</th><th>how</th></tr>" + "".join(
-        f"<tr><td>{e(k['kpi'])}</td><td>{e(k['value'] if k['value'] is not None else 'n/a')}</td><td>{e(k['unit'])}"
-        f"</td><td>{e(k['detail'])}</td></tr>" for k in index["kpis"]) + "</table>")
-    parts.append("<h2 id='runs'>DAG runs</h2><table><tr><th>DAG</th><th>run</th><th>task tries</th><th>failed</th>"
-                 "<th>SLA breaches</th><th>task seconds</th><th>started</th><th>ended</th></tr>" + "".join(
-                     f"<tr class='{'bad' if r['failed'] or r['breaches'] else 'ok'}'><td>{e(r['dag_id'])}</td>"
-                     f"<td><code>{e(r['run_id'])}</code></td><td>{e(r['tries'])}</td><td>{e(r['failed'])}</td>"
-                     f"<td>{e(r['breaches'])}</td><td>{e(r['seconds'])}</td><td>{e(r['started'])}</td>"
-                     f"<td>{e(r['ended'])}</td></tr>" for r in index["runs"]) + "</table>")
-    parts.append("<h2 id='files'>Files</h2><table><tr><th>source</th><th>file</th><th>state</th><th>reason</th>"
-                 "<th>envelope</th><th>rows</th><th>control totals</th><th>validation report</th>"
-                 "<th>acknowledgements</th><th>outputs</th><th>lineage</th></tr>")
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Audit {e(index['business_date'])}</title>"
+        f"<style>{CSS}</style></head><body><h1>Audit report - business day {e(index['business_date'])}</h1>",
+        "<p>Counts, identifiers, reason codes and money totals only; no patient data. Machine-readable: "
+        "<a href='index.json'>index.json</a>, <a href='sla.json'>sla.json</a>.</p>",
+    ]
+    parts.append(
+        "<h2 id='kpis'>KPIs</h2><table><tr><th>KPI</th><th>value</th><th>unit</th><th>how</th></tr>"
+        + "".join(
+            f"<tr><td>{e(k['kpi'])}</td><td>{e(k['value'] if k['value'] is not None else 'n/a')}</td><td>{e(k['unit'])}"
+            f"</td><td>{e(k['detail'])}</td></tr>"
+            for k in index["kpis"]
+        )
+        + "</table>"
+    )
+    parts.append(
+        "<h2 id='runs'>DAG runs</h2><table><tr><th>DAG</th><th>run</th><th>task tries</th><th>failed</th>"
+        "<th>SLA breaches</th><th>task seconds</th><th>started</th><th>ended</th></tr>"
+        + "".join(
+            f"<tr class='{'bad' if r['failed'] or r['breaches'] else 'ok'}'><td>{e(r['dag_id'])}</td>"
+            f"<td><code>{e(r['run_id'])}</code></td><td>{e(r['tries'])}</td><td>{e(r['failed'])}</td>"
+            f"<td>{e(r['breaches'])}</td><td>{e(r['seconds'])}</td><td>{e(r['started'])}</td>"
+            f"<td>{e(r['ended'])}</td></tr>"
+            for r in index["runs"]
+        )
+        + "</table>"
+    )
+    parts.append(
+        "<h2 id='files'>Files</h2><table><tr><th>source</th><th>file</th><th>state</th><th>reason</th>"
+        "<th>envelope</th><th>rows</th><th>control totals</th><th>validation report</th>"
+        "<th>acknowledgements</th><th>outputs</th><th>lineage</th></tr>"
+    )
     for f in index["files"]:
         rep = _rel(f["report"], folder)
-        report_cell = ("<a href='{}'>HTML</a> <a href='{}'>JSON</a><br><code title='{}'>{}</code> {}".format(
-            e(rep[:-5] + ".html"), e(rep), e(f["report_sha256_ledger"]), e((f["report_sha256_ledger"] or "")[:12]),
-            "hash ok" if f["report_sha256_now"] == f["report_sha256_ledger"] else "HASH CHANGED")) if rep else "-"
-        acks = "<br>".join(f"<a href='{e(_rel(a['path'], folder))}'>{e(Path(a['path']).name)}</a>"
-                           for a in f["acknowledgements"]) or "-"
-        outs = "<br>".join(f"{e(Path(o['path']).parent.parent.name if 'payer_id=' in o['path'] else Path(o['path']).parent.name)}"
-                           f" <code title='{e(o['sha256'])}'>{e((o['sha256'] or '')[:12])}</code>" for o in f["outputs"]) or "-"
+        report_cell = (
+            (
+                "<a href='{}'>HTML</a> <a href='{}'>JSON</a><br><code title='{}'>{}</code> {}".format(
+                    e(rep[:-5] + ".html"),
+                    e(rep),
+                    e(f["report_sha256_ledger"]),
+                    e((f["report_sha256_ledger"] or "")[:12]),
+                    "hash ok" if f["report_sha256_now"] == f["report_sha256_ledger"] else "HASH CHANGED",
+                )
+            )
+            if rep
+            else "-"
+        )
+        acks = (
+            "<br>".join(
+                f"<a href='{e(_rel(a['path'], folder))}'>{e(Path(a['path']).name)}</a>" for a in f["acknowledgements"]
+            )
+            or "-"
+        )
+        outs = (
+            "<br>".join(
+                f"{e(Path(o['path']).parent.parent.name if 'payer_id=' in o['path'] else Path(o['path']).parent.name)}"
+                f" <code title='{e(o['sha256'])}'>{e((o['sha256'] or '')[:12])}</code>"
+                for o in f["outputs"]
+            )
+            or "-"
+        )
         lineage = f"<a href='lineage/{e(f['lineage'])}'>events</a>" if f["lineage"] else "-"
         parts.append(
             f"<tr class='{e(f['state'])}'><td>{e(f['source'])}</td><td>{e(f['original_name'])}<br>"
@@ -135,7 +193,8 @@ def render(index: dict, folder: Path) -> str:
             f"<td>{e(f['reason'] or '')}</td><td>{e(f['interchanges'] or '')}<br>{e(f['transactions'] or '')}</td>"
             f"<td><code>{e(json.dumps(f['row_counts'], sort_keys=True))}</code></td>"
             f"<td><code>{e(json.dumps(f['control_totals'], sort_keys=True))}</code></td><td>{report_cell}</td>"
-            f"<td>{acks}</td><td>{outs}</td><td>{lineage}</td></tr>")
+            f"<td>{acks}</td><td>{outs}</td><td>{lineage}</td></tr>"
+        )
     parts.append("</table>")
     tasks = index["sla"]["tasks"]
     width = max([t["max"] for t in tasks] + [t["threshold"] for t in tasks] + [1])
@@ -143,24 +202,43 @@ def render(index: dict, folder: Path) -> str:
         f"<g transform='translate(0,{i * 18})'><text x='0' y='12' font-size='11'>{e(t['dag_id'] + '.' + t['task_id'])}"
         f"</text><rect x='300' y='3' height='10' width='{300 * t['p95'] / width:.1f}' fill='"
         f"{'#d33' if t['breaches'] else '#3a3'}'/><line x1='{300 + 300 * t['threshold'] / width:.1f}' x2='"
-        f"{300 + 300 * t['threshold'] / width:.1f}' y1='0' y2='16' stroke='#000'/></g>" for i, t in enumerate(tasks))
-    parts.append(f"<h2 id='sla'>Task latency against SLA</h2><p>Bar: p95 seconds; line: threshold.</p>"
-                 f"<svg width='640' height='{18 * len(tasks) + 4}' role='img'>{bars}</svg>"
-                 "<table><tr><th>DAG</th><th>task</th><th>tries</th><th>p50 s</th><th>p95 s</th><th>max s</th>"
-                 "<th>threshold s</th><th>breaches</th><th>failed</th></tr>" + "".join(
-                     f"<tr class='{'bad' if t['breaches'] or t['failed'] else 'ok'}'><td>{e(t['dag_id'])}</td>"
-                     f"<td>{e(t['task_id'])}</td><td>{t['tries']}</td><td>{t['p50']}</td><td>{t['p95']}</td>"
-                     f"<td>{t['max']}</td><td>{t['threshold']}</td><td>{t['breaches']}</td><td>{t['failed']}</td></tr>"
-                     for t in tasks) + "</table>")
-    parts.append("<h3>Business latency per file (landed to posted or quarantined)</h3><table><tr><th>source</th>"
-                 "<th>file</th><th>state</th><th>minutes</th><th>threshold</th></tr>" + "".join(
-                     f"<tr class='{'bad' if f['breached'] else 'ok'}'><td>{e(f['source'])}</td><td>{e(f['file'])}</td>"
-                     f"<td>{e(f['state'])}</td><td>{e(f['landed_to_done_minutes'])}</td>"
-                     f"<td>{e(f['threshold_minutes'])}</td></tr>" for f in index["sla"]["files"]) + "</table>")
-    parts.append("<h2 id='reconciliation'>Reconciliation extracts</h2><table><tr><th>extract</th><th>rows</th>"
-                 "<th>control totals</th><th>Parquet sha256</th><th>CSV sha256</th></tr>" + "".join(
-                     f"<tr><td>{e(k)}</td><td>{v['rows']}</td><td><code>{e(json.dumps(v['control_totals'], sort_keys=True))}"
-                     f"</code></td><td><code>{e(v['parquet_sha256'][:16])}</code></td><td><code>{e(v['csv_sha256'][:16])}"
-                     f"</code></td></tr>" for k, v in sorted(index["reconciliation"].items())) + "</table>")
+        f"{300 + 300 * t['threshold'] / width:.1f}' y1='0' y2='16' stroke='#000'/></g>"
+        for i, t in enumerate(tasks)
+    )
+    parts.append(
+        f"<h2 id='sla'>Task latency against SLA</h2><p>Bar: p95 seconds; line: threshold.</p>"
+        f"<svg width='640' height='{18 * len(tasks) + 4}' role='img'>{bars}</svg>"
+        "<table><tr><th>DAG</th><th>task</th><th>tries</th><th>p50 s</th><th>p95 s</th><th>max s</th>"
+        "<th>threshold s</th><th>breaches</th><th>failed</th></tr>"
+        + "".join(
+            f"<tr class='{'bad' if t['breaches'] or t['failed'] else 'ok'}'><td>{e(t['dag_id'])}</td>"
+            f"<td>{e(t['task_id'])}</td><td>{t['tries']}</td><td>{t['p50']}</td><td>{t['p95']}</td>"
+            f"<td>{t['max']}</td><td>{t['threshold']}</td><td>{t['breaches']}</td><td>{t['failed']}</td></tr>"
+            for t in tasks
+        )
+        + "</table>"
+    )
+    parts.append(
+        "<h3>Business latency per file (landed to posted or quarantined)</h3><table><tr><th>source</th>"
+        "<th>file</th><th>state</th><th>minutes</th><th>threshold</th></tr>"
+        + "".join(
+            f"<tr class='{'bad' if f['breached'] else 'ok'}'><td>{e(f['source'])}</td><td>{e(f['file'])}</td>"
+            f"<td>{e(f['state'])}</td><td>{e(f['landed_to_done_minutes'])}</td>"
+            f"<td>{e(f['threshold_minutes'])}</td></tr>"
+            for f in index["sla"]["files"]
+        )
+        + "</table>"
+    )
+    parts.append(
+        "<h2 id='reconciliation'>Reconciliation extracts</h2><table><tr><th>extract</th><th>rows</th>"
+        "<th>control totals</th><th>Parquet sha256</th><th>CSV sha256</th></tr>"
+        + "".join(
+            f"<tr><td>{e(k)}</td><td>{v['rows']}</td><td><code>{e(json.dumps(v['control_totals'], sort_keys=True))}"
+            f"</code></td><td><code>{e(v['parquet_sha256'][:16])}</code></td><td><code>{e(v['csv_sha256'][:16])}"
+            f"</code></td></tr>"
+            for k, v in sorted(index["reconciliation"].items())
+        )
+        + "</table>"
+    )
     parts.append("</body></html>")
     return "\n".join(parts)

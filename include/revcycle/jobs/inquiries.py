@@ -47,17 +47,21 @@ def file_key(payer_id: str, business_date: dt.date) -> str:
 
 def candidates(business_date: dt.date) -> list[dict]:
     s = get_settings()
-    params = {"business_date": business_date,
-              "submitted_before": business_date - dt.timedelta(days=s.inquiry_after_days),
-              "asked_after": business_date - dt.timedelta(days=s.reinquire_days)}
+    params = {
+        "business_date": business_date,
+        "submitted_before": business_date - dt.timedelta(days=s.inquiry_after_days),
+        "asked_after": business_date - dt.timedelta(days=s.reinquire_days),
+    }
     with engine_for("erp").connect() as conn:
         return [dict(r) for r in query(conn, "erp/inquiry_candidates", params).mappings()]
 
 
 def outbound_files(business_date: dt.date) -> list[dict]:
     with engine_for("ops").connect() as conn:
-        return [dict(r) for r in query(conn, "ops/outbound_for_day",
-                                              {"kind": KIND, "business_date": business_date}).mappings()]
+        return [
+            dict(r)
+            for r in query(conn, "ops/outbound_for_day", {"kind": KIND, "business_date": business_date}).mappings()
+        ]
 
 
 def _get(key: str) -> dict | None:
@@ -76,8 +80,9 @@ def _demographics(rows: list[dict]) -> dict[tuple[str, str], dict]:
     for sha, keys in wanted.items():
         landed = ledger.get(sha)
         if landed is None or not Path(landed["raw_path"]).exists():
-            log.warning("open A/R snapshot %s is not in the raw zone: %d claims cannot be asked about",
-                        sha[:12], len(keys))
+            log.warning(
+                "open A/R snapshot %s is not in the raw zone: %d claims cannot be asked about", sha[:12], len(keys)
+            )
             continue
         found.update(demographics(landed["raw_path"], keys))
     return found
@@ -104,13 +109,15 @@ def build(business_date: dt.date, dag_run_id: str | None = None) -> list[dict]:
         pointers.append(_write_payer_file(business_date, sequence, partners, payer_id, rows, dag_run_id))
     for payer_id, rows in sorted(by_payer.items()):
         log.warning("payer %s has %d claims to ask about but no trading partner entry", payer_id, len(rows))
-    log.info("276 inquiries for %s: %d files, %d claims", business_date, len(pointers),
-             sum(p["claims"] for p in pointers))
+    log.info(
+        "276 inquiries for %s: %d files, %d claims", business_date, len(pointers), sum(p["claims"] for p in pointers)
+    )
     return pointers
 
 
-def _write_payer_file(business_date: dt.date, sequence: int, partners: dict, payer_id: str, rows: list[dict],
-                      dag_run_id: str | None) -> dict:
+def _write_payer_file(
+    business_date: dt.date, sequence: int, partners: dict, payer_id: str, rows: list[dict], dag_run_id: str | None
+) -> dict:
     s = get_settings()
     cfg, me = partners["payers"][payer_id], partners["submitter"]
     people = _demographics(rows)
@@ -120,14 +127,20 @@ def _write_payer_file(business_date: dt.date, sequence: int, partners: dict, pay
         if p is None or not p["member_id"]:
             skipped += 1
             continue
-        claims.append(InquiryClaim(
-            patient_control_number=r["patient_control_number"],
-            payer_claim_control_number=r["payer_claim_control_number"],
-            billed_amount=cents(r["billed_amount"]),
-            service_date_from=as_date(r["service_date_from"]), service_date_to=as_date(r["service_date_to"]),
-            subscriber_last_name=p["subscriber_last_name"], subscriber_first_name=p["subscriber_first_name"],
-            member_id=p["member_id"], birth_date=p["subscriber_birth_date"],
-            gender=p.get("subscriber_gender") or "U"))
+        claims.append(
+            InquiryClaim(
+                patient_control_number=r["patient_control_number"],
+                payer_claim_control_number=r["payer_claim_control_number"],
+                billed_amount=cents(r["billed_amount"]),
+                service_date_from=as_date(r["service_date_from"]),
+                service_date_to=as_date(r["service_date_to"]),
+                subscriber_last_name=p["subscriber_last_name"],
+                subscriber_first_name=p["subscriber_first_name"],
+                member_id=p["member_id"],
+                birth_date=p["subscriber_birth_date"],
+                gender=p.get("subscriber_gender") or "U",
+            )
+        )
     if skipped:
         log.warning("payer %s: %d claims skipped, no subscriber demographics in the snapshot", payer_id, skipped)
     if not claims:
@@ -139,36 +152,78 @@ def _write_payer_file(business_date: dt.date, sequence: int, partners: dict, pay
     folder = private_dir(s.raw_zone / "outbound" / KIND)
     tmp = folder / f".{name}.writing"
     with open(tmp, "w", encoding="ascii", newline="", opener=private_opener) as out:
-        sets = write_276(out, DELIMITERS, submitter, payer, claims, control, business_date,
-                         int(cfg.get("max_claims_per_set", 50)), me.get("usage", "P"))
+        sets = write_276(
+            out,
+            DELIMITERS,
+            submitter,
+            payer,
+            claims,
+            control,
+            business_date,
+            int(cfg.get("max_claims_per_set", 50)),
+            me.get("usage", "P"),
+        )
         out.flush()
         os.fsync(out.fileno())
     sha = sha256_file(tmp)
     final = private_dir(folder / sha[:2]) / sha
     os.replace(tmp, final)
     by_pcn = {r["patient_control_number"]: r for r in rows}
-    erp.load({"claim_inquiry": [{
-        "inquiry_key": business_key(KIND, payer_id, pcn, business_date),
-        "claim_key": by_pcn[pcn]["claim_key"], "payer_id": payer_id, "patient_control_number": pcn,
-        "payer_claim_control_number": by_pcn[pcn]["payer_claim_control_number"],
-        "billed_amount": Decimal(str(by_pcn[pcn]["billed_amount"])),
-        "interchange_receiver_id": cfg["interchange_id"], "interchange_control_number": f"{control:09d}",
-        "group_control_number": str(control), "transaction_control_number": st.control_number,
-        "file_sha256": sha, "business_date": business_date,
-    } for st in sets for pcn in st.patient_control_numbers]})
+    erp.load(
+        {
+            "claim_inquiry": [
+                {
+                    "inquiry_key": business_key(KIND, payer_id, pcn, business_date),
+                    "claim_key": by_pcn[pcn]["claim_key"],
+                    "payer_id": payer_id,
+                    "patient_control_number": pcn,
+                    "payer_claim_control_number": by_pcn[pcn]["payer_claim_control_number"],
+                    "billed_amount": Decimal(str(by_pcn[pcn]["billed_amount"])),
+                    "interchange_receiver_id": cfg["interchange_id"],
+                    "interchange_control_number": f"{control:09d}",
+                    "group_control_number": str(control),
+                    "transaction_control_number": st.control_number,
+                    "file_sha256": sha,
+                    "business_date": business_date,
+                }
+                for st in sets
+                for pcn in st.patient_control_numbers
+            ]
+        }
+    )
     # The ops row last: it marks the file done, so a crash before it rebuilds the same bytes.
     with engine_for("ops").begin() as conn:
-        query(conn, "ops/outbound_insert", {
-            "file_key": file_key(payer_id, business_date), "kind": KIND, "partner_id": payer_id,
-            "business_date": business_date, "file_name": name, "sha256": sha, "raw_path": str(final),
-            "interchange_control": f"{control:09d}", "claims": len(claims), "transaction_sets": len(sets),
-            "dag_run_id": dag_run_id, "now": _now()})
+        query(
+            conn,
+            "ops/outbound_insert",
+            {
+                "file_key": file_key(payer_id, business_date),
+                "kind": KIND,
+                "partner_id": payer_id,
+                "business_date": business_date,
+                "file_name": name,
+                "sha256": sha,
+                "raw_path": str(final),
+                "interchange_control": f"{control:09d}",
+                "claims": len(claims),
+                "transaction_sets": len(sets),
+                "dag_run_id": dag_run_id,
+                "now": _now(),
+            },
+        )
     return _pointer(_get(file_key(payer_id, business_date)), skipped=skipped)
 
 
 def _pointer(row: dict, **extra) -> dict:
-    return {"file_key": row["file_key"], "payer_id": row["partner_id"], "file_name": row["file_name"],
-            "claims": row["claims"], "transaction_sets": row["transaction_sets"], "state": row["state"], **extra}
+    return {
+        "file_key": row["file_key"],
+        "payer_id": row["partner_id"],
+        "file_name": row["file_name"],
+        "claims": row["claims"],
+        "transaction_sets": row["transaction_sets"],
+        "state": row["state"],
+        **extra,
+    }
 
 
 def upload(key: str, dag_run_id: str | None = None) -> dict:
@@ -191,8 +246,11 @@ def upload(key: str, dag_run_id: str | None = None) -> dict:
     else:
         target = str(local_upload(Path(row["raw_path"]), row["partner_id"], row["file_name"]))
     with engine_for("ops").begin() as conn:
-        query(conn, "ops/outbound_set_uploaded",
-                     {"file_key": key, "target": target, "now": _now(), "dag_run_id": dag_run_id})
+        query(
+            conn,
+            "ops/outbound_set_uploaded",
+            {"file_key": key, "target": target, "now": _now(), "dag_run_id": dag_run_id},
+        )
     log.info("276 %s uploaded for payer %s (%d claims)", row["file_name"], row["partner_id"], row["claims"])
     return _pointer(_get(key))
 

@@ -22,8 +22,12 @@ from revcycle.sources.base import ParseContext, ParseFailure, Source
 from revcycle.sources.registry import sources
 
 # GS01 functional identifier -> (what inspect calls the type, the source that reads it).
-X12_TYPES = {"HP": ("835", "remittance"), "HN": ("277", "claim_status"), "FA": ("999", "payer_acks"),
-             "HR": ("276", None)}
+X12_TYPES = {
+    "HP": ("835", "remittance"),
+    "HN": ("277", "claim_status"),
+    "FA": ("999", "payer_acks"),
+    "HR": ("276", None),
+}
 UNKNOWN_REASON = "UNKNOWN_FILE_TYPE"
 
 
@@ -73,9 +77,9 @@ def detect(path: Path) -> tuple[str | None, Source | None, RevcycleError | None]
         kind, name = X12_TYPES.get(gs01, (f"X12 {gs01[:2]}", None))
         return kind, sources()[name] if name else None, None
     if refusal is not None and refusal.reason not in ("NOT_X12", "EMPTY_FILE"):
-        return "X12", None, refusal              # an X12 file whose envelope fails before any group
+        return "X12", None, refusal  # an X12 file whose envelope fails before any group
     if refusal is not None and refusal.reason == "EMPTY_FILE":
-        return None, None, refusal                # every source refuses an empty file alike
+        return None, None, refusal  # every source refuses an empty file alike
     if is_hl7(path):
         return "HL7", sources()["supply_usage"], None
     try:
@@ -95,8 +99,10 @@ def _inspect_276(path: Path) -> dict:
         sets = read_inquiries(path)
     except RevcycleError as exc:
         return {"quarantine": {"reason": exc.reason, "detail": exc.detail}}
-    return {"transactions": [{"st02": s.transaction_control, "claims": len(s.claims)} for s in sets],
-            "quarantine": None}
+    return {
+        "transactions": [{"st02": s.transaction_control, "claims": len(s.claims)} for s in sets],
+        "quarantine": None,
+    }
 
 
 def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
@@ -110,13 +116,21 @@ def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
         out.update(_inspect_276(path))
         return out
     if source is None:
-        out["quarantine"] = {"reason": UNKNOWN_REASON, "detail": "not a file type revcycle reads (X12 835, 277, 277CA, "
-                                                          "999, 276; HL7 DFT; the CSV contracts)"}
+        out["quarantine"] = {
+            "reason": UNKNOWN_REASON,
+            "detail": "not a file type revcycle reads (X12 835, 277, 277CA, 999, 276; HL7 DFT; the CSV contracts)",
+        }
         return out
     with tempfile.TemporaryDirectory() as tmp:
         lake = LocalLake(Path(tmp))
-        ctx = ParseContext(sha256="inspect", original_name=path.name, business_date=day,
-                           landed_at=dt.datetime(day.year, day.month, day.day), data_source=source.name, ack_dir=None)
+        ctx = ParseContext(
+            sha256="inspect",
+            original_name=path.name,
+            business_date=day,
+            landed_at=dt.datetime(day.year, day.month, day.day),
+            data_source=source.name,
+            ack_dir=None,
+        )
         try:
             result, staged = stage_file(source, path, ctx, lake)
         except Exception as exc:
@@ -124,8 +138,12 @@ def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
             if why is None:
                 raise
             partial = exc.partial if isinstance(exc, ParseFailure) else None
-            out.update({"interchanges": len(partial.interchanges) if partial else 0,
-                        "quarantine": {"reason": why[0], "detail": why[1]}})
+            out.update(
+                {
+                    "interchanges": len(partial.interchanges) if partial else 0,
+                    "quarantine": {"reason": why[0], "detail": why[1]},
+                }
+            )
             return out
         try:
             outcome = validate_staged(source, lake, "inspect", day)
@@ -138,14 +156,18 @@ def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
     verdict = outcome.quarantine_reason()
     totals = dict(result.control_totals)
     rejected = totals.pop("rejected", [])
-    out.update({
-        "interchanges": totals.pop("interchanges", len(result.interchanges)),
-        "transactions": totals.pop("transactions", []),
-        "rows": staged,
-        "totals": totals,
-        "rejected": rejected,
-        "warnings": sorted({w.reason for w in outcome.warnings} | {f["reason"] for f in result.findings
-                                                                     if f.get("check") == "envelope"}),
-        "quarantine": {"reason": verdict[0], "detail": verdict[1]} if verdict else None,
-    })
+    out.update(
+        {
+            "interchanges": totals.pop("interchanges", len(result.interchanges)),
+            "transactions": totals.pop("transactions", []),
+            "rows": staged,
+            "totals": totals,
+            "rejected": rejected,
+            "warnings": sorted(
+                {w.reason for w in outcome.warnings}
+                | {f["reason"] for f in result.findings if f.get("check") == "envelope"}
+            ),
+            "quarantine": {"reason": verdict[0], "detail": verdict[1]} if verdict else None,
+        }
+    )
     return out

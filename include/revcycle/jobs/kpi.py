@@ -37,31 +37,61 @@ def compute(day: dt.date) -> list[dict]:
         if totals.get("format") == "hl7":
             messages += totals.get("messages", 0)
             failed_messages += sum(v for k, v in totals.get("acks", {}).items() if k in ("AE", "AR"))
-    detect = [(as_datetime(f["quarantined_at"]) - as_datetime(f["landed_at"])).total_seconds() / 60
-              for f in quarantined if as_datetime(f["quarantined_at"]) and as_datetime(f["landed_at"])]
+    detect = [
+        (as_datetime(f["quarantined_at"]) - as_datetime(f["landed_at"])).total_seconds() / 60
+        for f in quarantined
+        if as_datetime(f["quarantined_at"]) and as_datetime(f["landed_at"])
+    ]
     lag_days = [((as_date(b) - as_date(a)).days) for a, b in lags if a and b]
     unposted_files = [f for f in quarantined if f["source"] == "remittance"]
-    unposted_amount = sum((Decimal(json.loads(f["control_totals"] or "{}").get("bpr02", "0")) for f in unposted_files),
-                          Decimal("0"))
+    unposted_amount = sum(
+        (Decimal(json.loads(f["control_totals"] or "{}").get("bpr02", "0")) for f in unposted_files), Decimal("0")
+    )
     missing_in_erp = [q for q in queue if q["status"] == "open" and q["category"] == "payment_not_in_erp"]
     open_items = [q for q in queue if q["status"] == "open"]
     aged = [q for q in open_items if (day - as_date(q["first_seen"])).days > 7]
     dag_files = len(list((PROJECT_ROOT / "dags").glob("*.py")))
     rows = [
-        ("failed_file_rate", _ratio(len(quarantined), len(files)), "ratio", f"{len(quarantined)} of {len(files)} files"),
-        ("failed_message_rate", _ratio(failed_messages, messages), "ratio",
-         f"{failed_messages} of {messages} HL7 messages AE/AR"),
+        (
+            "failed_file_rate",
+            _ratio(len(quarantined), len(files)),
+            "ratio",
+            f"{len(quarantined)} of {len(files)} files",
+        ),
+        (
+            "failed_message_rate",
+            _ratio(failed_messages, messages),
+            "ratio",
+            f"{failed_messages} of {messages} HL7 messages AE/AR",
+        ),
         ("mean_time_to_detect_minutes", _mean(detect), "minutes", f"{len(detect)} quarantined files"),
         ("charge_lag_days", _mean(lag_days), "days", f"{len(lag_days)} inventory issues"),
-        ("unposted_payments", Decimal(len(unposted_files) + len(missing_in_erp)), "count",
-         f"{len(unposted_files)} remittance files quarantined (BPR02 {unposted_amount}), "
-         f"{len(missing_in_erp)} payments missing in the ERP"),
-        ("reconciliation_backlog", Decimal(len(open_items)), "items",
-         f"amount at stake {sum((Decimal(str(q['amount_at_stake'])) for q in open_items), Decimal('0'))}; "
-         f"{len(aged)} older than 7 days"),
-        ("interfaces_monitored_share", _ratio(monitored, dag_files), "ratio",
-         f"{monitored} of {dag_files} DAGs have latency records for the day"),
-        ("deployment_lead_time_hours", None, "hours", "not measurable here: no deployment record on the embedded default"),
+        (
+            "unposted_payments",
+            Decimal(len(unposted_files) + len(missing_in_erp)),
+            "count",
+            f"{len(unposted_files)} remittance files quarantined (BPR02 {unposted_amount}), "
+            f"{len(missing_in_erp)} payments missing in the ERP",
+        ),
+        (
+            "reconciliation_backlog",
+            Decimal(len(open_items)),
+            "items",
+            f"amount at stake {sum((Decimal(str(q['amount_at_stake'])) for q in open_items), Decimal('0'))}; "
+            f"{len(aged)} older than 7 days",
+        ),
+        (
+            "interfaces_monitored_share",
+            _ratio(monitored, dag_files),
+            "ratio",
+            f"{monitored} of {dag_files} DAGs have latency records for the day",
+        ),
+        (
+            "deployment_lead_time_hours",
+            None,
+            "hours",
+            "not measurable here: no deployment record on the embedded default",
+        ),
     ]
     out = [{"business_date": day, "kpi": k, "value": v, "unit": u, "detail": d} for k, v, u, d in rows]
     with engine_for("ops").begin() as conn:

@@ -40,8 +40,12 @@ from openlineage.client.facet_v2 import (
 log = logging.getLogger(__name__)
 _STASH: dict[tuple, dict] = {}
 # Ledger states that mean a step has done its work on a file.
-DONE_AFTER = {"parse": ("parsed", "validated", "published", "posted"), "validate": ("validated", "published", "posted"),
-              "publish": ("published", "posted"), "post": ("posted",)}
+DONE_AFTER = {
+    "parse": ("parsed", "validated", "published", "posted"),
+    "validate": ("validated", "published", "posted"),
+    "publish": ("published", "posted"),
+    "post": ("posted",),
+}
 
 # ERP column <- canonical column where the names differ (same names map by themselves).
 COLUMN_RENAMES = {
@@ -124,8 +128,9 @@ def _schema_facet(dataset: str) -> schema_dataset.SchemaDatasetFacet | None:
     schema = SCHEMAS.get(dataset)
     if schema is None:
         return None
-    return schema_dataset.SchemaDatasetFacet(fields=[
-        schema_dataset.SchemaDatasetFacetFields(name=f.name, type=str(f.type)) for f in schema])
+    return schema_dataset.SchemaDatasetFacet(
+        fields=[schema_dataset.SchemaDatasetFacetFields(name=f.name, type=str(f.type)) for f in schema]
+    )
 
 
 def _erp_columns(table: str) -> list[str]:
@@ -144,15 +149,21 @@ def column_lineage(table: str, datasets: list[str]) -> column_lineage_dataset.Co
     fields = {}
     for column in _erp_columns(table):
         origin = COLUMN_RENAMES.get((table, column))
-        sources = [origin] if origin and origin[0] in datasets else [
-            (d, column) for d in datasets if d in SCHEMAS and column in SCHEMAS[d].names][:1]
+        sources = (
+            [origin]
+            if origin and origin[0] in datasets
+            else [(d, column) for d in datasets if d in SCHEMAS and column in SCHEMAS[d].names][:1]
+        )
         if not sources:
             continue
         fields[column] = column_lineage_dataset.Fields(
-            inputFields=[column_lineage_dataset.InputField(namespace=lake_dataset(d)[0], name=lake_dataset(d)[1],
-                                                           field=c) for d, c in sources],
+            inputFields=[
+                column_lineage_dataset.InputField(namespace=lake_dataset(d)[0], name=lake_dataset(d)[1], field=c)
+                for d, c in sources
+            ],
             transformationType="IDENTITY" if sources[0][1] == column else "DIRECT",
-            transformationDescription="" if sources[0][1] == column else f"{sources[0][1]} -> {column}")
+            transformationDescription="" if sources[0][1] == column else f"{sources[0][1]} -> {column}",
+        )
     return column_lineage_dataset.ColumnLineageDatasetFacet(fields=fields)
 
 
@@ -164,20 +175,31 @@ def step_lineage(source_name: str, step: str, result: dict) -> dict:
     source = get_source(source_name)
     if step == "land":
         rows = [ledger.get(sha) for sha in result.get("files", [])]
-        return {"inputs": [(inbound_dataset(source.inbound_subdir, r["original_name"]), {}) for r in rows if r]
-                or [(inbound_dataset(source.inbound_subdir, ""), {})],
-                "outputs": [(file_dataset(r["raw_path"]), {}) for r in rows if r],
-                "facet": RevcycleRunFacet(source=source_name, step=step,
-                                          rowCounts={"landed": result.get("landed", 0),
-                                                     "to_process": len(result.get("files", []))})}
+        return {
+            "inputs": [(inbound_dataset(source.inbound_subdir, r["original_name"]), {}) for r in rows if r]
+            or [(inbound_dataset(source.inbound_subdir, ""), {})],
+            "outputs": [(file_dataset(r["raw_path"]), {}) for r in rows if r],
+            "facet": RevcycleRunFacet(
+                source=source_name,
+                step=step,
+                rowCounts={"landed": result.get("landed", 0), "to_process": len(result.get("files", []))},
+            ),
+        }
     sha = result.get("sha256")
     row = ledger.get(sha) if sha else None
     if row is None:
         return {}
     counts = json.loads(row["row_counts"] or "{}")
     totals = json.loads(row["control_totals"] or "{}")
-    facet = RevcycleRunFacet(source=source_name, step=step, sha256=sha, state=row["state"], reason=row["reason"],
-                             rowCounts=counts, controlTotals=_money_only(totals))
+    facet = RevcycleRunFacet(
+        source=source_name,
+        step=step,
+        sha256=sha,
+        state=row["state"],
+        reason=row["reason"],
+        rowCounts=counts,
+        controlTotals=_money_only(totals),
+    )
     raw = (file_dataset(row["raw_path"]), {})
     datasets = list(source.datasets)
     if row["state"] not in DONE_AFTER[step] and step != "validate":
@@ -189,19 +211,46 @@ def step_lineage(source_name: str, step: str, result: dict) -> dict:
     if step == "validate":
         assertions = _assertions(row["report_path"])
         outputs = [(file_dataset(row["report_path"]), {})] if row["report_path"] else []
-        return {"inputs": [(raw[0], {"dataQualityAssertions": assertions} if assertions else {})],
-                "outputs": outputs, "facet": facet}
+        return {
+            "inputs": [(raw[0], {"dataQualityAssertions": assertions} if assertions else {})],
+            "outputs": outputs,
+            "facet": facet,
+        }
     if step == "publish":
-        return {"inputs": [raw], "facet": facet, "outputs": [
-            (lake_dataset(d), {"schema": _schema_facet(d), "outputStatistics":
-                               output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
-                                   rowCount=int(counts.get(d, 0)))}) for d in datasets]}
+        return {
+            "inputs": [raw],
+            "facet": facet,
+            "outputs": [
+                (
+                    lake_dataset(d),
+                    {
+                        "schema": _schema_facet(d),
+                        "outputStatistics": output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
+                            rowCount=int(counts.get(d, 0))
+                        ),
+                    },
+                )
+                for d in datasets
+            ],
+        }
     if step == "post":
         tables = sorted(k[4:] for k in counts if k.startswith("erp.") and not k.endswith(".inserted"))
-        return {"inputs": [(lake_dataset(d), {}) for d in datasets], "facet": facet, "outputs": [
-            (erp_dataset(t), {"columnLineage": column_lineage(t, datasets),
-                              "outputStatistics": output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
-                                  rowCount=int(counts.get(f"erp.{t}", 0)))}) for t in tables]}
+        return {
+            "inputs": [(lake_dataset(d), {}) for d in datasets],
+            "facet": facet,
+            "outputs": [
+                (
+                    erp_dataset(t),
+                    {
+                        "columnLineage": column_lineage(t, datasets),
+                        "outputStatistics": output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
+                            rowCount=int(counts.get(f"erp.{t}", 0))
+                        ),
+                    },
+                )
+                for t in tables
+            ],
+        }
     return {"inputs": [raw], "outputs": [], "facet": facet}
 
 
@@ -214,9 +263,14 @@ def _assertions(report_path: str | None) -> list[dict]:
     if not report_path or not Path(report_path).exists():
         return None
     report = json.loads(Path(report_path).read_text())
-    items = [data_quality_assertions_dataset.Assertion(
-        assertion=f"{r.get('expectation')}:{r.get('reason')}", success=bool(r.get("success")), column=r.get("column"))
-        for r in report.get("expectations", [])]
+    items = [
+        data_quality_assertions_dataset.Assertion(
+            assertion=f"{r.get('expectation')}:{r.get('reason')}",
+            success=bool(r.get("success")),
+            column=r.get("column"),
+        )
+        for r in report.get("expectations", [])
+    ]
     return data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(assertions=items)
 
 
@@ -245,22 +299,44 @@ def record_step(context: dict, source_name: str, step: str, result: dict) -> Non
 
 def datasets_lineage(step: str, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]], **facet) -> dict:
     """Lineage for tasks outside the shared steps (inquiries, matching, reconciliation)."""
-    return {"inputs": [(d, {}) for d in inputs], "outputs": [(d, {}) for d in outputs],
-            "facet": RevcycleRunFacet(source=facet.pop("source", ""), step=step, **facet)}
+    return {
+        "inputs": [(d, {}) for d in inputs],
+        "outputs": [(d, {}) for d in outputs],
+        "facet": RevcycleRunFacet(source=facet.pop("source", ""), step=step, **facet),
+    }
 
 
 # Datasets read and written by the day-level functions (not per file).
 FUNCTION_DATASETS = {
-    "revcycle.jobs.inquiries:build": (["erp:ar_open_item", "erp:receipt_application", "erp:cash_receipt", "erp:claim_status",
-                                  "erp:claim_inquiry"], ["erp:claim_inquiry"]),
+    "revcycle.jobs.inquiries:build": (
+        ["erp:ar_open_item", "erp:receipt_application", "erp:cash_receipt", "erp:claim_status", "erp:claim_inquiry"],
+        ["erp:claim_inquiry"],
+    ),
     "revcycle.jobs.inquiries:upload": ([], []),
-    "revcycle.jobs.supply_match:run": (["erp:replenishment_request", "erp:supplier_invoice_line"], ["erp:invoice_match"]),
+    "revcycle.jobs.supply_match:run": (
+        ["erp:replenishment_request", "erp:supplier_invoice_line"],
+        ["erp:invoice_match"],
+    ),
     "revcycle.jobs.reconciliation:run": (
-        ["lake:canonical__remittance", "lake:canonical__claim_payment", "lake:canonical__adjustment",
-         "lake:canonical__bank_deposit", "erp:cash_receipt", "erp:receipt_application", "erp:claim_status",
-         "erp:ar_open_item", "erp:invoice_match"],
-        ["lake:recon__cash", "lake:recon__claims", "lake:recon__denials", "lake:recon__supply",
-         "lake:recon__exceptions"]),
+        [
+            "lake:canonical__remittance",
+            "lake:canonical__claim_payment",
+            "lake:canonical__adjustment",
+            "lake:canonical__bank_deposit",
+            "erp:cash_receipt",
+            "erp:receipt_application",
+            "erp:claim_status",
+            "erp:ar_open_item",
+            "erp:invoice_match",
+        ],
+        [
+            "lake:recon__cash",
+            "lake:recon__claims",
+            "lake:recon__denials",
+            "lake:recon__supply",
+            "lake:recon__exceptions",
+        ],
+    ),
 }
 
 
@@ -286,8 +362,9 @@ def function_lineage(function: str, result: dict) -> dict:
         if result.get("exceptions_csv"):
             outputs.append(file_dataset(result["exceptions_csv"]))
         counts = {k: v for k, v in result.items() if isinstance(v, int)} if isinstance(result, dict) else {}
-        return datasets_lineage(function.split(":")[1], inputs, outputs, source=function.split(":")[0],
-                                rowCounts=counts)
+        return datasets_lineage(
+            function.split(":")[1], inputs, outputs, source=function.split(":")[0], rowCounts=counts
+        )
     except Exception:
         log.warning("lineage for %s could not be built", function, exc_info=True)
         return {}
@@ -307,6 +384,8 @@ def to_operator_lineage(lineage: dict) -> object:
             return InputDataset(namespace=namespace, name=name, facets=clean)
         return OutputDataset(namespace=namespace, name=name, facets=clean)
 
-    return OperatorLineage(inputs=[ds(InputDataset, i) for i in lineage.get("inputs", [])],
-                           outputs=[ds(OutputDataset, o) for o in lineage.get("outputs", [])],
-                           run_facets={"revcycle": lineage["facet"]} if lineage.get("facet") else {})
+    return OperatorLineage(
+        inputs=[ds(InputDataset, i) for i in lineage.get("inputs", [])],
+        outputs=[ds(OutputDataset, o) for o in lineage.get("outputs", [])],
+        run_facets={"revcycle": lineage["facet"]} if lineage.get("facet") else {},
+    )

@@ -27,10 +27,28 @@ from revcycle.adapters.db import engine_for
 
 def _file(sha256: str) -> dict:
     row = ledger.get(sha256) or {}
-    return {k: (str(row[k]) if row.get(k) is not None else None) for k in (
-        "sha256", "source", "original_name", "business_date", "landed_at", "state", "interchange_sender_id",
-        "interchange_controls", "group_controls", "transaction_controls", "raw_path", "report_path",
-        "report_sha256")} if row else {"sha256": sha256, "state": "unknown to the ledger"}
+    return (
+        {
+            k: (str(row[k]) if row.get(k) is not None else None)
+            for k in (
+                "sha256",
+                "source",
+                "original_name",
+                "business_date",
+                "landed_at",
+                "state",
+                "interchange_sender_id",
+                "interchange_controls",
+                "group_controls",
+                "transaction_controls",
+                "raw_path",
+                "report_path",
+                "report_sha256",
+            )
+        }
+        if row
+        else {"sha256": sha256, "state": "unknown to the ledger"}
+    )
 
 
 def _lake_row(dataset: str, key_column: str, key: str, outputs: list[str]) -> dict | None:
@@ -45,8 +63,12 @@ def trace(ref: str) -> dict:
     if ref.endswith(".parquet"):
         path = Path(ref)
         sha = path.stem
-        return {"lake_file": str(path), "dataset": next((p for p in path.parts if "__" in p), None),
-                "rows": pads.dataset(str(path)).count_rows() if path.exists() else None, "from_file": _file(sha)}
+        return {
+            "lake_file": str(path),
+            "dataset": next((p for p in path.parts if "__" in p), None),
+            "rows": pads.dataset(str(path)).count_rows() if path.exists() else None,
+            "from_file": _file(sha),
+        }
     if ":" not in ref or not ref.startswith("erp."):
         raise ValueError("give erp.<table>:<key> or a lake .parquet path")
     table_ref, key = ref.split(":", 1)
@@ -62,25 +84,51 @@ def trace(ref: str) -> dict:
     row = dict(row)
     sha = row.get("source_sha256") or row.get("file_sha256")
     receipt_key = row.get("receipt_key") or row.get("journal_key")
-    if sha is None and receipt_key:   # applications and journal lines hang off their cash receipt
+    if sha is None and receipt_key:  # applications and journal lines hang off their cash receipt
         with engine.connect() as conn:
-            sha = conn.execute(text("select source_sha256 from erp.cash_receipt where receipt_key = :k"),
-                               {"k": receipt_key}).scalar()
-    answer = {"erp": {"table": f"erp.{table}", "key": key,
-                      **{k: str(v) for k, v in row.items() if k.endswith(("amount", "_date", "_number", "_code",
-                                                                              "_id", "_key", "debit", "credit"))}},
-              "from_file": _file(sha) if sha else None}
+            sha = conn.execute(
+                text("select source_sha256 from erp.cash_receipt where receipt_key = :k"), {"k": receipt_key}
+            ).scalar()
+    answer = {
+        "erp": {
+            "table": f"erp.{table}",
+            "key": key,
+            **{
+                k: str(v)
+                for k, v in row.items()
+                if k.endswith(("amount", "_date", "_number", "_code", "_id", "_key", "debit", "credit"))
+            },
+        },
+        "from_file": _file(sha) if sha else None,
+    }
     outputs = json.loads((ledger.get(sha) or {}).get("outputs") or "[]") if sha else []
     if receipt_key:
         rem = _lake_row("canonical__remittance", "remittance_key", receipt_key, outputs)
         if rem:
-            answer["payment"] = {k: str(rem[k]) for k in ("payer_identifier", "payer_name", "trace_number",
-                                                         "payment_date", "payment_amount", "interchange_control_number",
-                                                         "transaction_control_number")}
+            answer["payment"] = {
+                k: str(rem[k])
+                for k in (
+                    "payer_identifier",
+                    "payer_name",
+                    "trace_number",
+                    "payment_date",
+                    "payment_amount",
+                    "interchange_control_number",
+                    "transaction_control_number",
+                )
+            }
     if row.get("claim_payment_key"):
         clp = _lake_row("canonical__claim_payment", "claim_payment_key", row["claim_payment_key"], outputs)
         if clp:
-            answer["claim"] = {k: str(clp[k]) for k in ("claim_seq", "patient_control_number",
-                                                       "payer_claim_control_number", "claim_status_code",
-                                                       "charge_amount", "paid_amount")}
+            answer["claim"] = {
+                k: str(clp[k])
+                for k in (
+                    "claim_seq",
+                    "patient_control_number",
+                    "payer_claim_control_number",
+                    "claim_status_code",
+                    "charge_amount",
+                    "paid_amount",
+                )
+            }
     return answer

@@ -46,44 +46,98 @@ from revcycle.settings import CONFIG_DIR, get_settings
 log = logging.getLogger(__name__)
 MONEY, QTY, PRICE = pa.decimal128(18, 2), pa.decimal128(18, 3), pa.decimal128(18, 4)
 EXTRACTS: dict[str, pa.Schema] = {
-    "cash": pa.schema([("payer_id", pa.string()), ("trace_number", pa.string()), ("payment_date", pa.date32()),
-                       ("payment_amount", MONEY), ("deposit_count", pa.int32()), ("deposit_amount", MONEY),
-                       ("first_deposit_date", pa.date32()), ("erp_receipt_amount", MONEY), ("difference", MONEY),
-                       ("status", pa.string()), ("remittance_key", pa.string())]),
-    "claims": pa.schema([("payer_id", pa.string()), ("patient_control_number", pa.string()),
-                         ("payer_claim_control_number", pa.string()), ("claim_status_code", pa.string()),
-                         ("is_reversal", pa.bool_()), ("corrected", pa.bool_()), ("paid_amount", MONEY),
-                         ("applied_amount", MONEY), ("status_category", pa.string()), ("status_code", pa.string()),
-                         ("submitted_date", pa.date32()), ("aging_days", pa.int32()), ("aging_bucket", pa.string()),
-                         ("status", pa.string()), ("claim_payment_key", pa.string())]),
-    "denials": pa.schema([("payer_id", pa.string()), ("group_code", pa.string()), ("reason_code", pa.string()),
-                          ("claims", pa.int32()), ("amount", MONEY)]),
-    "supply": pa.schema([("status", pa.string()), ("supplier_id", pa.string()), ("erp_item_id", pa.string()),
-                         ("serial", pa.string()), ("lot", pa.string()), ("usage_quantity", QTY),
-                         ("invoice_quantity", QTY), ("expected_unit_price", PRICE), ("invoice_unit_price", PRICE),
-                         ("amount_at_stake", MONEY), ("request_key", pa.string()), ("invoice_line_key", pa.string())]),
-    "exceptions": pa.schema([("item_key", pa.string()), ("category", pa.string()), ("reference", pa.string()),
-                             ("owner_team", pa.string()), ("source", pa.string()), ("amount_at_stake", MONEY),
-                             ("detail", pa.string()), ("first_seen", pa.date32()), ("age_days", pa.int32())]),
+    "cash": pa.schema(
+        [
+            ("payer_id", pa.string()),
+            ("trace_number", pa.string()),
+            ("payment_date", pa.date32()),
+            ("payment_amount", MONEY),
+            ("deposit_count", pa.int32()),
+            ("deposit_amount", MONEY),
+            ("first_deposit_date", pa.date32()),
+            ("erp_receipt_amount", MONEY),
+            ("difference", MONEY),
+            ("status", pa.string()),
+            ("remittance_key", pa.string()),
+        ]
+    ),
+    "claims": pa.schema(
+        [
+            ("payer_id", pa.string()),
+            ("patient_control_number", pa.string()),
+            ("payer_claim_control_number", pa.string()),
+            ("claim_status_code", pa.string()),
+            ("is_reversal", pa.bool_()),
+            ("corrected", pa.bool_()),
+            ("paid_amount", MONEY),
+            ("applied_amount", MONEY),
+            ("status_category", pa.string()),
+            ("status_code", pa.string()),
+            ("submitted_date", pa.date32()),
+            ("aging_days", pa.int32()),
+            ("aging_bucket", pa.string()),
+            ("status", pa.string()),
+            ("claim_payment_key", pa.string()),
+        ]
+    ),
+    "denials": pa.schema(
+        [
+            ("payer_id", pa.string()),
+            ("group_code", pa.string()),
+            ("reason_code", pa.string()),
+            ("claims", pa.int32()),
+            ("amount", MONEY),
+        ]
+    ),
+    "supply": pa.schema(
+        [
+            ("status", pa.string()),
+            ("supplier_id", pa.string()),
+            ("erp_item_id", pa.string()),
+            ("serial", pa.string()),
+            ("lot", pa.string()),
+            ("usage_quantity", QTY),
+            ("invoice_quantity", QTY),
+            ("expected_unit_price", PRICE),
+            ("invoice_unit_price", PRICE),
+            ("amount_at_stake", MONEY),
+            ("request_key", pa.string()),
+            ("invoice_line_key", pa.string()),
+        ]
+    ),
+    "exceptions": pa.schema(
+        [
+            ("item_key", pa.string()),
+            ("category", pa.string()),
+            ("reference", pa.string()),
+            ("owner_team", pa.string()),
+            ("source", pa.string()),
+            ("amount_at_stake", MONEY),
+            ("detail", pa.string()),
+            ("first_seen", pa.date32()),
+            ("age_days", pa.int32()),
+        ]
+    ),
 }
-
 
 
 # -- inputs ------------------------------------------------------------------------
 def lake_table(source: str, dataset: str, business_date: dt.date) -> pd.DataFrame:
     """One canonical dataset from every posted file of a source up to the day."""
     with engine_for("ops").connect() as conn:
-        rows = query(conn, "ops/ledger_posted_outputs",
-                            {"source": source, "business_date": business_date}).all()
+        rows = query(conn, "ops/ledger_posted_outputs", {"source": source, "business_date": business_date}).all()
     paths = [p for _, outputs in rows for p in json.loads(outputs or "[]") if f"/{dataset}/" in p]
     tables = [pq.read_table(p) for p in paths if Path(p).exists()]
     if not tables:
         from revcycle.domain.canonical import SCHEMAS
+
         return SCHEMAS[dataset].empty_table().to_pandas(types_mapper=None).astype(object)
     return pd.DataFrame(pa.concat_tables(tables).to_pylist())
 
 
-def erp_frame(name: str, business_date: dt.date, money: tuple[str, ...] = (), dates: tuple[str, ...] = ()) -> pd.DataFrame:
+def erp_frame(
+    name: str, business_date: dt.date, money: tuple[str, ...] = (), dates: tuple[str, ...] = ()
+) -> pd.DataFrame:
     with engine_for("erp").connect() as conn:
         result = query(conn, name, {"business_date": business_date})
         frame = pd.DataFrame([dict(r) for r in result.mappings()], columns=list(result.keys())).astype(object)
@@ -105,8 +159,9 @@ def run(business_date: dt.date, dag_run_id: str | None = None) -> dict:
     supply_match.run(business_date, dag_run_id)
 
     remittances = lake_table("remittance", "canonical__remittance", business_date)
-    payments = remittances[(remittances["credit_debit_flag"] == "C")
-                           & remittances["payment_amount"].map(lambda v: v is not None and v > 0)]
+    payments = remittances[
+        (remittances["credit_debit_flag"] == "C") & remittances["payment_amount"].map(lambda v: v is not None and v > 0)
+    ]
     payments = payments.drop(columns=["payer_id"]).rename(columns={"payer_identifier": "payer_id"})
     deposits = lake_table("bank_deposits", "canonical__bank_deposit", business_date)
     receipts = erp_frame("erp/recon_receipts", business_date, ("amount",))
@@ -118,44 +173,75 @@ def run(business_date: dt.date, dag_run_id: str | None = None) -> dict:
     applications = erp_frame("erp/recon_applications", business_date, ("applied_amount",))
     statuses = erp_frame("erp/recon_statuses", business_date, ("payment_amount",))
     open_items = erp_frame("erp/recon_open_items", business_date, ("billed_amount",), ("submitted_date",))
-    claims = reconcile_claims(claim_rows, applications, statuses, open_items, business_date,
-                              s.inquiry_after_days)
+    claims = reconcile_claims(claim_rows, applications, statuses, open_items, business_date, s.inquiry_after_days)
     adjustments = lake_table("remittance", "canonical__adjustment", business_date)
-    denial_summary = denials(claim_rows, adjustments)   # claim- and line-level CAS of denied claims
+    denial_summary = denials(claim_rows, adjustments)  # claim- and line-level CAS of denied claims
     supply = erp_frame("erp/recon_supply", business_date, ("amount_at_stake",))
 
-    found = cash_exceptions(cash) + claim_exceptions(claims) + [
-        {"category": r["status"], "reference": r["serial"] or r["lot"] or (r["request_key"] or r["invoice_line_key"]),
-         "amount_at_stake": Decimal(str(r["amount_at_stake"])), "detail": r["status"].replace("_", " ")}
-        for r in supply_match.exceptions(business_date)]
+    found = (
+        cash_exceptions(cash)
+        + claim_exceptions(claims)
+        + [
+            {
+                "category": r["status"],
+                "reference": r["serial"] or r["lot"] or (r["request_key"] or r["invoice_line_key"]),
+                "amount_at_stake": Decimal(str(r["amount_at_stake"])),
+                "detail": r["status"].replace("_", " "),
+            }
+            for r in supply_match.exceptions(business_date)
+        ]
+    )
     queue = update_queue(business_date, found)
 
     totals = {
-        "cash": {"payment_amount": _sum(cash["payment_amount"]), "deposit_amount": _sum(cash["deposit_amount"]),
-                 "source_payments": _sum(payments["payment_amount"]), "source_deposits": _sum(deposits["amount"]),
-                 "by_status": cash["status"].value_counts().to_dict()},
-        "claims": {"paid_amount_lake_claims": _sum(claims.loc[claims["claim_payment_key"].notna()
-                                                             & claims["status"].isin(["matched", "reversal",
-                                                                                      "paid_not_posted"]),
-                                                             "paid_amount"]),
-                   "source_claim_paid": _sum(claim_rows["paid_amount"]),
-                   "applied_amount": _sum(claims["applied_amount"]),
-                   "source_applied": _sum(applications["applied_amount"]),
-                   "by_status": claims["status"].value_counts().to_dict()},
-        "denials": {"amount": _sum(denial_summary["amount"]), "claims": int(denial_summary["claims"].sum())
-                    if len(denial_summary) else 0},
-        "supply": {"amount_at_stake": _sum(supply["amount_at_stake"]),
-                   "by_status": supply["status"].value_counts().to_dict()},
-        "exceptions": {"amount_at_stake": _sum(queue["amount_at_stake"]),
-                       "by_category": queue["category"].value_counts().to_dict()},
+        "cash": {
+            "payment_amount": _sum(cash["payment_amount"]),
+            "deposit_amount": _sum(cash["deposit_amount"]),
+            "source_payments": _sum(payments["payment_amount"]),
+            "source_deposits": _sum(deposits["amount"]),
+            "by_status": cash["status"].value_counts().to_dict(),
+        },
+        "claims": {
+            "paid_amount_lake_claims": _sum(
+                claims.loc[
+                    claims["claim_payment_key"].notna()
+                    & claims["status"].isin(["matched", "reversal", "paid_not_posted"]),
+                    "paid_amount",
+                ]
+            ),
+            "source_claim_paid": _sum(claim_rows["paid_amount"]),
+            "applied_amount": _sum(claims["applied_amount"]),
+            "source_applied": _sum(applications["applied_amount"]),
+            "by_status": claims["status"].value_counts().to_dict(),
+        },
+        "denials": {
+            "amount": _sum(denial_summary["amount"]),
+            "claims": int(denial_summary["claims"].sum()) if len(denial_summary) else 0,
+        },
+        "supply": {
+            "amount_at_stake": _sum(supply["amount_at_stake"]),
+            "by_status": supply["status"].value_counts().to_dict(),
+        },
+        "exceptions": {
+            "amount_at_stake": _sum(queue["amount_at_stake"]),
+            "by_category": queue["category"].value_counts().to_dict(),
+        },
     }
     written = {}
-    for name, frame in (("cash", cash), ("claims", claims), ("denials", denial_summary), ("supply", supply),
-                        ("exceptions", queue)):
+    for name, frame in (
+        ("cash", cash),
+        ("claims", claims),
+        ("denials", denial_summary),
+        ("supply", supply),
+        ("exceptions", queue),
+    ):
         written[name] = write_extract(name, frame, business_date, totals[name])
     log.info("reconciliation %s: %s open exceptions", business_date, len(queue))
-    return {"business_date": business_date.isoformat(), "open_exceptions": len(queue),
-            "extracts": {k: v["row_count"] for k, v in written.items()}}
+    return {
+        "business_date": business_date.isoformat(),
+        "open_exceptions": len(queue),
+        "extracts": {k: v["row_count"] for k, v in written.items()},
+    }
 
 
 def _sum(values: Iterable) -> str:
@@ -173,8 +259,13 @@ def update_queue(business_date: dt.date, found: list[dict]) -> pd.DataFrame:
             current[key]["amount_at_stake"] += f["amount_at_stake"]
             continue
         route = routes.get(f["category"], {"owner_team": "integration support", "source": "unknown"})
-        current[key] = {**f, "item_key": key, "owner_team": route["owner_team"], "source": route["source"],
-                        "amount_at_stake": cents(f["amount_at_stake"])}
+        current[key] = {
+            **f,
+            "item_key": key,
+            "owner_team": route["owner_team"],
+            "source": route["source"],
+            "amount_at_stake": cents(f["amount_at_stake"]),
+        }
     with engine_for("ops").connect() as conn:
         latest = query(conn, "ops/recon_latest_day").scalar()
     latest_day = as_date(latest)
@@ -183,27 +274,68 @@ def update_queue(business_date: dt.date, found: list[dict]) -> pd.DataFrame:
             existing = {r["item_key"]: dict(r) for r in query(conn, "ops/exception_items").mappings()}
             for key, item in current.items():
                 old = existing.get(key)
-                event = ("opened" if old is None else "reopened" if old["status"] == "closed"
-                         else "changed" if Decimal(str(old["amount_at_stake"])) != item["amount_at_stake"] else None)
+                event = (
+                    "opened"
+                    if old is None
+                    else "reopened"
+                    if old["status"] == "closed"
+                    else "changed"
+                    if Decimal(str(old["amount_at_stake"])) != item["amount_at_stake"]
+                    else None
+                )
                 first = business_date if old is None else old["first_seen"]
-                query(conn, "ops/exception_upsert", {
-                    "item_key": key, "category": item["category"], "reference": item["reference"],
-                    "owner_team": item["owner_team"], "source": item["source"],
-                    "amount_at_stake": item["amount_at_stake"], "detail": item["detail"][:400], "status": "open",
-                    "first_seen": first, "last_seen": business_date, "closed_on": None})
+                query(
+                    conn,
+                    "ops/exception_upsert",
+                    {
+                        "item_key": key,
+                        "category": item["category"],
+                        "reference": item["reference"],
+                        "owner_team": item["owner_team"],
+                        "source": item["source"],
+                        "amount_at_stake": item["amount_at_stake"],
+                        "detail": item["detail"][:400],
+                        "status": "open",
+                        "first_seen": first,
+                        "last_seen": business_date,
+                        "closed_on": None,
+                    },
+                )
                 if event:
-                    query(conn, "ops/exception_event_insert", {
-                        "item_key": key, "business_date": business_date, "event": event,
-                        "amount_at_stake": item["amount_at_stake"]})
+                    query(
+                        conn,
+                        "ops/exception_event_insert",
+                        {
+                            "item_key": key,
+                            "business_date": business_date,
+                            "event": event,
+                            "amount_at_stake": item["amount_at_stake"],
+                        },
+                    )
             for key, old in existing.items():
                 if key in current or old["status"] == "closed":
                     continue
-                query(conn, "ops/exception_upsert", {
-                    **old, "amount_at_stake": Decimal(str(old["amount_at_stake"])), "status": "closed",
-                    "last_seen": old["last_seen"], "closed_on": business_date})
-                query(conn, "ops/exception_event_insert", {
-                    "item_key": key, "business_date": business_date, "event": "closed",
-                    "amount_at_stake": Decimal(str(old["amount_at_stake"]))})
+                query(
+                    conn,
+                    "ops/exception_upsert",
+                    {
+                        **old,
+                        "amount_at_stake": Decimal(str(old["amount_at_stake"])),
+                        "status": "closed",
+                        "last_seen": old["last_seen"],
+                        "closed_on": business_date,
+                    },
+                )
+                query(
+                    conn,
+                    "ops/exception_event_insert",
+                    {
+                        "item_key": key,
+                        "business_date": business_date,
+                        "event": "closed",
+                        "amount_at_stake": Decimal(str(old["amount_at_stake"])),
+                    },
+                )
     else:
         log.warning("queue already evaluated on %s: replaying %s leaves it as it is", latest_day, business_date)
     with engine_for("ops").connect() as conn:
@@ -213,10 +345,19 @@ def update_queue(business_date: dt.date, found: list[dict]) -> pd.DataFrame:
         first = items[key]["first_seen"] if key in items else business_date
         first = as_date(first)
         item = current[key]
-        rows.append({"item_key": key, "category": item["category"], "reference": item["reference"],
-                     "owner_team": item["owner_team"], "source": item["source"],
-                     "amount_at_stake": item["amount_at_stake"], "detail": item["detail"], "first_seen": first,
-                     "age_days": (business_date - first).days})
+        rows.append(
+            {
+                "item_key": key,
+                "category": item["category"],
+                "reference": item["reference"],
+                "owner_team": item["owner_team"],
+                "source": item["source"],
+                "amount_at_stake": item["amount_at_stake"],
+                "detail": item["detail"],
+                "first_seen": first,
+                "age_days": (business_date - first).days,
+            }
+        )
     return pd.DataFrame(rows, columns=list(EXTRACTS["exceptions"].names))
 
 
@@ -236,10 +377,15 @@ def write_extract(name: str, frame: pd.DataFrame, business_date: dt.date, totals
     writer.writerow(schema.names)
     for r in records:
         writer.writerow(["" if v is None else v for v in (r[c] for c in schema.names)])
-    csv_sha = write_atomic(csv_path, ("\ufeff" + text_buf.getvalue()).encode("utf-8"))   # BOM: Excel reads UTF-8
-    info = {"row_count": len(records), "control_totals": json.dumps(totals, sort_keys=True, default=str),
-            "parquet_path": str(parquet), "parquet_sha256": parquet_sha, "csv_path": str(csv_path),
-            "csv_sha256": csv_sha}
+    csv_sha = write_atomic(csv_path, ("\ufeff" + text_buf.getvalue()).encode("utf-8"))  # BOM: Excel reads UTF-8
+    info = {
+        "row_count": len(records),
+        "control_totals": json.dumps(totals, sort_keys=True, default=str),
+        "parquet_path": str(parquet),
+        "parquet_sha256": parquet_sha,
+        "csv_path": str(csv_path),
+        "csv_sha256": csv_sha,
+    }
     with engine_for("ops").begin() as conn:
         query(conn, "ops/recon_run_upsert", {"business_date": business_date, "extract": name, **info})
     return info
@@ -268,4 +414,3 @@ def recorded_runs(business_date: dt.date) -> dict[str, dict]:
 def open_items() -> list[dict]:
     with engine_for("ops").connect() as conn:
         return [dict(r) for r in query(conn, "ops/exception_items").mappings()]
-

@@ -39,8 +39,12 @@ def _frame(name: str, business_date: dt.date, columns: list[str], money: tuple[s
 
 def run(business_date: dt.date, dag_run_id: str | None = None) -> dict:
     requests = _frame("erp/supply_match_inputs_requests", business_date, REQUEST_COLUMNS, ("quantity", "unit_price"))
-    invoices = _frame("erp/supply_match_inputs_invoices", business_date, INVOICE_COLUMNS,
-                      ("quantity", "unit_price", "extended_amount"))
+    invoices = _frame(
+        "erp/supply_match_inputs_invoices",
+        business_date,
+        INVOICE_COLUMNS,
+        ("quantity", "unit_price", "extended_amount"),
+    )
     items = set(requests["erp_item_id"]) | set(invoices["erp_item_id"])
     tolerance = {i: item_master.tolerance_pct(i, business_date) or Decimal("0") for i in items if i}
     outcomes = match_invoices(requests, invoices, tolerance)
@@ -51,14 +55,18 @@ def run(business_date: dt.date, dag_run_id: str | None = None) -> dict:
     counts = outcomes["status"].value_counts().to_dict() if len(outcomes) else {}
     path = write_exceptions(business_date)
     log.info("invoice matching %s: %s; exceptions in %s", business_date, counts, path)
-    return {"business_date": business_date.isoformat(), "requests": len(requests), "invoice_lines": len(invoices),
-            "outcomes": {k: int(v) for k, v in counts.items()}, "exceptions_csv": str(path)}
+    return {
+        "business_date": business_date.isoformat(),
+        "requests": len(requests),
+        "invoice_lines": len(invoices),
+        "outcomes": {k: int(v) for k, v in counts.items()},
+        "exceptions_csv": str(path),
+    }
 
 
 def exceptions(business_date: dt.date) -> list[dict]:
     with engine_for("erp").connect() as conn:
-        return [dict(r) for r in query(conn, "erp/invoice_exceptions",
-                                              {"business_date": business_date}).mappings()]
+        return [dict(r) for r in query(conn, "erp/invoice_exceptions", {"business_date": business_date}).mappings()]
 
 
 def write_exceptions(business_date: dt.date) -> Path:
@@ -66,14 +74,42 @@ def write_exceptions(business_date: dt.date) -> Path:
     rows = exceptions(business_date)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    columns = ["status", "supplier_id", "erp_item_id", "serial", "lot", "usage_quantity", "invoice_quantity",
-               "expected_unit_price", "invoice_unit_price", "amount_at_stake", "first_seen", "last_evaluated",
-               "request_key", "invoice_line_key"]
+    columns = [
+        "status",
+        "supplier_id",
+        "erp_item_id",
+        "serial",
+        "lot",
+        "usage_quantity",
+        "invoice_quantity",
+        "expected_unit_price",
+        "invoice_unit_price",
+        "amount_at_stake",
+        "first_seen",
+        "last_evaluated",
+        "request_key",
+        "invoice_line_key",
+    ]
     writer.writerow(columns)
-    places = {"amount_at_stake": "0.01", "usage_quantity": "0.001", "invoice_quantity": "0.001",
-              "expected_unit_price": "0.0001", "invoice_unit_price": "0.0001"}
+    places = {
+        "amount_at_stake": "0.01",
+        "usage_quantity": "0.001",
+        "invoice_quantity": "0.001",
+        "expected_unit_price": "0.0001",
+        "invoice_unit_price": "0.0001",
+    }
     for r in rows:
-        writer.writerow(["" if r[c] is None else Decimal(str(r[c])).quantize(Decimal(places[c])) if c in places
-                         else str(r[c])[:10] if c in ("first_seen", "last_evaluated") else r[c] for c in columns])
+        writer.writerow(
+            [
+                ""
+                if r[c] is None
+                else Decimal(str(r[c])).quantize(Decimal(places[c]))
+                if c in places
+                else str(r[c])[:10]
+                if c in ("first_seen", "last_evaluated")
+                else r[c]
+                for c in columns
+            ]
+        )
     write_atomic(path, buf.getvalue().encode("utf-8"))
     return path

@@ -20,11 +20,21 @@ def build_report(row: dict, outcome_dicts: list[dict], findings: list[dict], dec
     acks = [p for p in (row.get("ack_path") or "").split(",") if p]
     return {
         "report_version": 1,
-        "file": {"sha256": row["sha256"], "source": row["source"], "original_name": row["original_name"],
-                 "size_bytes": row["size_bytes"], "business_date": str(row["business_date"]),
-                 "landed_at": str(row["landed_at"]), "release_count": row["release_count"]},
-        "envelope": {"sender_id": row.get("interchange_sender_id"), "interchanges": row.get("interchange_controls"),
-                     "groups": row.get("group_controls"), "transactions": row.get("transaction_controls")},
+        "file": {
+            "sha256": row["sha256"],
+            "source": row["source"],
+            "original_name": row["original_name"],
+            "size_bytes": row["size_bytes"],
+            "business_date": str(row["business_date"]),
+            "landed_at": str(row["landed_at"]),
+            "release_count": row["release_count"],
+        },
+        "envelope": {
+            "sender_id": row.get("interchange_sender_id"),
+            "interchanges": row.get("interchange_controls"),
+            "groups": row.get("group_controls"),
+            "transactions": row.get("transaction_controls"),
+        },
         "control_totals": json.loads(row["control_totals"]) if row.get("control_totals") else None,
         "row_counts": json.loads(row["row_counts"]) if row.get("row_counts") else None,
         "expectations": outcome_dicts,
@@ -56,18 +66,21 @@ def render_html(report: dict) -> str:
         f"<td>{e(str(o['column']))}</td><td>{e(o['severity'])}</td><td>{e(o['reason'])}</td>"
         f"<td>{e(o['description'])}</td><td>{'pass' if o['success'] else 'FAIL'}</td>"
         f"<td>{o['unexpected_count'] if o['unexpected_count'] is not None else ''} / {o['element_count'] if o['element_count'] is not None else ''}</td></tr>"
-        for o in report["expectations"])
+        for o in report["expectations"]
+    )
     totals = e(json.dumps(report["control_totals"], indent=2, default=str))
     findings = "".join(f"<li>{e(json.dumps(x, sort_keys=True))}</li>" for x in report["structural_findings"])
-    acks = "".join(f"<li>{e(Path(a['path']).name)} <code>{e(a['sha256'])}</code></li>" for a in report["acknowledgements"])
+    acks = "".join(
+        f"<li>{e(Path(a['path']).name)} <code>{e(a['sha256'])}</code></li>" for a in report["acknowledgements"]
+    )
     verdict = "QUARANTINED: " + e(d.get("reason") or "") if d.get("quarantined") else "passed"
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Validation {e(f['sha256'][:12])}</title>
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Validation {e(f["sha256"][:12])}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}
 tr.critical td{{background:#fdd}}tr.warning td{{background:#ffd}}tr.ok td{{background:#efe}}</style></head><body>
 <h1>Validation report</h1>
-<p>Source <b>{e(f['source'])}</b>, file <code>{e(f['original_name'])}</code>, sha256 <code>{e(f['sha256'])}</code>,
-{f['size_bytes']} bytes, business date {e(f['business_date'])}.</p>
-<h2>Decision: {verdict}</h2><p>{e(d.get('detail') or '')}</p>
+<p>Source <b>{e(f["source"])}</b>, file <code>{e(f["original_name"])}</code>, sha256 <code>{e(f["sha256"])}</code>,
+{f["size_bytes"]} bytes, business date {e(f["business_date"])}.</p>
+<h2>Decision: {verdict}</h2><p>{e(d.get("detail") or "")}</p>
 <h2>Expectations</h2><table><tr><th>dataset</th><th>expectation</th><th>column</th><th>severity</th><th>reason</th>
 <th>rule</th><th>result</th><th>unexpected / rows</th></tr>{rows}</table>
 <h2>Control totals</h2><pre>{totals}</pre>

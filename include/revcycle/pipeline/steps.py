@@ -72,9 +72,19 @@ def quarantine(sha256: str, reason: str, detail: str, dag_run_id: str | None) ->
     target = folder / sha256
     if not target.exists():
         copy_private(row["raw_path"], target)
-    write_private(folder / f"{sha256}.reason.json", json.dumps(
-        {"sha256": sha256, "source": row["source"], "original_name": row["original_name"], "reason": reason,
-         "detail": detail}, indent=2))
+    write_private(
+        folder / f"{sha256}.reason.json",
+        json.dumps(
+            {
+                "sha256": sha256,
+                "source": row["source"],
+                "original_name": row["original_name"],
+                "reason": reason,
+                "detail": detail,
+            },
+            indent=2,
+        ),
+    )
     _lake().drop_staging(sha256)
     log.warning("quarantined %s file %s: %s", row["source"], sha256[:12], reason)
     return pointer(sha256)
@@ -88,17 +98,29 @@ def land(source_name: str, business_date: dt.date, dag_run_id: str | None = None
     s.ensure_dirs()
     transport = _transport(source)
     try:
-        result = land_source(source.name, transport, s.raw_zone, source.patterns, business_date,
-                             s.stable_seconds, dag_run_id)
+        result = land_source(
+            source.name, transport, s.raw_zone, source.patterns, business_date, s.stable_seconds, dag_run_id
+        )
     finally:
         close = getattr(transport, "close", None)
         if close:
             close()
     files = ledger.unfinished(source.name)
-    log.info("%s: landed %d new, %d already known, %d refused; %d to process",
-             source.name, len(result.landed), result.skipped, len(result.refused), len(files))
-    return {"source": source.name, "landed": len(result.landed), "skipped": result.skipped,
-            "refused": result.refused, "files": files}
+    log.info(
+        "%s: landed %d new, %d already known, %d refused; %d to process",
+        source.name,
+        len(result.landed),
+        result.skipped,
+        len(result.refused),
+        len(files),
+    )
+    return {
+        "source": source.name,
+        "landed": len(result.landed),
+        "skipped": result.skipped,
+        "refused": result.refused,
+        "files": files,
+    }
 
 
 # -- parse --------------------------------------------------------------------
@@ -108,15 +130,21 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
         return pointer(sha256)
     source = get_source(source_name)
     s = get_settings()
-    ctx = ParseContext(sha256=sha256, original_name=row["original_name"], business_date=as_date(row["business_date"]),
-                       landed_at=as_datetime(row["landed_at"]), data_source=source.name,
-                       ack_dir=s.outbound / "acks" / str(row["business_date"])[:10],
-                       reject_dir=s.quarantine / str(row["business_date"])[:10] / "messages")
+    ctx = ParseContext(
+        sha256=sha256,
+        original_name=row["original_name"],
+        business_date=as_date(row["business_date"]),
+        landed_at=as_datetime(row["landed_at"]),
+        data_source=source.name,
+        ack_dir=s.outbound / "acks" / str(row["business_date"])[:10],
+        reject_dir=s.quarantine / str(row["business_date"])[:10] / "messages",
+    )
     try:
         result, staged_rows = stage_file(source, Path(row["raw_path"]), ctx, _lake())
     except ParseFailure as exc:
-        ledger.set_envelope(sha256, exc.partial.sender_id, exc.partial.interchanges, exc.partial.groups,
-                            exc.partial.transactions)
+        ledger.set_envelope(
+            sha256, exc.partial.sender_id, exc.partial.interchanges, exc.partial.groups, exc.partial.transactions
+        )
         ledger.set_results(sha256, ack_path=",".join(exc.partial.acks) or None)
         return quarantine(sha256, exc.reason, exc.detail, dag_run_id)
     except Exception as exc:
@@ -125,24 +153,30 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
             raise
         return quarantine(sha256, *why, dag_run_id)
     ledger.set_envelope(sha256, result.sender_id, result.interchanges, result.groups, result.transactions)
-    ledger.set_results(sha256, row_counts=staged_rows, control_totals=result.control_totals,
-                       ack_path=",".join(result.acks) or None)
+    ledger.set_results(
+        sha256, row_counts=staged_rows, control_totals=result.control_totals, ack_path=",".join(result.acks) or None
+    )
     (_lake().staging_dir(sha256) / "findings.json").write_text(json.dumps(result.findings))
     (_lake().staging_dir(sha256) / "partition.json").write_text(json.dumps({"payer": result.partition_key}))
     # DOMAIN.md: the same (ISA06, ISA13) with different bytes is a conflict to review.
     if result.interchanges and not row["release_count"]:
         owner = ledger.claim_interchanges(sha256, result.sender_id, result.interchanges)
         if owner:
-            return quarantine(sha256, "DUPLICATE_INTERCHANGE",
-                              f"interchange control number already received in file {owner[:12]}", dag_run_id)
+            return quarantine(
+                sha256,
+                "DUPLICATE_INTERCHANGE",
+                f"interchange control number already received in file {owner[:12]}",
+                dag_run_id,
+            )
     if source.exclusive is not None:
         # Decided before publish, and again on every release: a payment is never in the lake twice.
         ex = source.exclusive
         keys = _lake().read_staging(sha256, ex.dataset).column(ex.column).to_pylist()
         owner = ledger.claim(sha256, ex.erp_table, [k for k in keys if k])
         if owner:
-            return quarantine(sha256, ex.reason, f"{ex.dataset} identity already received in file {owner[:12]}",
-                              dag_run_id)
+            return quarantine(
+                sha256, ex.reason, f"{ex.dataset} identity already received in file {owner[:12]}", dag_run_id
+            )
     ledger.set_state(sha256, "parsed", dag_run_id=dag_run_id)
     return pointer(sha256, rows=sum(staged_rows.values()))
 
@@ -163,9 +197,12 @@ def validate(source_name: str, sha256: str, dag_run_id: str | None = None) -> di
         return quarantine(sha256, *why, dag_run_id)
     findings = json.loads((lake.staging_dir(sha256) / "findings.json").read_text())
     verdict = outcome.quarantine_reason()
-    decision = {"quarantined": verdict is not None, "reason": verdict[0] if verdict else None,
-                "detail": verdict[1] if verdict else None,
-                "warnings": sorted({w.reason for w in outcome.warnings})}
+    decision = {
+        "quarantined": verdict is not None,
+        "reason": verdict[0] if verdict else None,
+        "detail": verdict[1] if verdict else None,
+        "warnings": sorted({w.reason for w in outcome.warnings}),
+    }
     report = build_report(row, outcome.as_dicts(), findings, decision)
     folder = get_settings().reports / "validation" / str(row["business_date"])[:10]
     report_path, report_sha = write_report(report, folder)
@@ -210,8 +247,7 @@ def post(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
     totals = json.loads(row["control_totals"] or "{}")
     try:
         rows = source.post(tables, as_date(row["business_date"]), sha256)
-        inserted = erp.load(rows, owned=owned,
-                            verify=(lambda conn: verify(sha256, totals, conn)) if verify else None)
+        inserted = erp.load(rows, owned=owned, verify=(lambda conn: verify(sha256, totals, conn)) if verify else None)
     except RevcycleError as exc:
         # Rolled back whole: a duplicate payment, or rows that would not tie out to the source.
         return quarantine(sha256, exc.reason, exc.detail, dag_run_id)

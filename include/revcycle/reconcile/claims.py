@@ -22,9 +22,23 @@ from decimal import Decimal
 import pandas as pd
 
 ZERO = Decimal("0.00")
-EXTRACT_COLUMNS = ["payer_id", "patient_control_number", "payer_claim_control_number", "claim_status_code",
-                   "is_reversal", "corrected", "paid_amount", "applied_amount", "status_category", "status_code",
-                   "submitted_date", "aging_days", "aging_bucket", "status", "claim_payment_key"]
+EXTRACT_COLUMNS = [
+    "payer_id",
+    "patient_control_number",
+    "payer_claim_control_number",
+    "claim_status_code",
+    "is_reversal",
+    "corrected",
+    "paid_amount",
+    "applied_amount",
+    "status_category",
+    "status_code",
+    "submitted_date",
+    "aging_days",
+    "aging_bucket",
+    "status",
+    "claim_payment_key",
+]
 BUCKETS = ((30, "21-30"), (60, "31-60"), (90, "61-90"))
 
 
@@ -33,39 +47,60 @@ def bucket(days: int) -> str:
 
 
 def _applied_keys(applications: pd.DataFrame) -> tuple[set, set]:
-    return (set(zip(applications["payer_id"], applications["patient_control_number"], strict=True)),
-            set(applications["payer_claim_control_number"].dropna()))
+    return (
+        set(zip(applications["payer_id"], applications["patient_control_number"], strict=True)),
+        set(applications["payer_claim_control_number"].dropna()),
+    )
 
 
 def _has_payment(frame: pd.DataFrame, applications: pd.DataFrame) -> pd.Series:
     by_pcn, by_icn = _applied_keys(applications)
-    pcn = pd.Series(list(zip(frame["payer_id"], frame["patient_control_number"], strict=True)), index=frame.index).isin(by_pcn)
+    pcn = pd.Series(list(zip(frame["payer_id"], frame["patient_control_number"], strict=True)), index=frame.index).isin(
+        by_pcn
+    )
     icn = frame["payer_claim_control_number"].isin(by_icn) & frame["payer_claim_control_number"].notna()
     return pcn | icn
 
 
-def reconcile_claims(payments: pd.DataFrame, applications: pd.DataFrame, statuses: pd.DataFrame,
-                     open_items: pd.DataFrame, as_of: dt.date, aging_after_days: int) -> pd.DataFrame:
+def reconcile_claims(
+    payments: pd.DataFrame,
+    applications: pd.DataFrame,
+    statuses: pd.DataFrame,
+    open_items: pd.DataFrame,
+    as_of: dt.date,
+    aging_after_days: int,
+) -> pd.DataFrame:
     """payments: lake claim payments (claim_payment_key, payer_id, pcn, icn, claim_status_code, is_reversal,
     paid_amount); applications: ERP claim-level applications (claim_payment_key, payer_id, pcn, icn,
     applied_amount); statuses: ERP latest status per claim; open_items: latest open A/R snapshot."""
     frames = []
-    both = payments.merge(applications[["claim_payment_key", "applied_amount"]], on="claim_payment_key", how="outer",
-                          indicator=True)
+    both = payments.merge(
+        applications[["claim_payment_key", "applied_amount"]], on="claim_payment_key", how="outer", indicator=True
+    )
     lake = both[both["_merge"] != "right_only"].copy()
-    corrections = set(zip(payments.loc[~payments["is_reversal"].astype(bool), "payer_id"],
-                          payments.loc[~payments["is_reversal"].astype(bool), "patient_control_number"], strict=True))
-    lake["corrected"] = [bool(r) and (p, c) in corrections for r, p, c in
-                         zip(lake["is_reversal"], lake["payer_id"], lake["patient_control_number"], strict=True)]
-    lake["status"] = ["paid_not_posted" if m == "left_only" else "reversal" if r else "matched"
-                      for m, r in zip(lake["_merge"], lake["is_reversal"], strict=True)]
+    corrections = set(
+        zip(
+            payments.loc[~payments["is_reversal"].astype(bool), "payer_id"],
+            payments.loc[~payments["is_reversal"].astype(bool), "patient_control_number"],
+            strict=True,
+        )
+    )
+    lake["corrected"] = [
+        bool(r) and (p, c) in corrections
+        for r, p, c in zip(lake["is_reversal"], lake["payer_id"], lake["patient_control_number"], strict=True)
+    ]
+    lake["status"] = [
+        "paid_not_posted" if m == "left_only" else "reversal" if r else "matched"
+        for m, r in zip(lake["_merge"], lake["is_reversal"], strict=True)
+    ]
     frames.append(lake)
     orphan = applications[~applications["claim_payment_key"].isin(payments["claim_payment_key"])].copy()
     orphan["status"] = "posted_not_paid"
     frames.append(orphan)
 
-    paid_final = statuses[(statuses["category_code"] == "F1")
-                          & statuses["payment_amount"].map(lambda v: v is not None and v > 0)].copy()
+    paid_final = statuses[
+        (statuses["category_code"] == "F1") & statuses["payment_amount"].map(lambda v: v is not None and v > 0)
+    ].copy()
     paid_final = paid_final[~_has_payment(paid_final, applications)]
     paid_final = paid_final.rename(columns={"category_code": "status_category"})
     paid_final["status"] = "status_paid_no_remittance"
@@ -84,24 +119,38 @@ def reconcile_claims(payments: pd.DataFrame, applications: pd.DataFrame, statuse
         aging["status_category"], aging["status_code"] = found["category_code"], found["status_code"]
     frames.append(aging)
 
-    result = pd.concat([f.reindex(columns=EXTRACT_COLUMNS) for f in frames if len(f)], ignore_index=True) \
-        if any(len(f) for f in frames) else pd.DataFrame(columns=EXTRACT_COLUMNS)
+    result = (
+        pd.concat([f.reindex(columns=EXTRACT_COLUMNS) for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else pd.DataFrame(columns=EXTRACT_COLUMNS)
+    )
     result = result.astype(object).where(result.notna(), None)
     return result.sort_values(["payer_id", "patient_control_number", "status"], kind="stable").reset_index(drop=True)
 
 
 def claim_exceptions(extract: pd.DataFrame) -> list[dict]:
-    categories = {"paid_not_posted": "claim_paid_not_posted", "posted_not_paid": "claim_posted_not_paid",
-                  "reversal": "claim_reversal", "status_paid_no_remittance": "claim_status_paid_no_remittance",
-                  "no_remittance": "claim_no_remittance"}
+    categories = {
+        "paid_not_posted": "claim_paid_not_posted",
+        "posted_not_paid": "claim_posted_not_paid",
+        "reversal": "claim_reversal",
+        "status_paid_no_remittance": "claim_status_paid_no_remittance",
+        "no_remittance": "claim_no_remittance",
+    }
     out = []
     for r in extract[extract["status"] != "matched"].to_dict("records"):
         amount = r["paid_amount"] if r["paid_amount"] is not None else r["applied_amount"]
-        detail = {"reversal": f"reversal; correction {'received' if r['corrected'] else 'not received'}",
-                  "no_remittance": f"no remittance {r['aging_days']} days after billing ({r['aging_bucket']})"}
-        out.append({"category": categories[r["status"]], "reference": r["patient_control_number"],
-                    "amount_at_stake": abs(amount) if amount is not None else ZERO,
-                    "detail": detail.get(r["status"], r["status"].replace("_", " "))})
+        detail = {
+            "reversal": f"reversal; correction {'received' if r['corrected'] else 'not received'}",
+            "no_remittance": f"no remittance {r['aging_days']} days after billing ({r['aging_bucket']})",
+        }
+        out.append(
+            {
+                "category": categories[r["status"]],
+                "reference": r["patient_control_number"],
+                "amount_at_stake": abs(amount) if amount is not None else ZERO,
+                "detail": detail.get(r["status"], r["status"].replace("_", " ")),
+            }
+        )
     return out
 
 
@@ -111,6 +160,9 @@ def denials(claim_payments: pd.DataFrame, adjustments: pd.DataFrame) -> pd.DataF
     adj = adjustments.merge(denied, on="claim_payment_key")
     if not len(adj):
         return pd.DataFrame(columns=["payer_id", "group_code", "reason_code", "claims", "amount"])
-    out = adj.groupby(["payer_id", "group_code", "reason_code"]).agg(
-        claims=("claim_payment_key", "nunique"), amount=("amount", lambda s: sum(s, ZERO))).reset_index()
+    out = (
+        adj.groupby(["payer_id", "group_code", "reason_code"])
+        .agg(claims=("claim_payment_key", "nunique"), amount=("amount", lambda s: sum(s, ZERO)))
+        .reset_index()
+    )
     return out.sort_values(["payer_id", "group_code", "reason_code"]).reset_index(drop=True)

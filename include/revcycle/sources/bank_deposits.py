@@ -20,8 +20,11 @@ from revcycle.errors import MappingError
 from revcycle.sources.base import ParseContext, ParseResult, Source
 
 DATASETS = SOURCE_DATASETS["bank_deposits"]
-CONTRACT = Contract("bank deposits", required=("deposit_date", "bank_reference", "originator_id", "trace_number",
-                                               "amount"), optional=("deposit_type",))
+CONTRACT = Contract(
+    "bank deposits",
+    required=("deposit_date", "bank_reference", "originator_id", "trace_number", "amount"),
+    optional=("deposit_type",),
+)
 
 
 def parse_deposits(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
@@ -30,10 +33,18 @@ def parse_deposits(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseRe
         amount = decimal_field(r, "amount", line_no)
         if amount.as_tuple().exponent < -2:
             raise MappingError("BAD_AMOUNT_SCALE", f"line {line_no}: amount has more than 2 decimals")
-        rows.append({"deposit_key": business_key("deposit", r["bank_reference"]), "bank_reference": r["bank_reference"],
-                     "deposit_date": date_field(r, "deposit_date", line_no), "originator_id": r["originator_id"],
-                     "trace_number": r["trace_number"], "amount": amount,
-                     "deposit_type": r.get("deposit_type") or None, "source_line": line_no})
+        rows.append(
+            {
+                "deposit_key": business_key("deposit", r["bank_reference"]),
+                "bank_reference": r["bank_reference"],
+                "deposit_date": date_field(r, "deposit_date", line_no),
+                "originator_id": r["originator_id"],
+                "trace_number": r["trace_number"],
+                "amount": amount,
+                "deposit_type": r.get("deposit_type") or None,
+                "source_line": line_no,
+            }
+        )
         total += amount
     if not rows:
         raise MappingError("NO_ROWS", "the deposit report has a header and no lines")
@@ -44,7 +55,13 @@ def parse_deposits(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseRe
 
 
 BANK_DEPOSITS = Source(
-    name="bank_deposits", inbound_subdir="bank", patterns=("*.csv",), datasets=DATASETS, checks=(),
-    parse=parse_deposits, post=None, asset_uri=lake_uri(DATASETS[0]),
+    name="bank_deposits",
+    inbound_subdir="bank",
+    patterns=("*.csv",),
+    datasets=DATASETS,
+    checks=(),
+    parse=parse_deposits,
+    post=None,
+    asset_uri=lake_uri(DATASETS[0]),
     contract=CONTRACT,
 )

@@ -25,12 +25,16 @@ class ParseContext:
     business_date: dt.date
     landed_at: dt.datetime
     data_source: str
-    ack_dir: Path | None          # where acknowledgements go (None: inspect, write nothing)
+    ack_dir: Path | None  # where acknowledgements go (None: inspect, write nothing)
     reject_dir: Path | None = None  # where rejected messages of a message-level source are kept (PHI allowed)
 
     def lineage(self) -> dict:
-        return {"data_source": self.data_source, "file_name": self.sha256, "ingest_datetime": self.landed_at,
-                "business_date": self.business_date}
+        return {
+            "data_source": self.data_source,
+            "file_name": self.sha256,
+            "ingest_datetime": self.landed_at,
+            "business_date": self.business_date,
+        }
 
 
 @dataclass
@@ -42,7 +46,7 @@ class ParseResult:
     control_totals: dict = field(default_factory=dict)
     partition_key: str | None = None
     acks: list[str] = field(default_factory=list)
-    findings: list[dict] = field(default_factory=list)   # structural warnings (no values)
+    findings: list[dict] = field(default_factory=list)  # structural warnings (no values)
 
 
 class ParseFailure(RevcycleError):
@@ -74,8 +78,8 @@ class Source:
     name: str
     inbound_subdir: str
     patterns: tuple[str, ...]
-    datasets: tuple[str, ...]           # published canonical datasets (and GX suites)
-    checks: tuple[str, ...]             # staged check frames validated but never published
+    datasets: tuple[str, ...]  # published canonical datasets (and GX suites)
+    checks: tuple[str, ...]  # staged check frames validated but never published
     parse: Callable[[Path, ParseContext, StagingWriter], ParseResult]
     post: Callable[[dict[str, pa.Table], dt.date, str], dict] | None
     asset_uri: str

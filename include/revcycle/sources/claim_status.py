@@ -29,9 +29,14 @@ def _emit_277(sset: StatusSet, out: StagingWriter, lineage: dict, result: ParseR
         e["category_description"] = categories.get(e["category_code"] or "")
         e["status_description"] = statuses.get(e["status_code"] or "")
     out.write("canonical__claim_status_event", to_table("canonical__claim_status_event", sset.events, lineage))
-    result.control_totals.setdefault("transactions", []).append({
-        "st02": sset.transaction_control, "implementation": sset.implementation, "claims": sset.claims,
-        "stc_composites": len(sset.events)})
+    result.control_totals.setdefault("transactions", []).append(
+        {
+            "st02": sset.transaction_control,
+            "implementation": sset.implementation,
+            "claims": sset.claims,
+            "stc_composites": len(sset.events),
+        }
+    )
     if result.partition_key is None:
         result.partition_key = next((e["payer_id"] for e in sset.events if e["payer_id"]), None)
 
@@ -40,8 +45,9 @@ def parse_277(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
     # pyx12 ships no 277 X212/X214 maps, so no implementation-guide pass here.
     result = parse_x12_file(path, ctx, out, map_claim_status, _emit_277, ig_validation=False)
     sets = result.control_totals.get("transactions", [])
-    result.control_totals.update({"claims": sum(t["claims"] for t in sets),
-                                  "stc_composites": sum(t["stc_composites"] for t in sets)})
+    result.control_totals.update(
+        {"claims": sum(t["claims"] for t in sets), "stc_composites": sum(t["stc_composites"] for t in sets)}
+    )
     return result
 
 
@@ -52,37 +58,66 @@ def post_277(tables: dict[str, pa.Table], business_date: dt.date, sha256: str) -
         if e["level"] not in ("claim", "service_line"):
             continue  # receiver/provider-level statuses stay in the lake; they belong to no claim
         key = claim_key(e["payer_id"], e["patient_control_number"])
-        history.append({
-            "claim_status_event_key": e["claim_status_event_key"], "claim_key": key, "level": e["level"],
-            "line_seq": e["line_seq"], "procedure_code": e["procedure_code"], "payer_id": e["payer_id"],
-            "patient_control_number": e["patient_control_number"],
-            "payer_claim_control_number": e["payer_claim_control_number"], "category_code": e["category_code"],
-            "status_code": e["status_code"], "entity_code": e["entity_code"],
-            "category_description": e["category_description"], "status_description": e["status_description"],
-            "status_date": e["status_date"], "charge_amount": e["charge_amount"],
-            "payment_amount": e["payment_amount"], "check_number": e["check_number"], "source_sha256": sha256,
-            "business_date": business_date,
-        })
+        history.append(
+            {
+                "claim_status_event_key": e["claim_status_event_key"],
+                "claim_key": key,
+                "level": e["level"],
+                "line_seq": e["line_seq"],
+                "procedure_code": e["procedure_code"],
+                "payer_id": e["payer_id"],
+                "patient_control_number": e["patient_control_number"],
+                "payer_claim_control_number": e["payer_claim_control_number"],
+                "category_code": e["category_code"],
+                "status_code": e["status_code"],
+                "entity_code": e["entity_code"],
+                "category_description": e["category_description"],
+                "status_description": e["status_description"],
+                "status_date": e["status_date"],
+                "charge_amount": e["charge_amount"],
+                "payment_amount": e["payment_amount"],
+                "check_number": e["check_number"],
+                "source_sha256": sha256,
+                "business_date": business_date,
+            }
+        )
         if e["level"] != "claim" or e["composite_seq"] != 1:
             continue
         row = {
-            "claim_key": key, "payer_id": e["payer_id"], "patient_control_number": e["patient_control_number"],
-            "payer_claim_control_number": e["payer_claim_control_number"], "category_code": e["category_code"],
-            "status_code": e["status_code"], "category_description": e["category_description"],
-            "status_description": e["status_description"], "is_final": (e["category_code"] or "").startswith("F"),
-            "status_date": e["status_date"], "charge_amount": e["charge_amount"],
-            "payment_amount": e["payment_amount"], "check_number": e["check_number"],
-            "last_event_key": e["claim_status_event_key"], "source_sha256": sha256, "business_date": business_date,
+            "claim_key": key,
+            "payer_id": e["payer_id"],
+            "patient_control_number": e["patient_control_number"],
+            "payer_claim_control_number": e["payer_claim_control_number"],
+            "category_code": e["category_code"],
+            "status_code": e["status_code"],
+            "category_description": e["category_description"],
+            "status_description": e["status_description"],
+            "is_final": (e["category_code"] or "").startswith("F"),
+            "status_date": e["status_date"],
+            "charge_amount": e["charge_amount"],
+            "payment_amount": e["payment_amount"],
+            "check_number": e["check_number"],
+            "last_event_key": e["claim_status_event_key"],
+            "source_sha256": sha256,
+            "business_date": business_date,
         }
         # One row per claim per load: the latest by status date, then event key (deterministic).
         current = latest.get(key)
-        if current is None or (row["status_date"], row["last_event_key"]) > (current["status_date"], current["last_event_key"]):
+        if current is None or (row["status_date"], row["last_event_key"]) > (
+            current["status_date"],
+            current["last_event_key"],
+        ):
             latest[key] = row
     return {"claim_status_history": history, "claim_status": list(latest.values())}
 
 
 CLAIM_STATUS = Source(
-    name="claim_status", inbound_subdir="claim_status", patterns=("*.277", "*.txt", "*.edi", "*.x12"),
-    datasets=DATASETS, checks=(), parse=parse_277, post=post_277,
+    name="claim_status",
+    inbound_subdir="claim_status",
+    patterns=("*.277", "*.txt", "*.edi", "*.x12"),
+    datasets=DATASETS,
+    checks=(),
+    parse=parse_277,
+    post=post_277,
     asset_uri=lake_uri(DATASETS[0]),
 )

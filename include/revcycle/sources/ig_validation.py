@@ -45,8 +45,13 @@ def error_counts(pyx12_json: str) -> Counter:
 def structural_findings(path: Path, segment_count: int) -> list[dict]:
     limit = get_settings().ig_max_segments
     if segment_count > limit:
-        return [{"check": "pyx12_implementation_guide", "status": "skipped",
-                 "detail": f"{segment_count} segments exceed the limit of {limit}"}]
+        return [
+            {
+                "check": "pyx12_implementation_guide",
+                "status": "skipped",
+                "detail": f"{segment_count} segments exceed the limit of {limit}",
+            }
+        ]
     import pyx12.params
     import pyx12.x12n_document
 
@@ -57,8 +62,15 @@ def structural_findings(path: Path, segment_count: int) -> list[dict]:
     except Exception as exc:  # noqa: BLE001 - pyx12 raises anything on maps it lacks (4010 variants): a finding
         return [{"check": "pyx12_implementation_guide", "status": "not_run", "detail": type(exc).__name__}]
     counts = error_counts(out.getvalue())
-    findings = [{"check": "pyx12_implementation_guide", "status": "passed" if ok and not counts else "findings",
-                 "detail": f"{sum(counts.values())} findings"}]
-    findings += [{"check": "pyx12_implementation_guide", "segment": seg, "error_code": code, "count": n}
-                 for (seg, code), n in sorted(counts.items())]
+    findings = [
+        {
+            "check": "pyx12_implementation_guide",
+            "status": "passed" if ok and not counts else "findings",
+            "detail": f"{sum(counts.values())} findings",
+        }
+    ]
+    findings += [
+        {"check": "pyx12_implementation_guide", "segment": seg, "error_code": code, "count": n}
+        for (seg, code), n in sorted(counts.items())
+    ]
     return findings

@@ -36,14 +36,23 @@ from revcycle.sources.base import ParseContext, ParseResult, Source
 from revcycle.sources.claim_status import claim_key
 
 DATASETS = SOURCE_DATASETS["open_items"]
-CONTRACT = Contract("open A/R snapshot",
-                    required=("patient_control_number", "payer_id", "billed_amount", "service_date_from",
-                              "submitted_date"),
-                    optional=("payer_claim_control_number", "service_date_to", "billing_provider_npi", "member_id"))
-DEMOGRAPHICS = Contract("open A/R demographics",
-                        required=("patient_control_number", "payer_id", "subscriber_last_name",
-                                  "subscriber_first_name", "member_id", "subscriber_birth_date"),
-                        optional=("subscriber_gender",))
+CONTRACT = Contract(
+    "open A/R snapshot",
+    required=("patient_control_number", "payer_id", "billed_amount", "service_date_from", "submitted_date"),
+    optional=("payer_claim_control_number", "service_date_to", "billing_provider_npi", "member_id"),
+)
+DEMOGRAPHICS = Contract(
+    "open A/R demographics",
+    required=(
+        "patient_control_number",
+        "payer_id",
+        "subscriber_last_name",
+        "subscriber_first_name",
+        "member_id",
+        "subscriber_birth_date",
+    ),
+    optional=("subscriber_gender",),
+)
 BATCH = 50_000
 
 
@@ -58,18 +67,24 @@ def parse_open_items(path: Path, ctx: ParseContext, out: StagingWriter) -> Parse
         if amount.as_tuple().exponent < -2:
             raise MappingError("BAD_AMOUNT_SCALE", f"line {line_no}: billed_amount has more than 2 decimals")
         start = date_field(r, "service_date_from", line_no)
-        rows.append({
-            "open_item_key": business_key("open_item", r["payer_id"], r["patient_control_number"],
-                                          ctx.business_date),
-            "claim_key": claim_key(r["payer_id"], r["patient_control_number"]),
-            "payer_id": r["payer_id"] or None, "patient_control_number": r["patient_control_number"] or None,
-            "payer_claim_control_number": r.get("payer_claim_control_number") or None, "billed_amount": amount,
-            "service_date_from": start,
-            "service_date_to": date_field(r, "service_date_to", line_no, required=False) or start,
-            "submitted_date": date_field(r, "submitted_date", line_no),
-            "billing_provider_npi": r.get("billing_provider_npi") or None,
-            "member_token": tokenise(r.get("member_id")), "source_line": line_no,
-        })
+        rows.append(
+            {
+                "open_item_key": business_key(
+                    "open_item", r["payer_id"], r["patient_control_number"], ctx.business_date
+                ),
+                "claim_key": claim_key(r["payer_id"], r["patient_control_number"]),
+                "payer_id": r["payer_id"] or None,
+                "patient_control_number": r["patient_control_number"] or None,
+                "payer_claim_control_number": r.get("payer_claim_control_number") or None,
+                "billed_amount": amount,
+                "service_date_from": start,
+                "service_date_to": date_field(r, "service_date_to", line_no, required=False) or start,
+                "submitted_date": date_field(r, "submitted_date", line_no),
+                "billing_provider_npi": r.get("billing_provider_npi") or None,
+                "member_token": tokenise(r.get("member_id")),
+                "source_line": line_no,
+            }
+        )
         total += 1
         billed += amount
         if len(rows) >= BATCH:
@@ -82,13 +97,23 @@ def parse_open_items(path: Path, ctx: ParseContext, out: StagingWriter) -> Parse
 
 def post_open_items(tables: dict[str, pa.Table], business_date: dt.date, sha256: str) -> dict:
     """The snapshot replaces older ones claim by claim; claims absent from it keep their older as-of date."""
-    items = [{
-        "claim_key": r["claim_key"], "payer_id": r["payer_id"], "patient_control_number": r["patient_control_number"],
-        "payer_claim_control_number": r["payer_claim_control_number"], "billed_amount": r["billed_amount"],
-        "service_date_from": r["service_date_from"], "service_date_to": r["service_date_to"],
-        "submitted_date": r["submitted_date"], "member_token": r["member_token"], "as_of_date": business_date,
-        "source_sha256": sha256, "source_line": r["source_line"],
-    } for r in tables["canonical__claim_open_item"].to_pylist()]
+    items = [
+        {
+            "claim_key": r["claim_key"],
+            "payer_id": r["payer_id"],
+            "patient_control_number": r["patient_control_number"],
+            "payer_claim_control_number": r["payer_claim_control_number"],
+            "billed_amount": r["billed_amount"],
+            "service_date_from": r["service_date_from"],
+            "service_date_to": r["service_date_to"],
+            "submitted_date": r["submitted_date"],
+            "member_token": r["member_token"],
+            "as_of_date": business_date,
+            "source_sha256": sha256,
+            "source_line": r["source_line"],
+        }
+        for r in tables["canonical__claim_open_item"].to_pylist()
+    ]
     return {"ar_open_item": items}
 
 
@@ -104,8 +129,13 @@ def demographics(raw_path: str, wanted: set[tuple[str, str]]) -> dict[tuple[str,
 
 
 OPEN_ITEMS = Source(
-    name="open_items", inbound_subdir="billing", patterns=("*.csv",),
-    datasets=DATASETS, checks=(), parse=parse_open_items, post=post_open_items,
+    name="open_items",
+    inbound_subdir="billing",
+    patterns=("*.csv",),
+    datasets=DATASETS,
+    checks=(),
+    parse=parse_open_items,
+    post=post_open_items,
     asset_uri=lake_uri(DATASETS[0]),
     contract=CONTRACT,
 )

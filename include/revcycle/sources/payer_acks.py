@@ -27,18 +27,28 @@ DATASETS = SOURCE_DATASETS["payer_acks"]
 
 
 def _emit_999(ack: AckSet, out: StagingWriter, lineage: dict, result: ParseResult) -> None:
-    rows = [{
-        "acknowledgement_key": business_key("999", ack.interchange_sender, ack.interchange_control,
-                                            ack.transaction_control, n),
-        "interchange_sender_id": ack.interchange_sender, "interchange_control_number": ack.interchange_control,
-        "transaction_control_number": ack.transaction_control, "functional_id": ack.functional_id or None,
-        "acknowledged_group_control": ack.acknowledged_group or None,
-        "acknowledged_version": ack.acknowledged_version or None, "set_seq": n,
-        "acknowledged_set_id": s["set_id"] or None, "acknowledged_set_control": s["set_control"] or None,
-        "set_status": s["status"], "syntax_error_codes": ",".join(s["syntax_codes"]) or None,
-        "error_segments": ";".join(s["error_segments"]) or None, "element_errors": s["element_errors"],
-        "group_status": ack.group_status,
-    } for n, s in enumerate(ack.sets, start=1)]
+    rows = [
+        {
+            "acknowledgement_key": business_key(
+                "999", ack.interchange_sender, ack.interchange_control, ack.transaction_control, n
+            ),
+            "interchange_sender_id": ack.interchange_sender,
+            "interchange_control_number": ack.interchange_control,
+            "transaction_control_number": ack.transaction_control,
+            "functional_id": ack.functional_id or None,
+            "acknowledged_group_control": ack.acknowledged_group or None,
+            "acknowledged_version": ack.acknowledged_version or None,
+            "set_seq": n,
+            "acknowledged_set_id": s["set_id"] or None,
+            "acknowledged_set_control": s["set_control"] or None,
+            "set_status": s["status"],
+            "syntax_error_codes": ",".join(s["syntax_codes"]) or None,
+            "error_segments": ";".join(s["error_segments"]) or None,
+            "element_errors": s["element_errors"],
+            "group_status": ack.group_status,
+        }
+        for n, s in enumerate(ack.sets, start=1)
+    ]
     out.write("canonical__x12_acknowledgement", to_table("canonical__x12_acknowledgement", rows, lineage))
     totals = result.control_totals.setdefault("by_status", {})
     for r in rows:
@@ -54,19 +64,34 @@ def parse_999(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
 
 
 def post_999(tables: dict[str, pa.Table], business_date: dt.date, sha256: str) -> dict:
-    return {"claim_inquiry_ack": [{
-        "acknowledgement_key": r["acknowledgement_key"], "interchange_sender_id": r["interchange_sender_id"],
-        "interchange_control_number": r["interchange_control_number"],
-        "acknowledged_group_control": r["acknowledged_group_control"],
-        "acknowledged_set_id": r["acknowledged_set_id"] or "", "acknowledged_set_control": r["acknowledged_set_control"],
-        "set_status": r["set_status"], "syntax_error_codes": r["syntax_error_codes"],
-        "error_segments": r["error_segments"], "group_status": r["group_status"], "source_sha256": sha256,
-        "business_date": business_date,
-    } for r in tables["canonical__x12_acknowledgement"].to_pylist()]}
+    return {
+        "claim_inquiry_ack": [
+            {
+                "acknowledgement_key": r["acknowledgement_key"],
+                "interchange_sender_id": r["interchange_sender_id"],
+                "interchange_control_number": r["interchange_control_number"],
+                "acknowledged_group_control": r["acknowledged_group_control"],
+                "acknowledged_set_id": r["acknowledged_set_id"] or "",
+                "acknowledged_set_control": r["acknowledged_set_control"],
+                "set_status": r["set_status"],
+                "syntax_error_codes": r["syntax_error_codes"],
+                "error_segments": r["error_segments"],
+                "group_status": r["group_status"],
+                "source_sha256": sha256,
+                "business_date": business_date,
+            }
+            for r in tables["canonical__x12_acknowledgement"].to_pylist()
+        ]
+    }
 
 
 PAYER_ACKS = Source(
-    name="payer_acks", inbound_subdir="acks", patterns=("*.999", "*.x12", "*.edi", "*.txt"),
-    datasets=DATASETS, checks=(), parse=parse_999, post=post_999,
+    name="payer_acks",
+    inbound_subdir="acks",
+    patterns=("*.999", "*.x12", "*.edi", "*.txt"),
+    datasets=DATASETS,
+    checks=(),
+    parse=parse_999,
+    post=post_999,
     asset_uri=lake_uri(DATASETS[0]),
 )

@@ -14,8 +14,10 @@ def sources() -> dict[str, Source]:
     from revcycle.sources.supplier_invoices import SUPPLIER_INVOICES
     from revcycle.sources.supply_usage import SUPPLY_USAGE
 
-    return {s.name: s for s in (REMITTANCE, CLAIM_STATUS, OPEN_ITEMS, PAYER_ACKS, SUPPLY_USAGE, SUPPLIER_INVOICES,
-                                      BANK_DEPOSITS)}
+    return {
+        s.name: s
+        for s in (REMITTANCE, CLAIM_STATUS, OPEN_ITEMS, PAYER_ACKS, SUPPLY_USAGE, SUPPLIER_INVOICES, BANK_DEPOSITS)
+    }
 
 
 def get_source(name: str) -> Source:

@@ -27,24 +27,33 @@ CHECKS = ("check__balance",)
 
 
 def _emit_835(rset: RemittanceSet, out: StagingWriter, lineage: dict, result: ParseResult) -> None:
-    for name, rows in (("canonical__remittance", [rset.remittance]), ("canonical__claim_payment", rset.claim_payments),
-                       ("canonical__service_line_payment", rset.service_line_payments),
-                       ("canonical__adjustment", rset.adjustments),
-                       ("canonical__provider_adjustment", rset.provider_adjustments),
-                       ("canonical__remark", rset.remarks)):
+    for name, rows in (
+        ("canonical__remittance", [rset.remittance]),
+        ("canonical__claim_payment", rset.claim_payments),
+        ("canonical__service_line_payment", rset.service_line_payments),
+        ("canonical__adjustment", rset.adjustments),
+        ("canonical__provider_adjustment", rset.provider_adjustments),
+        ("canonical__remark", rset.remarks),
+    ):
         out.write(name, to_table(name, rows, lineage))
     levels = balance(rset)
-    checks = [{"level": level, "key": key, "transaction_control_number": rset.transaction_control,
-               "difference_cents": diff}
-              for level, diffs in levels.items() for key, diff in diffs.items()]
+    checks = [
+        {"level": level, "key": key, "transaction_control_number": rset.transaction_control, "difference_cents": diff}
+        for level, diffs in levels.items()
+        for key, diff in diffs.items()
+    ]
     out.write("check__balance", to_table("check__balance", checks, lineage))
     rem = rset.remittance
-    result.control_totals.setdefault("transactions", []).append({
-        "st02": rset.transaction_control, "claims": rem["claim_count"],
-        "bpr02": str(rem["payment_amount"]), "sum_clp04": str(rem["sum_claim_paid_amount"]),
-        "sum_plb": str(rem["sum_provider_adjustment_amount"]),
-        "balanced": {lvl: all(v == 0 for v in d.values()) for lvl, d in levels.items()},
-    })
+    result.control_totals.setdefault("transactions", []).append(
+        {
+            "st02": rset.transaction_control,
+            "claims": rem["claim_count"],
+            "bpr02": str(rem["payment_amount"]),
+            "sum_clp04": str(rem["sum_claim_paid_amount"]),
+            "sum_plb": str(rem["sum_provider_adjustment_amount"]),
+            "balanced": {lvl: all(v == 0 for v in d.values()) for lvl, d in levels.items()},
+        }
+    )
     if result.partition_key is None:
         result.partition_key = rem["payer_identifier"] or None
 
@@ -52,20 +61,29 @@ def _emit_835(rset: RemittanceSet, out: StagingWriter, lineage: dict, result: Pa
 def parse_835(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
     result = parse_x12_file(path, ctx, out, map_remittances, _emit_835)
     sets = result.control_totals.get("transactions", [])
-    result.control_totals.update({
-        "claims": sum(t["claims"] for t in sets),
-        "bpr02": sum_str(t["bpr02"] for t in sets),
-        "sum_clp04": sum_str(t["sum_clp04"] for t in sets),
-        "sum_plb": sum_str(t["sum_plb"] for t in sets),
-    })
+    result.control_totals.update(
+        {
+            "claims": sum(t["claims"] for t in sets),
+            "bpr02": sum_str(t["bpr02"] for t in sets),
+            "sum_clp04": sum_str(t["sum_clp04"] for t in sets),
+            "sum_plb": sum_str(t["sum_plb"] for t in sets),
+        }
+    )
     return result
 
 
 def post_835(tables: dict[str, pa.Table], business_date: dt.date, sha256: str) -> dict:
     rows = {name: tables[name].to_pylist() for name in DATASETS}
     return build_remittance_postings(
-        rows["canonical__remittance"], rows["canonical__claim_payment"], rows["canonical__service_line_payment"],
-        rows["canonical__adjustment"], rows["canonical__provider_adjustment"], gl_map(), business_date, sha256)
+        rows["canonical__remittance"],
+        rows["canonical__claim_payment"],
+        rows["canonical__service_line_payment"],
+        rows["canonical__adjustment"],
+        rows["canonical__provider_adjustment"],
+        gl_map(),
+        business_date,
+        sha256,
+    )
 
 
 def verify_835_posted(sha256: str, control_totals: dict, conn: Connection) -> None:
@@ -76,18 +94,26 @@ def verify_835_posted(sha256: str, control_totals: dict, conn: Connection) -> No
     totals = erp.receipt_totals(sha256, conn)
     for t in totals:
         if t["debits"] != t["credits"]:
-            raise PostingError("UNBALANCED_JOURNAL", f"receipt {t['receipt_key'][:12]}: {t['debits']} != {t['credits']}")
+            raise PostingError(
+                "UNBALANCED_JOURNAL", f"receipt {t['receipt_key'][:12]}: {t['debits']} != {t['credits']}"
+            )
     posted = sum((t["amount"] for t in totals), Decimal("0"))
     if posted != Decimal(control_totals["bpr02"]):
         raise PostingError("POSTED_TOTAL_MISMATCH", f"ERP receipts {posted} != source BPR02 {control_totals['bpr02']}")
 
 
 REMITTANCE = Source(
-    name="remittance", inbound_subdir="remittance", patterns=("*.835", "*.edi", "*.txt", "*.dat", "*.x12"),
-    datasets=DATASETS, checks=CHECKS, parse=parse_835, post=post_835,
+    name="remittance",
+    inbound_subdir="remittance",
+    patterns=("*.835", "*.edi", "*.txt", "*.dat", "*.x12"),
+    datasets=DATASETS,
+    checks=CHECKS,
+    parse=parse_835,
+    post=post_835,
     asset_uri=lake_uri(DATASETS[0]),
     verify_posted=verify_835_posted,
     # Same payer + trace + payment date from another file: a re-sent remittance, never counted twice.
-    exclusive=Exclusive("canonical__remittance", "remittance_key", "cash_receipt", "receipt_key",
-                        reason="DUPLICATE_REMITTANCE"),
+    exclusive=Exclusive(
+        "canonical__remittance", "remittance_key", "cash_receipt", "receipt_key", reason="DUPLICATE_REMITTANCE"
+    ),
 )

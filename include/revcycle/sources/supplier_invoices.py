@@ -27,9 +27,11 @@ from revcycle.errors import MappingError
 from revcycle.sources.base import ParseContext, ParseResult, Source
 
 DATASETS = SOURCE_DATASETS["supplier_invoices"]
-CONTRACT = Contract("supplier invoice", required=("invoice_number", "supplier_id", "invoice_date", "line_number",
-                                                  "quantity", "unit_price"),
-                    optional=("vendor_item_number", "gtin", "lot", "serial", "extended_amount", "po_reference"))
+CONTRACT = Contract(
+    "supplier invoice",
+    required=("invoice_number", "supplier_id", "invoice_date", "line_number", "quantity", "unit_price"),
+    optional=("vendor_item_number", "gtin", "lot", "serial", "extended_amount", "po_reference"),
+)
 CENT = Decimal("0.01")
 
 
@@ -52,39 +54,73 @@ def parse_invoices(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseRe
             raise MappingError("MISSING_ITEM", f"line {line_no}: neither vendor_item_number nor gtin")
         invoice_date = date_field(r, "invoice_date", line_no)
         found = item_master.item(r.get("vendor_item_number"), gtin, invoice_date)
-        rows.append({
-            "invoice_line_key": business_key("invoice_line", r["supplier_id"], r["invoice_number"],
-                                             int(r["line_number"])),
-            "invoice_number": r["invoice_number"], "supplier_id": r["supplier_id"], "invoice_date": invoice_date,
-            "line_number": int(r["line_number"]), "vendor_item_number": r.get("vendor_item_number") or None,
-            "erp_item_id": found["erp_item_id"] if found else None,
-            "item_status": "mapped" if found else "unmapped", "gtin": gtin, "lot": r.get("lot") or None,
-            "serial": r.get("serial") or None, "quantity": qty, "unit_price": price, "extended_amount": computed,
-            "po_reference": r.get("po_reference") or None,
-        })
+        rows.append(
+            {
+                "invoice_line_key": business_key(
+                    "invoice_line", r["supplier_id"], r["invoice_number"], int(r["line_number"])
+                ),
+                "invoice_number": r["invoice_number"],
+                "supplier_id": r["supplier_id"],
+                "invoice_date": invoice_date,
+                "line_number": int(r["line_number"]),
+                "vendor_item_number": r.get("vendor_item_number") or None,
+                "erp_item_id": found["erp_item_id"] if found else None,
+                "item_status": "mapped" if found else "unmapped",
+                "gtin": gtin,
+                "lot": r.get("lot") or None,
+                "serial": r.get("serial") or None,
+                "quantity": qty,
+                "unit_price": price,
+                "extended_amount": computed,
+                "po_reference": r.get("po_reference") or None,
+            }
+        )
         total += computed
     if not rows:
         raise MappingError("NO_ROWS", "the invoice file has a header and no lines")
-    out.write("canonical__supplier_invoice_line",
-              to_table("canonical__supplier_invoice_line", rows, ctx.lineage()))
+    out.write("canonical__supplier_invoice_line", to_table("canonical__supplier_invoice_line", rows, ctx.lineage()))
     result = ParseResult(partition_key=rows[0]["supplier_id"])
-    result.control_totals = {"lines": len(rows), "extended_amount": str(total),
-                             "invoices": len({(r["supplier_id"], r["invoice_number"]) for r in rows})}
+    result.control_totals = {
+        "lines": len(rows),
+        "extended_amount": str(total),
+        "invoices": len({(r["supplier_id"], r["invoice_number"]) for r in rows}),
+    }
     return result
 
 
 def post_invoices(tables: dict[str, pa.Table], business_date: dt.date, sha256: str) -> dict:
-    columns = ("invoice_line_key", "invoice_number", "supplier_id", "invoice_date", "line_number",
-               "vendor_item_number", "erp_item_id", "gtin", "lot", "serial", "quantity", "unit_price",
-               "extended_amount", "po_reference")
-    return {"supplier_invoice_line": [{**{c: r[c] for c in columns}, "source_sha256": sha256,
-                                       "business_date": business_date}
-                                      for r in tables["canonical__supplier_invoice_line"].to_pylist()]}
+    columns = (
+        "invoice_line_key",
+        "invoice_number",
+        "supplier_id",
+        "invoice_date",
+        "line_number",
+        "vendor_item_number",
+        "erp_item_id",
+        "gtin",
+        "lot",
+        "serial",
+        "quantity",
+        "unit_price",
+        "extended_amount",
+        "po_reference",
+    )
+    return {
+        "supplier_invoice_line": [
+            {**{c: r[c] for c in columns}, "source_sha256": sha256, "business_date": business_date}
+            for r in tables["canonical__supplier_invoice_line"].to_pylist()
+        ]
+    }
 
 
 SUPPLIER_INVOICES = Source(
-    name="supplier_invoices", inbound_subdir="invoices", patterns=("*.csv",),
-    datasets=DATASETS, checks=(), parse=parse_invoices, post=post_invoices,
+    name="supplier_invoices",
+    inbound_subdir="invoices",
+    patterns=("*.csv",),
+    datasets=DATASETS,
+    checks=(),
+    parse=parse_invoices,
+    post=post_invoices,
     asset_uri=lake_uri(DATASETS[0]),
     contract=CONTRACT,
 )

@@ -50,9 +50,22 @@ from revcycle.hl7.reader import BrokenMessage, HL7Error, Message, read_messages
 from revcycle.sources.base import ParseContext, ParseResult, Source
 
 DATASETS = SOURCE_DATASETS["supply_usage"]
-CSV_CONTRACT = Contract("OR usage export", required=("case_id", "used_at", "quantity", "department"),
-                        optional=("encounter_ref", "vendor_item_number", "gtin", "lot", "serial", "unit_of_measure",
-                                  "unit_cost", "procedure_code", "implant_flag", "consignment_flag"))
+CSV_CONTRACT = Contract(
+    "OR usage export",
+    required=("case_id", "used_at", "quantity", "department"),
+    optional=(
+        "encounter_ref",
+        "vendor_item_number",
+        "gtin",
+        "lot",
+        "serial",
+        "unit_of_measure",
+        "unit_cost",
+        "procedure_code",
+        "implant_flag",
+        "consignment_flag",
+    ),
+)
 BATCH = 20_000
 
 
@@ -74,8 +87,9 @@ def check_usage(row: dict, where: str) -> None:
     if row["quantity"].as_tuple().exponent < -3:
         raise HL7Error("BAD_NUMBER", f"{where}: quantity has more than 3 decimals", where, "102")
     if row["gtin"] is not None and not row["gtin_check_ok"]:
-        raise HL7Error("BAD_GTIN_CHECK_DIGIT", f"{where}: GTIN/UDI device identifier fails its check digit", where,
-                       "102")
+        raise HL7Error(
+            "BAD_GTIN_CHECK_DIGIT", f"{where}: GTIN/UDI device identifier fails its check digit", where, "102"
+        )
 
 
 def _finish(row: dict, on: dt.date) -> dict:
@@ -120,8 +134,20 @@ def _parse_hl7(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult
     skipped: Counter = Counter()
     for msg in read_messages(path):
         if isinstance(msg, BrokenMessage):
-            acks.append(build_ack(AckInput("AR", msg.control_id, event=msg.message_type[1], version=msg.version,
-                                           reason=msg.reason, condition=msg.code, detail=msg.detail), msg.seq))
+            acks.append(
+                build_ack(
+                    AckInput(
+                        "AR",
+                        msg.control_id,
+                        event=msg.message_type[1],
+                        version=msg.version,
+                        reason=msg.reason,
+                        condition=msg.code,
+                        detail=msg.detail,
+                    ),
+                    msg.seq,
+                )
+            )
             rejected.append(_reject(ctx, msg.seq, msg.control_id, msg.reason, msg.detail, msg.text))
             outcome["AR"] += 1
             continue
@@ -141,14 +167,31 @@ def _parse_hl7(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult
             except (HL7Error, OSError, MemoryError):
                 raise
             except Exception as unexpected:  # noqa: BLE001 - one poison message costs only that message
-                raise HL7Error("PARSER_ERROR", f"{type(unexpected).__name__} while mapping the message",
-                               "MSH", "207") from None
+                raise HL7Error(
+                    "PARSER_ERROR", f"{type(unexpected).__name__} while mapping the message", "MSH", "207"
+                ) from None
         except HL7Error as exc:
-            acks.append(build_ack(AckInput("AE", **base, reason=exc.reason, condition=exc.code,
-                                           location=exc.location, detail=exc.detail), msg.seq))
-            rejected.append(_reject(ctx, msg.seq, msg.control_id, exc.reason, exc.detail,
-                                    "\r".join(msg.encoding.field.join(s[:1] + s[2:]) if s[0] == "MSH"
-                                              else msg.encoding.field.join(s) for s in msg.segments)))
+            acks.append(
+                build_ack(
+                    AckInput(
+                        "AE", **base, reason=exc.reason, condition=exc.code, location=exc.location, detail=exc.detail
+                    ),
+                    msg.seq,
+                )
+            )
+            rejected.append(
+                _reject(
+                    ctx,
+                    msg.seq,
+                    msg.control_id,
+                    exc.reason,
+                    exc.detail,
+                    "\r".join(
+                        msg.encoding.field.join(s[:1] + s[2:]) if s[0] == "MSH" else msg.encoding.field.join(s)
+                        for s in msg.segments
+                    ),
+                )
+            )
             outcome["AE"] += 1
             continue
         batch.add(rows)
@@ -160,23 +203,41 @@ def _parse_hl7(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult
         raise MappingError("NO_MESSAGES", "no HL7 message found in the file")
     if outcome["AA"] == 0:
         result.acks = _write_acks(ctx, acks)
-        raise MappingError("ALL_MESSAGES_REJECTED", f"all {messages} messages rejected "
-                                                    f"({', '.join(sorted({r['reason'] for r in rejected}))})")
+        raise MappingError(
+            "ALL_MESSAGES_REJECTED",
+            f"all {messages} messages rejected ({', '.join(sorted({r['reason'] for r in rejected}))})",
+        )
     result.acks = _write_acks(ctx, acks)
-    result.control_totals = {"format": "hl7", "messages": messages, "acks": dict(outcome),
-                             "skipped_types": dict(skipped), "usage_lines": sum(batch.totals.values()),
-                             "items": dict(batch.totals), "charge_amount": str(batch.charge),
-                             "quantity": str(batch.quantity), "rejected": rejected}
-    result.findings = [{"check": "hl7_message", "seq": r["seq"], "control_id": r["control_id"],
-                        "reason": r["reason"]} for r in rejected]
+    result.control_totals = {
+        "format": "hl7",
+        "messages": messages,
+        "acks": dict(outcome),
+        "skipped_types": dict(skipped),
+        "usage_lines": sum(batch.totals.values()),
+        "items": dict(batch.totals),
+        "charge_amount": str(batch.charge),
+        "quantity": str(batch.quantity),
+        "rejected": rejected,
+    }
+    result.findings = [
+        {"check": "hl7_message", "seq": r["seq"], "control_id": r["control_id"], "reason": r["reason"]}
+        for r in rejected
+    ]
     return result
 
 
 def _ack_base(msg: Message) -> dict:
     v = msg.value
-    return {"control_id": msg.control_id, "sending_app": v(msg.header(3)), "sending_facility": v(msg.header(4)),
-            "receiving_app": v(msg.header(5)), "receiving_facility": v(msg.header(6)),
-            "timestamp": v(msg.header(7)), "event": msg.message_type[1], "version": msg.version}
+    return {
+        "control_id": msg.control_id,
+        "sending_app": v(msg.header(3)),
+        "sending_facility": v(msg.header(4)),
+        "receiving_app": v(msg.header(5)),
+        "receiving_facility": v(msg.header(6)),
+        "timestamp": v(msg.header(7)),
+        "event": msg.message_type[1],
+        "version": msg.version,
+    }
 
 
 def _reject(ctx: ParseContext, seq: int, control_id: str, reason: str, detail: str, text: str) -> dict:
@@ -185,9 +246,19 @@ def _reject(ctx: ParseContext, seq: int, control_id: str, reason: str, detail: s
         private_dir(ctx.reject_dir)
         stem = f"{ctx.sha256[:16]}_{seq:06d}"
         write_private(ctx.reject_dir / f"{stem}.hl7", text, encoding="latin-1", errors="replace")
-        write_private(ctx.reject_dir / f"{stem}.reason.json", json.dumps(
-            {"file_sha256": ctx.sha256, "message_seq": seq, "control_id": control_id, "reason": reason,
-             "detail": detail}, indent=2))
+        write_private(
+            ctx.reject_dir / f"{stem}.reason.json",
+            json.dumps(
+                {
+                    "file_sha256": ctx.sha256,
+                    "message_seq": seq,
+                    "control_id": control_id,
+                    "reason": reason,
+                    "detail": detail,
+                },
+                indent=2,
+            ),
+        )
     return {"seq": seq, "control_id": control_id, "reason": reason}
 
 
@@ -232,11 +303,18 @@ def _parse_csv(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult
     if lines == 0:
         raise MappingError("NO_ROWS", "the usage export has a header and no rows")
     if not batch.totals:
-        raise MappingError("ALL_ROWS_REJECTED", f"all {lines} rows rejected "
-                                                f"({', '.join(sorted({r['reason'] for r in rejected}))})")
-    result.control_totals = {"format": "csv", "rows": lines, "usage_lines": sum(batch.totals.values()),
-                             "items": dict(batch.totals), "charge_amount": str(batch.charge),
-                             "quantity": str(batch.quantity), "rejected": rejected}
+        raise MappingError(
+            "ALL_ROWS_REJECTED", f"all {lines} rows rejected ({', '.join(sorted({r['reason'] for r in rejected}))})"
+        )
+    result.control_totals = {
+        "format": "csv",
+        "rows": lines,
+        "usage_lines": sum(batch.totals.values()),
+        "items": dict(batch.totals),
+        "charge_amount": str(batch.charge),
+        "quantity": str(batch.quantity),
+        "rejected": rejected,
+    }
     result.findings = [{"check": "usage_row", "line": r["line"], "reason": r["reason"]} for r in rejected]
     return result
 
@@ -255,17 +333,36 @@ def _csv_row(r: dict, line_no: int, seen: Counter, business_date: dt.date) -> di
         raise MappingError("MISSING_ITEM", f"line {line_no}: neither vendor_item_number nor gtin")
     row = {
         "usage_key": business_key("or_csv", *identity, seen[identity]),
-        "source_format": "csv", "message_control_id": None, "line_seq": line_no, "transaction_id": None,
-        "transaction_date": used, "transaction_type": "CG", "case_id": r["case_id"] or None,
-        "encounter_token": tokenise(r.get("encounter_ref")), "patient_token": None,
-        "item_code": r.get("vendor_item_number") or None, "item_text": None, "item_code_system": None,
-        "vendor_item_number": r.get("vendor_item_number") or None, "gtin": gtin, "udi": udi,
-        "lot": r.get("lot") or None, "serial": r.get("serial") or None, "expiry_date": None,
-        "quantity": quantity, "quantity_defaulted": False, "unit_of_measure": r.get("unit_of_measure") or None,
-        "unit_cost": unit, "charge_amount": None if unit is None else (unit * quantity).quantize(Decimal("0.01")),
-        "department": r["department"] or None, "procedure_code": r.get("procedure_code") or None,
-        "procedure_modifiers": None, "performing_provider_id": None, "ordering_provider_id": None,
-        "implant_flag": _flag(r.get("implant_flag")), "consignment_flag": _flag(r.get("consignment_flag")),
+        "source_format": "csv",
+        "message_control_id": None,
+        "line_seq": line_no,
+        "transaction_id": None,
+        "transaction_date": used,
+        "transaction_type": "CG",
+        "case_id": r["case_id"] or None,
+        "encounter_token": tokenise(r.get("encounter_ref")),
+        "patient_token": None,
+        "item_code": r.get("vendor_item_number") or None,
+        "item_text": None,
+        "item_code_system": None,
+        "vendor_item_number": r.get("vendor_item_number") or None,
+        "gtin": gtin,
+        "udi": udi,
+        "lot": r.get("lot") or None,
+        "serial": r.get("serial") or None,
+        "expiry_date": None,
+        "quantity": quantity,
+        "quantity_defaulted": False,
+        "unit_of_measure": r.get("unit_of_measure") or None,
+        "unit_cost": unit,
+        "charge_amount": None if unit is None else (unit * quantity).quantize(Decimal("0.01")),
+        "department": r["department"] or None,
+        "procedure_code": r.get("procedure_code") or None,
+        "procedure_modifiers": None,
+        "performing_provider_id": None,
+        "ordering_provider_id": None,
+        "implant_flag": _flag(r.get("implant_flag")),
+        "consignment_flag": _flag(r.get("consignment_flag")),
     }
     return _finish(row, used or business_date)
 
@@ -277,29 +374,55 @@ def post_supply(tables: dict[str, pa.Table], business_date: dt.date, sha256: str
     for u in tables["canonical__supply_usage"].to_pylist():
         if u["item_status"] != "mapped":
             continue  # flagged in the lake and the validation report; the ERP cannot issue an unknown item
-        issues.append({
-            "transaction_key": u["usage_key"], "erp_item_id": u["erp_item_id"], "transaction_type": "ISSUE"
-            if u["transaction_type"] != "CD" else "RETURN", "quantity": u["quantity"],
-            "unit_of_measure": u["unit_of_measure"], "unit_cost": u["unit_cost"] or u["master_unit_cost"],
-            "cost_center": u["department"], "case_id": u["case_id"], "encounter_token": u["encounter_token"],
-            "lot": u["lot"], "serial": u["serial"], "consignment": bool(u["consignment_flag"]),
-            "transaction_date": u["transaction_date"], "source_sha256": sha256, "business_date": business_date,
-        })
-        if u["consignment_flag"] and u["implant_flag"]:
-            replenish.append({
-                "request_key": business_key("replenish", u["usage_key"]), "usage_key": u["usage_key"],
-                "supplier_id": u["supplier_id"], "erp_item_id": u["erp_item_id"],
-                "vendor_item_number": u["vendor_item_number"], "gtin": u["gtin"], "lot": u["lot"],
-                "serial": u["serial"], "quantity": u["quantity"], "unit_price": u["master_unit_cost"],
-                "case_id": u["case_id"], "used_on": u["transaction_date"], "source_sha256": sha256,
+        issues.append(
+            {
+                "transaction_key": u["usage_key"],
+                "erp_item_id": u["erp_item_id"],
+                "transaction_type": "ISSUE" if u["transaction_type"] != "CD" else "RETURN",
+                "quantity": u["quantity"],
+                "unit_of_measure": u["unit_of_measure"],
+                "unit_cost": u["unit_cost"] or u["master_unit_cost"],
+                "cost_center": u["department"],
+                "case_id": u["case_id"],
+                "encounter_token": u["encounter_token"],
+                "lot": u["lot"],
+                "serial": u["serial"],
+                "consignment": bool(u["consignment_flag"]),
+                "transaction_date": u["transaction_date"],
+                "source_sha256": sha256,
                 "business_date": business_date,
-            })
+            }
+        )
+        if u["consignment_flag"] and u["implant_flag"]:
+            replenish.append(
+                {
+                    "request_key": business_key("replenish", u["usage_key"]),
+                    "usage_key": u["usage_key"],
+                    "supplier_id": u["supplier_id"],
+                    "erp_item_id": u["erp_item_id"],
+                    "vendor_item_number": u["vendor_item_number"],
+                    "gtin": u["gtin"],
+                    "lot": u["lot"],
+                    "serial": u["serial"],
+                    "quantity": u["quantity"],
+                    "unit_price": u["master_unit_cost"],
+                    "case_id": u["case_id"],
+                    "used_on": u["transaction_date"],
+                    "source_sha256": sha256,
+                    "business_date": business_date,
+                }
+            )
     return {"inventory_transaction": issues, "replenishment_request": replenish}
 
 
 SUPPLY_USAGE = Source(
-    name="supply_usage", inbound_subdir="supply", patterns=("*.hl7", "*.txt", "*.csv"),
-    datasets=DATASETS, checks=(), parse=parse_supply, post=post_supply,
+    name="supply_usage",
+    inbound_subdir="supply",
+    patterns=("*.hl7", "*.txt", "*.csv"),
+    datasets=DATASETS,
+    checks=(),
+    parse=parse_supply,
+    post=post_supply,
     asset_uri=lake_uri(DATASETS[0]),
     contract=CSV_CONTRACT,
 )

@@ -18,8 +18,9 @@ def ack_control(sha256: str, n: int) -> int:
     return (int(sha256[:12], 16) + n) % 10**9 or 1
 
 
-def write_acks(reader: X12Reader, sha256: str, when: dt.datetime, ack_dir: Path | None,
-               error: RevcycleError | None = None) -> list[str]:
+def write_acks(
+    reader: X12Reader, sha256: str, when: dt.datetime, ack_dir: Path | None, error: RevcycleError | None = None
+) -> list[str]:
     """Write one acknowledgement per interchange seen; return their paths."""
     if ack_dir is None:
         return []
@@ -31,18 +32,35 @@ def write_acks(reader: X12Reader, sha256: str, when: dt.datetime, ack_dir: Path 
         last = n == len(reader.interchanges)
         buf = io.StringIO()
         if error is not None and last and envelope_error:
-            write_ta1(buf, isa.control_number, isa.date, isa.time, reason, isa.sender_id, RECEIVER_ID,
-                      ack_control(sha256, n), when)
+            write_ta1(
+                buf,
+                isa.control_number,
+                isa.date,
+                isa.time,
+                reason,
+                isa.sender_id,
+                RECEIVER_ID,
+                ack_control(sha256, n),
+                when,
+            )
             suffix = "ta1"
         else:
             groups = []
             for g_no, gs in enumerate(isa.groups, start=1):
                 group = GroupResult(gs.functional_id, gs.control_number, gs.version)
                 for s_no, st02 in enumerate(gs.transaction_set_ids, start=1):
-                    failing = (error is not None and last and g_no == len(isa.groups)
-                               and s_no == len(gs.transaction_set_ids) and reason in IK5_CODES)
-                    group.sets.append(SetResult(_st01(gs.functional_id), st02, not failing,
-                                                IK5_CODES.get(reason or "") if failing else None))
+                    failing = (
+                        error is not None
+                        and last
+                        and g_no == len(isa.groups)
+                        and s_no == len(gs.transaction_set_ids)
+                        and reason in IK5_CODES
+                    )
+                    group.sets.append(
+                        SetResult(
+                            _st01(gs.functional_id), st02, not failing, IK5_CODES.get(reason or "") if failing else None
+                        )
+                    )
                 groups.append(group)
             write_999(buf, isa, groups, RECEIVER_ID, ack_control(sha256, n), when)
             suffix = "999"

@@ -21,9 +21,15 @@ from revcycle.sources.x12_acks import write_acks
 from revcycle.x12.reader import X12Reader
 
 
-def parse_x12_file(path: Path, ctx: ParseContext, out: StagingWriter,
-                   mapper: Callable[[X12Reader], Iterator], emit: Callable[[object, StagingWriter, dict, ParseResult], None],
-                   ig_validation: bool = True, acknowledge: bool = True) -> ParseResult:
+def parse_x12_file(
+    path: Path,
+    ctx: ParseContext,
+    out: StagingWriter,
+    mapper: Callable[[X12Reader], Iterator],
+    emit: Callable[[object, StagingWriter, dict, ParseResult], None],
+    ig_validation: bool = True,
+    acknowledge: bool = True,
+) -> ParseResult:
     """``acknowledge=False`` for acknowledgements themselves: a 999 or TA1 is never answered."""
     result = ParseResult()
     ack_dir = ctx.ack_dir if acknowledge else None

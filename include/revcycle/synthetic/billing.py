@@ -20,18 +20,30 @@ from pathlib import Path
 
 from revcycle.synthetic.identities import PAYERS, PROVIDER_NPI, patient
 
-COLUMNS = ("patient_control_number", "payer_id", "payer_claim_control_number", "billed_amount",
-           "service_date_from", "service_date_to", "submitted_date", "billing_provider_npi",
-           "subscriber_last_name", "subscriber_first_name", "member_id", "subscriber_birth_date",
-           "subscriber_gender")
+COLUMNS = (
+    "patient_control_number",
+    "payer_id",
+    "payer_claim_control_number",
+    "billed_amount",
+    "service_date_from",
+    "service_date_to",
+    "submitted_date",
+    "billing_provider_npi",
+    "subscriber_last_name",
+    "subscriber_first_name",
+    "member_id",
+    "subscriber_birth_date",
+    "subscriber_gender",
+)
 
 # Must agree with REVCYCLE_INQUIRY_AFTER_DAYS' default (21): aging claims are older, young ones newer.
 AGING_DAYS = (25, 60)
 YOUNG_DAYS = (3, 15)
 
 
-def write_open_ar(path: Path, root: Path, day: dt.date, rng: random.Random, paid: list[dict],
-                  pending: list[dict]) -> dict:
+def write_open_ar(
+    path: Path, root: Path, day: dt.date, rng: random.Random, paid: list[dict], pending: list[dict]
+) -> dict:
     """Write the snapshot; return its manifest entry with the expected inquiries per payer."""
     from revcycle.adapters.storage import sha256_file
 
@@ -40,15 +52,23 @@ def write_open_ar(path: Path, root: Path, day: dt.date, rng: random.Random, paid
 
     def add(c: dict, submitted: dt.date, service: dt.date) -> None:
         p = patient(rng, len(rows))
-        rows.append({
-            "patient_control_number": c["pcn"], "payer_id": c["payer"],
-            "payer_claim_control_number": c.get("icn") or "", "billed_amount": c["charge"],
-            "service_date_from": service.isoformat(), "service_date_to": service.isoformat(),
-            "submitted_date": submitted.isoformat(), "billing_provider_npi": PROVIDER_NPI,
-            "subscriber_last_name": p.last, "subscriber_first_name": p.first, "member_id": p.member_id,
-            "subscriber_birth_date": dt.datetime.strptime(p.birth_date, "%Y%m%d").date().isoformat(),
-            "subscriber_gender": rng.choice("MF"),
-        })
+        rows.append(
+            {
+                "patient_control_number": c["pcn"],
+                "payer_id": c["payer"],
+                "payer_claim_control_number": c.get("icn") or "",
+                "billed_amount": c["charge"],
+                "service_date_from": service.isoformat(),
+                "service_date_to": service.isoformat(),
+                "submitted_date": submitted.isoformat(),
+                "billing_provider_npi": PROVIDER_NPI,
+                "subscriber_last_name": p.last,
+                "subscriber_first_name": p.first,
+                "member_id": p.member_id,
+                "subscriber_birth_date": dt.datetime.strptime(p.birth_date, "%Y%m%d").date().isoformat(),
+                "subscriber_gender": rng.choice("MF"),
+            }
+        )
 
     for c in paid:
         service = dt.datetime.strptime(c["service_date"], "%Y%m%d").date()
@@ -62,18 +82,30 @@ def write_open_ar(path: Path, root: Path, day: dt.date, rng: random.Random, paid
         for k in range(n):
             age = rng.randint(*AGING_DAYS)
             charge = str(Decimal(rng.randint(5000, 250000)) / 100)
-            c = {"pcn": f"AGE{i}{k:07d}", "payer": payer.payer_id, "charge": charge,
-                 "icn": f"ICNA{i}{k:08d}" if k % 2 else ""}
+            c = {
+                "pcn": f"AGE{i}{k:07d}",
+                "payer": payer.payer_id,
+                "charge": charge,
+                "icn": f"ICNA{i}{k:08d}" if k % 2 else "",
+            }
             add(c, day - dt.timedelta(days=age), day - dt.timedelta(days=age + 2))
             expected[payer.payer_id].append(c["pcn"])
             young = rng.randint(*YOUNG_DAYS)
-            add({"pcn": f"NEW{i}{k:07d}", "payer": payer.payer_id, "charge": charge},
-                day - dt.timedelta(days=young), day - dt.timedelta(days=young + 1))
+            add(
+                {"pcn": f"NEW{i}{k:07d}", "payer": payer.payer_id, "charge": charge},
+                day - dt.timedelta(days=young),
+                day - dt.timedelta(days=young + 1),
+            )
     rng.shuffle(rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    return {"path": str(path.relative_to(root)), "type": "open_ar", "sha256": sha256_file(path), "rows": len(rows),
-            "expected_inquiries": {k: sorted(v) for k, v in expected.items()}}
+    return {
+        "path": str(path.relative_to(root)),
+        "type": "open_ar",
+        "sha256": sha256_file(path),
+        "rows": len(rows),
+        "expected_inquiries": {k: sorted(v) for k, v in expected.items()},
+    }

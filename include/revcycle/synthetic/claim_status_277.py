@@ -21,8 +21,15 @@ from revcycle.x12.writer import Envelope, X12Writer, fmt_amount
 SAMPLE_RATE = 0.2
 
 
-def write_277_files(folder: Path, root: Path, day: dt.date, rng: random.Random,
-                    candidates: list[dict], first_control: int, pending_out: list[dict] | None = None) -> list[dict]:
+def write_277_files(
+    folder: Path,
+    root: Path,
+    day: dt.date,
+    rng: random.Random,
+    candidates: list[dict],
+    first_control: int,
+    pending_out: list[dict] | None = None,
+) -> list[dict]:
     """One 277 per payer; the pending claims invented here (billed, unpaid) are appended to ``pending_out``."""
     from revcycle.adapters.storage import sha256_file
 
@@ -35,17 +42,33 @@ def write_277_files(folder: Path, root: Path, day: dt.date, rng: random.Random,
         claims = by_payer.get(payer.payer_id, [])
         # Pending claims: billed, no remittance yet.
         for k in range(max(1, len(claims) // 10)):
-            claims.append({"payer": payer.payer_id, "pcn": f"PND{i}{k:07d}", "icn": f"ICNP{i}{k:08d}",
-                           "charge": str(Decimal(rng.randint(5000, 90000)) / 100), "paid": "0",
-                           "status": "pending", "service_date": (day - dt.timedelta(days=35)).strftime("%Y%m%d")})
+            claims.append(
+                {
+                    "payer": payer.payer_id,
+                    "pcn": f"PND{i}{k:07d}",
+                    "icn": f"ICNP{i}{k:08d}",
+                    "charge": str(Decimal(rng.randint(5000, 90000)) / 100),
+                    "paid": "0",
+                    "status": "pending",
+                    "service_date": (day - dt.timedelta(days=35)).strftime("%Y%m%d"),
+                }
+            )
             if pending_out is not None:
                 pending_out.append(claims[-1])
         # The payer reports one claim paid that no 835 ever brings (an ERA to chase).
         paid_without_era = []
         if i == 0:
-            claims.append({"payer": payer.payer_id, "pcn": f"PNE{i}{day:%y%m%d}01", "icn": f"ICNE{i}{day:%y%m%d}01",
-                           "charge": "410.00", "paid": "287.50", "status": "1",
-                           "service_date": (day - dt.timedelta(days=40)).strftime("%Y%m%d")})
+            claims.append(
+                {
+                    "payer": payer.payer_id,
+                    "pcn": f"PNE{i}{day:%y%m%d}01",
+                    "icn": f"ICNE{i}{day:%y%m%d}01",
+                    "charge": "410.00",
+                    "paid": "287.50",
+                    "status": "1",
+                    "service_date": (day - dt.timedelta(days=40)).strftime("%Y%m%d"),
+                }
+            )
             paid_without_era.append(claims[-1]["pcn"])
         control = first_control + 500 + i
         path = folder / f"status_{payer.payer_id}_{d8}.277"
@@ -83,8 +106,16 @@ def write_277_files(folder: Path, root: Path, day: dt.date, rng: random.Random,
             w.se("0001")
             w.ge(control)
             w.iea(env)
-        entries.append({"path": str(path.relative_to(root)), "type": "277", "sha256": sha256_file(path),
-                        "interchanges": [f"{control:09d}"], "claims": len(claims), "stc": stc_count,
-                        "pending": sum(1 for c in claims if c["status"] == "pending"),
-                        "paid_without_remittance": paid_without_era})
+        entries.append(
+            {
+                "path": str(path.relative_to(root)),
+                "type": "277",
+                "sha256": sha256_file(path),
+                "interchanges": [f"{control:09d}"],
+                "claims": len(claims),
+                "stc": stc_count,
+                "pending": sum(1 for c in claims if c["status"] == "pending"),
+                "paid_without_remittance": paid_without_era,
+            }
+        )
     return entries

@@ -32,8 +32,14 @@ def _share(total: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-def generate_day(out: Path, day: dt.date, claims: int, seed: int,
-                 supply_messages: int | None = None, progress: ProgressFn | None = None) -> dict:
+def generate_day(
+    out: Path,
+    day: dt.date,
+    claims: int,
+    seed: int,
+    supply_messages: int | None = None,
+    progress: ProgressFn | None = None,
+) -> dict:
     """Write the day's files under ``out`` and return (and save) the manifest."""
     rng = random.Random(f"{seed}:{day.isoformat()}")
     tick = progress or (lambda what, n: None)
@@ -62,10 +68,18 @@ def generate_day(out: Path, day: dt.date, claims: int, seed: int,
                 reversals.extend(c.patient_control_number for c in pset.claims if c.status == "22")
                 # Only the sampled claims are kept for the 277s.
                 status_candidates.extend(
-                    {"payer": payer.payer_id, "pcn": c.patient_control_number,
-                     "icn": c.payer_claim_control_number, "charge": str(c.charge), "paid": str(c.paid),
-                     "status": c.status, "service_date": c.lines[0].service_date}
-                    for c in pset.claims if c.status != "22" and rng.random() < claim_status_277.SAMPLE_RATE)
+                    {
+                        "payer": payer.payer_id,
+                        "pcn": c.patient_control_number,
+                        "icn": c.payer_claim_control_number,
+                        "charge": str(c.charge),
+                        "paid": str(c.paid),
+                        "status": c.status,
+                        "service_date": c.lines[0].service_date,
+                    }
+                    for c in pset.claims
+                    if c.status != "22" and rng.random() < claim_status_277.SAMPLE_RATE
+                )
 
             name = f"era_{payer.payer_id}_{day:%Y%m%d}_{file_no}.835"
             path = out / "remittance" / name
@@ -73,17 +87,26 @@ def generate_day(out: Path, day: dt.date, claims: int, seed: int,
             control += len(interchanges)
             manifest["files"].append(_file_entry(path, out, "835", sets_summary))
             for s in sets_summary:
-                deposits.append({"payer_id": s["payer_id"], "trace": s["trace"], "amount": s["bpr02"],
-                                 "method": s["method"], "payment_date": s["payment_date"]})
+                deposits.append(
+                    {
+                        "payer_id": s["payer_id"],
+                        "trace": s["trace"],
+                        "amount": s["bpr02"],
+                        "method": s["method"],
+                        "payment_date": s["payment_date"],
+                    }
+                )
 
     # 277: a status response for a sample of the claims, per payer.
     pending: list[dict] = []
-    manifest["files"].extend(claim_status_277.write_277_files(out / "claim_status", out, day, rng, status_candidates,
-                                                              control, pending))
+    manifest["files"].extend(
+        claim_status_277.write_277_files(out / "claim_status", out, day, rng, status_candidates, control, pending)
+    )
     tick("277 responses", len(status_candidates))
     # The billing system's open A/R: what the 276 inquiries are chosen from.
-    manifest["files"].append(billing.write_open_ar(out / "billing" / f"open_ar_{day:%Y%m%d}.csv", out, day, rng,
-                                                   status_candidates, pending))
+    manifest["files"].append(
+        billing.write_open_ar(out / "billing" / f"open_ar_{day:%Y%m%d}.csv", out, day, rng, status_candidates, pending)
+    )
 
     # Supply usage: HL7 DFT^P03 and a CSV export, supplier invoices, then the bank file.
     n_supply = supply_messages if supply_messages is not None else max(5, claims // 2)
@@ -99,12 +122,19 @@ def generate_day(out: Path, day: dt.date, claims: int, seed: int,
     manifest["breaks"] = sorted(
         cash_breaks
         + [{"category": "claim_reversal", "reference": pcn} for pcn in sorted(set(reversals))]
-        + [{"category": "claim_status_paid_no_remittance", "reference": pcn}
-           for f in statuses for pcn in f.get("paid_without_remittance", [])]
-        + [{"category": "claim_no_remittance", "reference": pcn}
-           for pcns in open_ar["expected_inquiries"].values() for pcn in pcns]
+        + [
+            {"category": "claim_status_paid_no_remittance", "reference": pcn}
+            for f in statuses
+            for pcn in f.get("paid_without_remittance", [])
+        ]
+        + [
+            {"category": "claim_no_remittance", "reference": pcn}
+            for pcns in open_ar["expected_inquiries"].values()
+            for pcn in pcns
+        ]
         + [{"category": b["kind"], "reference": b["serial"]} for b in invoices["breaks"]],
-        key=lambda b: (b["category"], b["reference"]))
+        key=lambda b: (b["category"], b["reference"]),
+    )
 
     manifest["totals"] = _totals(manifest["files"])
     (out / "_manifest" / f"{day.isoformat()}.json").write_text(json.dumps(manifest, indent=2))
@@ -144,9 +174,13 @@ def seed_cash_breaks(deposits: list[dict]) -> tuple[list[dict], list[dict]]:
 
 def _file_entry(path: Path, root: Path, kind: str, sets: list[dict]) -> dict:
     from decimal import Decimal
+
     return {
-        "path": str(path.relative_to(root)), "type": kind, "sha256": sha256_file(path),
-        "interchanges": sorted({s["isa13"] for s in sets}), "transactions": sets,
+        "path": str(path.relative_to(root)),
+        "type": kind,
+        "sha256": sha256_file(path),
+        "interchanges": sorted({s["isa13"] for s in sets}),
+        "transactions": sets,
         "claims": sum(s["claims"] for s in sets),
         "bpr02": str(sum((Decimal(s["bpr02"]) for s in sets), Decimal("0"))),
         "sum_clp04": str(sum((Decimal(s["sum_clp04"]) for s in sets), Decimal("0"))),
@@ -156,6 +190,7 @@ def _file_entry(path: Path, root: Path, kind: str, sets: list[dict]) -> dict:
 
 def _totals(files: list[dict]) -> dict:
     from decimal import Decimal
+
     era = [f for f in files if f["type"] == "835"]
     bank = [f for f in files if f["type"] == "bank"]
     return {

@@ -13,12 +13,12 @@ from revcycle.x12.reader import Delimiters
 
 @dataclass(frozen=True)
 class Payer:
-    payer_id: str            # TRN03 / ISA06 / N1*PR N104
+    payer_id: str  # TRN03 / ISA06 / N1*PR N104
     name: str
     delimiters: Delimiters
-    newline: bool            # one segment per line, or the whole file on one line
-    method: str              # BPR04: ACH or CHK
-    files: int               # 835 files a day
+    newline: bool  # one segment per line, or the whole file on one line
+    method: str  # BPR04: ACH or CHK
+    files: int  # 835 files a day
     interchanges_per_file: int
 
 
@@ -49,7 +49,9 @@ class Patient:
 
 def patient(rng: random.Random, n: int) -> Patient:
     return Patient(
-        last="SYNTH" + rng.choice(LAST), first=rng.choice(FIRST),
-        member_id=f"ZZ{rng.randrange(10**9):09d}", mrn=f"SMRN{n:08d}",
+        last="SYNTH" + rng.choice(LAST),
+        first=rng.choice(FIRST),
+        member_id=f"ZZ{rng.randrange(10**9):09d}",
+        mrn=f"SMRN{n:08d}",
         birth_date=f"19{rng.randint(30, 99)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}",
     )

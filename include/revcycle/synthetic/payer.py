@@ -32,8 +32,9 @@ def answer_inquiries(exchange: Path, acks_inbound: Path, day: dt.date) -> list[P
             groups = []
             for gs in isa.groups:
                 group = GroupResult(gs.functional_id, gs.control_number, gs.version)
-                group.sets = [SetResult("276", st02, not reject, "5" if reject else None)
-                              for st02 in gs.transaction_set_ids]
+                group.sets = [
+                    SetResult("276", st02, not reject, "5" if reject else None) for st02 in gs.transaction_set_ids
+                ]
                 groups.append(group)
             buf = io.StringIO()
             when = dt.datetime.combine(day, dt.time(8, 0))

@@ -29,8 +29,18 @@ from revcycle.synthetic.identities import (
 from revcycle.x12.writer import Envelope, X12Writer, fmt_amount
 
 CLAIMS_PER_SET = 400
-PROCEDURES = (("99213", "25"), ("99214", ""), ("71045", "26"), ("80053", ""), ("93000", ""),
-              ("36415", ""), ("97110", "GP"), ("27447", "RT"), ("J3420", ""), ("85025", ""))
+PROCEDURES = (
+    ("99213", "25"),
+    ("99214", ""),
+    ("71045", "26"),
+    ("80053", ""),
+    ("93000", ""),
+    ("36415", ""),
+    ("97110", "GP"),
+    ("27447", "RT"),
+    ("J3420", ""),
+    ("85025", ""),
+)
 
 
 def cents(rng: random.Random, low: int, high: int) -> Decimal:
@@ -70,7 +80,8 @@ class Claim:
     @property
     def paid(self) -> Decimal:
         return sum((ln.paid for ln in self.lines), Decimal("0")) - sum(
-            (a for _, _, a in self.claim_adjustments), Decimal("0"))
+            (a for _, _, a in self.claim_adjustments), Decimal("0")
+        )
 
     @property
     def patient_responsibility(self) -> Decimal:
@@ -111,11 +122,25 @@ def make_claim(rng: random.Random, n: int, service_date: dt.date, kind: str) -> 
 def reversal_pair(rng: random.Random, n: int, service_date: dt.date) -> tuple[Claim, Claim]:
     """A CLP02=22 reversal of an earlier payment and the corrected claim that follows it."""
     original = make_claim(rng, n, service_date, "paid")
-    reversal = Claim(original.patient_control_number, original.payer_claim_control_number, "22",
-                     original.patient, [
-                         Line(ln.procedure, ln.modifier, -ln.charge, -ln.paid, ln.units, ln.service_date,
-                              ln.control_number, [(g, r, -a) for g, r, a in ln.adjustments])
-                         for ln in original.lines])
+    reversal = Claim(
+        original.patient_control_number,
+        original.payer_claim_control_number,
+        "22",
+        original.patient,
+        [
+            Line(
+                ln.procedure,
+                ln.modifier,
+                -ln.charge,
+                -ln.paid,
+                ln.units,
+                ln.service_date,
+                ln.control_number,
+                [(g, r, -a) for g, r, a in ln.adjustments],
+            )
+            for ln in original.lines
+        ],
+    )
     corrected = make_claim(rng, n, service_date, "paid")
     corrected.patient = original.patient
     corrected.payer_claim_control_number = original.payer_claim_control_number + "C"
@@ -155,8 +180,9 @@ def claim_kinds(rng: random.Random, count: int) -> Iterator[str]:
         yield "denied" if r < 0.07 else "secondary" if r < 0.15 else "reversal" if r < 0.17 else "paid"
 
 
-def payment_sets(rng: random.Random, payer: Payer, day: dt.date, first_claim: int, count: int,
-                 set_counter: Iterator[int]) -> Iterator[PaymentSet]:
+def payment_sets(
+    rng: random.Random, payer: Payer, day: dt.date, first_claim: int, count: int, set_counter: Iterator[int]
+) -> Iterator[PaymentSet]:
     """Group ``count`` claims into payments of at most CLAIMS_PER_SET claims."""
     n = first_claim
     remaining = count
@@ -189,8 +215,25 @@ def write_payment_set(w: X12Writer, payer: Payer, pset: PaymentSet, day: dt.date
     d8 = day.strftime("%Y%m%d")
     w.st("835", pset.st02)
     if payer.method == "ACH":
-        w.seg("BPR", "I", fmt_amount(pset.bpr02), "C", "ACH", "CCP", "01", "011000015", "DA", "0001234567",
-              "1" + payer.payer_id[1:], "", "01", "021000021", "DA", "0009876543", d8)
+        w.seg(
+            "BPR",
+            "I",
+            fmt_amount(pset.bpr02),
+            "C",
+            "ACH",
+            "CCP",
+            "01",
+            "011000015",
+            "DA",
+            "0001234567",
+            "1" + payer.payer_id[1:],
+            "",
+            "01",
+            "021000021",
+            "DA",
+            "0009876543",
+            d8,
+        )
     else:
         w.seg("BPR", "I", fmt_amount(pset.bpr02), "C", "CHK", "", "", "", "", "", "", "", "", "", "", "", d8)
     w.seg("TRN", "1", pset.trace, "1" + payer.payer_id[1:])
@@ -203,9 +246,18 @@ def write_payment_set(w: X12Writer, payer: Payer, pset: PaymentSet, day: dt.date
     w.seg("REF", "TJ", PROVIDER_TIN)
     w.seg("LX", "1")
     for c in pset.claims:
-        w.seg("CLP", c.patient_control_number, c.status, fmt_amount(c.charge), fmt_amount(c.paid),
-              fmt_amount(c.patient_responsibility) if c.patient_responsibility else "",
-              c.filing_indicator, c.payer_claim_control_number, "13", "1")
+        w.seg(
+            "CLP",
+            c.patient_control_number,
+            c.status,
+            fmt_amount(c.charge),
+            fmt_amount(c.paid),
+            fmt_amount(c.patient_responsibility) if c.patient_responsibility else "",
+            c.filing_indicator,
+            c.payer_claim_control_number,
+            "13",
+            "1",
+        )
         for group, reason, amount in c.claim_adjustments:
             w.seg("CAS", group, reason, fmt_amount(amount))
         p = c.patient
@@ -213,8 +265,9 @@ def write_payment_set(w: X12Writer, payer: Payer, pset: PaymentSet, day: dt.date
         w.seg("DTM", "232", c.lines[0].service_date)
         w.seg("DTM", "233", c.lines[0].service_date)
         for ln in c.lines:
-            w.seg("SVC", w.comp("HC", ln.procedure, ln.modifier), fmt_amount(ln.charge), fmt_amount(ln.paid),
-                  "", ln.units)
+            w.seg(
+                "SVC", w.comp("HC", ln.procedure, ln.modifier), fmt_amount(ln.charge), fmt_amount(ln.paid), "", ln.units
+            )
             w.seg("DTM", "472", ln.service_date)
             by_group: dict[str, list[tuple[str, Decimal]]] = {}
             for group, reason, amount in ln.adjustments:
@@ -233,8 +286,14 @@ def write_payment_set(w: X12Writer, payer: Payer, pset: PaymentSet, day: dt.date
     w.se(pset.st02)
 
 
-def write_835_file(path: Path, payer: Payer, day: dt.date, interchanges: list[Iterable[PaymentSet]],
-                   first_control: int, on_set: Callable[[PaymentSet], None] = lambda pset: None) -> list[dict]:
+def write_835_file(
+    path: Path,
+    payer: Payer,
+    day: dt.date,
+    interchanges: list[Iterable[PaymentSet]],
+    first_control: int,
+    on_set: Callable[[PaymentSet], None] = lambda pset: None,
+) -> list[dict]:
     """Write one file holding ``len(interchanges)`` ISA..IEA envelopes; return its manifest sets."""
     summary = []
     with open(path, "w", encoding="ascii", newline="") as out:
@@ -247,14 +306,23 @@ def write_835_file(path: Path, payer: Payer, day: dt.date, interchanges: list[It
             for pset in sets:
                 write_payment_set(w, payer, pset, day)
                 on_set(pset)
-                summary.append({
-                    "isa13": f"{control:09d}", "gs06": str(control), "st02": pset.st02,
-                    "trace": pset.trace, "payer_id": "1" + payer.payer_id[1:], "payment_date": day.isoformat(),
-                    "method": payer.method, "claims": len(pset.claims),
-                    "bpr02": str(pset.bpr02), "sum_clp04": str(pset.sum_paid), "sum_plb": str(pset.sum_plb),
-                    "reversals": sum(1 for c in pset.claims if c.status == "22"),
-                    "denials": sum(1 for c in pset.claims if c.status == "4"),
-                })
+                summary.append(
+                    {
+                        "isa13": f"{control:09d}",
+                        "gs06": str(control),
+                        "st02": pset.st02,
+                        "trace": pset.trace,
+                        "payer_id": "1" + payer.payer_id[1:],
+                        "payment_date": day.isoformat(),
+                        "method": payer.method,
+                        "claims": len(pset.claims),
+                        "bpr02": str(pset.bpr02),
+                        "sum_clp04": str(pset.sum_paid),
+                        "sum_plb": str(pset.sum_plb),
+                        "reversals": sum(1 for c in pset.claims if c.status == "22"),
+                        "denials": sum(1 for c in pset.claims if c.status == "4"),
+                    }
+                )
             w.ge(control)
             w.iea(env)
     return summary

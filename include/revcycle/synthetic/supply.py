@@ -17,12 +17,37 @@ from pathlib import Path
 from revcycle.settings import CONFIG_DIR
 from revcycle.synthetic.identities import patient
 
-MESSAGES_PER_FILE = 5000          # one OR-system batch file holds up to this many DFT messages
-USAGE_COLUMNS = ["case_id", "encounter_ref", "used_at", "vendor_item_number", "gtin", "lot", "serial",
-                 "quantity", "unit_of_measure", "unit_cost", "department", "procedure_code",
-                 "implant_flag", "consignment_flag"]
-INVOICE_COLUMNS = ["invoice_number", "supplier_id", "invoice_date", "line_number", "vendor_item_number",
-                   "gtin", "lot", "serial", "quantity", "unit_price", "extended_amount", "po_reference"]
+MESSAGES_PER_FILE = 5000  # one OR-system batch file holds up to this many DFT messages
+USAGE_COLUMNS = [
+    "case_id",
+    "encounter_ref",
+    "used_at",
+    "vendor_item_number",
+    "gtin",
+    "lot",
+    "serial",
+    "quantity",
+    "unit_of_measure",
+    "unit_cost",
+    "department",
+    "procedure_code",
+    "implant_flag",
+    "consignment_flag",
+]
+INVOICE_COLUMNS = [
+    "invoice_number",
+    "supplier_id",
+    "invoice_date",
+    "line_number",
+    "vendor_item_number",
+    "gtin",
+    "lot",
+    "serial",
+    "quantity",
+    "unit_price",
+    "extended_amount",
+    "po_reference",
+]
 BANK_COLUMNS = ["deposit_date", "bank_reference", "originator_id", "trace_number", "amount", "deposit_type"]
 
 
@@ -36,8 +61,12 @@ def _usage(rng: random.Random, items: list[dict], n: int, day: dt.date) -> dict:
     implant = item["implant"] == "Y"
     qty = 1 if implant else rng.choice((1, 2, 4, 10))
     return {
-        "n": n, "case_id": f"CASE{day:%y%m%d}{n // 3:05d}", "encounter_ref": f"V{day:%y%m%d}{n // 3:05d}",
-        "used_at": f"{day:%Y%m%d}{8 + n % 9:02d}{n % 60:02d}00", "item": item, "quantity": qty,
+        "n": n,
+        "case_id": f"CASE{day:%y%m%d}{n // 3:05d}",
+        "encounter_ref": f"V{day:%y%m%d}{n // 3:05d}",
+        "used_at": f"{day:%Y%m%d}{8 + n % 9:02d}{n % 60:02d}00",
+        "item": item,
+        "quantity": qty,
         "lot": f"LOT{rng.randrange(10**6):06d}" if implant else "",
         "serial": f"SN{day:%y%m%d}{n:06d}" if implant else "",
         "expiry": f"{day.year + 2}1231" if implant else "",
@@ -89,8 +118,16 @@ def write_supply_files(root: Path, day: dt.date, rng: random.Random, messages: i
                     consigned.append(u)
                 count += 1
                 n += 1
-        entries.append({"path": str(path.relative_to(root)), "type": "hl7", "sha256": sha256_file(path),
-                        "messages": count, "ft1": count, "charge_total": str(total)})
+        entries.append(
+            {
+                "path": str(path.relative_to(root)),
+                "type": "hl7",
+                "sha256": sha256_file(path),
+                "messages": count,
+                "ft1": count,
+                "charge_total": str(total),
+            }
+        )
     path = root / "supply" / f"or_usage_{day:%Y%m%d}.csv"
     rows = 0
     with open(path, "w", encoding="utf-8", newline="") as out:
@@ -99,14 +136,30 @@ def write_supply_files(root: Path, day: dt.date, rng: random.Random, messages: i
         for n in range(split_at + 1, messages + 1):
             u = _usage(rng, items, n, day)
             item = u["item"]
-            w.writerow([u["case_id"], u["encounter_ref"], u["used_at"], item["vendor_item_number"], item["gtin"],
-                        u["lot"], u["serial"], u["quantity"], item["unit_of_measure"], item["unit_cost"],
-                        u["department"], u["procedure"], item["implant"], item["consignment"]])
+            w.writerow(
+                [
+                    u["case_id"],
+                    u["encounter_ref"],
+                    u["used_at"],
+                    item["vendor_item_number"],
+                    item["gtin"],
+                    u["lot"],
+                    u["serial"],
+                    u["quantity"],
+                    item["unit_of_measure"],
+                    item["unit_cost"],
+                    u["department"],
+                    u["procedure"],
+                    item["implant"],
+                    item["consignment"],
+                ]
+            )
             if item["consignment"] == "Y":
                 consigned.append(u)
             rows += 1
-    entries.append({"path": str(path.relative_to(root)), "type": "usage_csv", "sha256": sha256_file(path),
-                    "rows": rows})
+    entries.append(
+        {"path": str(path.relative_to(root)), "type": "usage_csv", "sha256": sha256_file(path), "rows": rows}
+    )
     entries.append(_write_invoices(root, day, rng, consigned, items))
     return entries
 
@@ -130,11 +183,29 @@ def _write_invoices(root: Path, day: dt.date, rng: random.Random, consigned: lis
         w = csv.writer(out)
         w.writerow(INVOICE_COLUMNS)
         for n, (item, lot, serial, qty, price) in enumerate(lines, start=1):
-            w.writerow([f"INV-{item['supplier_id']}-{day:%Y%m%d}", item["supplier_id"], day.isoformat(), n,
-                        item["vendor_item_number"], item["gtin"], lot, serial, qty, price, price * qty,
-                        f"PO-{serial}"])
-    return {"path": str(path.relative_to(root)), "type": "invoice_csv", "sha256": sha256_file(path),
-            "lines": len(lines), "breaks": breaks}
+            w.writerow(
+                [
+                    f"INV-{item['supplier_id']}-{day:%Y%m%d}",
+                    item["supplier_id"],
+                    day.isoformat(),
+                    n,
+                    item["vendor_item_number"],
+                    item["gtin"],
+                    lot,
+                    serial,
+                    qty,
+                    price,
+                    price * qty,
+                    f"PO-{serial}",
+                ]
+            )
+    return {
+        "path": str(path.relative_to(root)),
+        "type": "invoice_csv",
+        "sha256": sha256_file(path),
+        "lines": len(lines),
+        "breaks": breaks,
+    }
 
 
 def write_bank_file(path: Path, root: Path, day: dt.date, deposits: list[dict]) -> dict:
@@ -148,7 +219,20 @@ def write_bank_file(path: Path, root: Path, day: dt.date, deposits: list[dict]) 
         for n, d in enumerate(deposits, start=1):
             amount = Decimal(d["amount"])
             total += amount
-            w.writerow([d["payment_date"], f"BNK{day:%Y%m%d}{n:05d}", d["payer_id"], d["trace"], amount,
-                        "ACH" if d["method"] == "ACH" else "CHECK"])
-    return {"path": str(path.relative_to(root)), "type": "bank", "sha256": sha256_file(path),
-            "deposits": len(deposits), "total": str(total)}
+            w.writerow(
+                [
+                    d["payment_date"],
+                    f"BNK{day:%Y%m%d}{n:05d}",
+                    d["payer_id"],
+                    d["trace"],
+                    amount,
+                    "ACH" if d["method"] == "ACH" else "CHECK",
+                ]
+            )
+    return {
+        "path": str(path.relative_to(root)),
+        "type": "bank",
+        "sha256": sha256_file(path),
+        "deposits": len(deposits),
+        "total": str(total),
+    }

@@ -20,14 +20,21 @@ from revcycle.x12.writer import Envelope, X12Writer
 
 # IK5-02 / AK9-05 syntax error codes, by our reason codes.
 IK5_CODES = {
-    "SE_COUNT_MISMATCH": "4",      # number of included segments does not match actual count
-    "SE_CONTROL_MISMATCH": "3",    # transaction set control number in header and trailer do not match
-    "TRUNCATED": "2",              # transaction set trailer missing
+    "SE_COUNT_MISMATCH": "4",  # number of included segments does not match actual count
+    "SE_CONTROL_MISMATCH": "3",  # transaction set control number in header and trailer do not match
+    "TRUNCATED": "2",  # transaction set trailer missing
 }
 AK9_CODES = {"GE_COUNT_MISMATCH": "5", "GE_CONTROL_MISMATCH": "4", "TRUNCATED": "3"}
 # TA1-05 interchange note codes.
-TA1_CODES = {"IEA_CONTROL_MISMATCH": "001", "IEA_COUNT_MISMATCH": "021", "ISA_SYNTAX": "022",
-             "DELIMITER_COLLISION": "026", "TRUNCATED": "023", "NOT_UTF8": "022", "UNEXPECTED_SEGMENT": "024"}
+TA1_CODES = {
+    "IEA_CONTROL_MISMATCH": "001",
+    "IEA_COUNT_MISMATCH": "021",
+    "ISA_SYNTAX": "022",
+    "DELIMITER_COLLISION": "026",
+    "TRUNCATED": "023",
+    "NOT_UTF8": "022",
+    "UNEXPECTED_SEGMENT": "024",
+}
 
 ACK_DELIMITERS = Delimiters("*", ":", "^", "~")
 
@@ -56,15 +63,35 @@ class GroupResult:
         return "A" if accepted == len(self.sets) else "P"
 
 
-def write_999(out: TextIO, inbound: Interchange, groups: list[GroupResult], receiver_id: str,
-              control_number: int, when: dt.datetime) -> None:
+def write_999(
+    out: TextIO,
+    inbound: Interchange,
+    groups: list[GroupResult],
+    receiver_id: str,
+    control_number: int,
+    when: dt.datetime,
+) -> None:
     """Answer one inbound interchange; the ack goes back from its receiver to its sender."""
     w = X12Writer(out, ACK_DELIMITERS, newline=True)
-    env = Envelope("ZZ", receiver_id[:15], inbound.sender_qualifier or "ZZ", inbound.sender_id[:15],
-                   when.strftime("%y%m%d"), when.strftime("%H%M"), control_number)
+    env = Envelope(
+        "ZZ",
+        receiver_id[:15],
+        inbound.sender_qualifier or "ZZ",
+        inbound.sender_id[:15],
+        when.strftime("%y%m%d"),
+        when.strftime("%H%M"),
+        control_number,
+    )
     w.isa(env)
-    w.gs("FA", receiver_id, inbound.sender_id, when.strftime("%Y%m%d"), when.strftime("%H%M"), control_number,
-         "005010X231A1")
+    w.gs(
+        "FA",
+        receiver_id,
+        inbound.sender_id,
+        when.strftime("%Y%m%d"),
+        when.strftime("%H%M"),
+        control_number,
+        "005010X231A1",
+    )
     for n, group in enumerate(groups, start=1):
         st02 = f"{n:04d}"
         w.st("999", st02, "005010X231A1")
@@ -83,16 +110,43 @@ def write_999(out: TextIO, inbound: Interchange, groups: list[GroupResult], rece
     w.iea(env)
 
 
-def write_ta1(out: TextIO, inbound_control: str, inbound_date: str, inbound_time: str, reason: str,
-              sender_id: str, receiver_id: str, control_number: int, when: dt.datetime) -> None:
+def write_ta1(
+    out: TextIO,
+    inbound_control: str,
+    inbound_date: str,
+    inbound_time: str,
+    reason: str,
+    sender_id: str,
+    receiver_id: str,
+    control_number: int,
+    when: dt.datetime,
+) -> None:
     """A TA1 rejecting an interchange whose envelope is unreadable or inconsistent."""
     w = X12Writer(out, ACK_DELIMITERS, newline=True)
-    env = Envelope("ZZ", receiver_id[:15], "ZZ", (sender_id or "UNKNOWN")[:15],
-                   when.strftime("%y%m%d"), when.strftime("%H%M"), control_number)
+    env = Envelope(
+        "ZZ",
+        receiver_id[:15],
+        "ZZ",
+        (sender_id or "UNKNOWN")[:15],
+        when.strftime("%y%m%d"),
+        when.strftime("%H%M"),
+        control_number,
+    )
     w.isa(env)
     ctl = inbound_control if inbound_control.isascii() and inbound_control.isdigit() else "0"
-    w.out.write(w.d.element.join(["TA1", f"{int(ctl):09d}", inbound_date or "000000", inbound_time or "0000", "R",
-                                  TA1_CODES.get(reason, "022")]) + w.eol)
+    w.out.write(
+        w.d.element.join(
+            [
+                "TA1",
+                f"{int(ctl):09d}",
+                inbound_date or "000000",
+                inbound_time or "0000",
+                "R",
+                TA1_CODES.get(reason, "022"),
+            ]
+        )
+        + w.eol
+    )
     w.iea(env)
 
 
@@ -100,6 +154,7 @@ def write_ta1(out: TextIO, inbound_control: str, inbound_date: str, inbound_time
 @dataclass
 class AckSet:
     """One 999 transaction set: the answer to one functional group we sent, one row per AK2."""
+
     interchange_sender: str
     interchange_control: str
     group_control: str
@@ -108,15 +163,27 @@ class AckSet:
     functional_id: str = ""
     acknowledged_group: str = ""
     acknowledged_version: str = ""
-    group_status: str | None = None        # AK9-01: A, E, P, R (M, W, X in 5010 too)
+    group_status: str | None = None  # AK9-01: A, E, P, R (M, W, X in 5010 too)
     sets: list[dict] = field(default_factory=list)
 
 
 def map_999(reader: X12Reader) -> Iterator[AckSet]:
-    return map_sets(reader, "FA", "999", fed(lambda env, delim: _AckMapper(AckSet(
-        env.interchange_sender, env.interchange_control, env.group_control, env.transaction_control,
-        env.implementation))))
-
+    return map_sets(
+        reader,
+        "FA",
+        "999",
+        fed(
+            lambda env, delim: _AckMapper(
+                AckSet(
+                    env.interchange_sender,
+                    env.interchange_control,
+                    env.group_control,
+                    env.transaction_control,
+                    env.implementation,
+                )
+            )
+        ),
+    )
 
 
 class _AckMapper:
@@ -136,8 +203,14 @@ class _AckMapper:
             self.a.functional_id, self.a.acknowledged_group = element(seg, 1), element(seg, 2)
             self.a.acknowledged_version = element(seg, 3)
         elif tag == "AK2":
-            self.current = {"set_id": element(seg, 1), "set_control": element(seg, 2), "status": None,
-                            "syntax_codes": [], "error_segments": [], "element_errors": 0}
+            self.current = {
+                "set_id": element(seg, 1),
+                "set_control": element(seg, 2),
+                "status": None,
+                "syntax_codes": [],
+                "error_segments": [],
+                "element_errors": 0,
+            }
             self.a.sets.append(self.current)
         elif tag == "IK3" and self.current is not None:
             self.current["error_segments"].append(f"{element(seg, 1)}@{element(seg, 2)}:{element(seg, 4)}")

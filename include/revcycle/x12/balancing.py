@@ -30,13 +30,20 @@ def balance(rset: RemittanceSet) -> dict[str, dict[str, int]]:
         if adj["service_line_key"]:
             line_cas[adj["service_line_key"]] += adj["amount"]
         claim_cas[adj["claim_payment_key"]] += adj["amount"]
-    lines = {ln["service_line_key"]: cents(ln["charge_amount"] - line_cas[ln["service_line_key"]] - ln["paid_amount"])
-             for ln in rset.service_line_payments}
-    claims = {c["claim_payment_key"]: cents(c["charge_amount"] - claim_cas[c["claim_payment_key"]] - c["paid_amount"])
-              for c in rset.claim_payments}
+    lines = {
+        ln["service_line_key"]: cents(ln["charge_amount"] - line_cas[ln["service_line_key"]] - ln["paid_amount"])
+        for ln in rset.service_line_payments
+    }
+    claims = {
+        c["claim_payment_key"]: cents(c["charge_amount"] - claim_cas[c["claim_payment_key"]] - c["paid_amount"])
+        for c in rset.claim_payments
+    }
     rem = rset.remittance
-    transaction = {rem["remittance_key"]: cents(
-        rem["sum_claim_paid_amount"] - rem["sum_provider_adjustment_amount"] - rem["payment_amount"])}
+    transaction = {
+        rem["remittance_key"]: cents(
+            rem["sum_claim_paid_amount"] - rem["sum_provider_adjustment_amount"] - rem["payment_amount"]
+        )
+    }
     return {"service_line": lines, "claim": claims, "transaction": transaction}
 
 

@@ -21,8 +21,14 @@ from revcycle.x12.reader import X12Reader
 from revcycle.x12.sets import map_sets
 from revcycle.x12.values import amount, date8
 
-LEVELS = {"20": "information_source", "21": "information_receiver", "19": "provider",
-          "22": "claim", "23": "claim", "PT": "claim"}
+LEVELS = {
+    "20": "information_source",
+    "21": "information_receiver",
+    "19": "provider",
+    "22": "claim",
+    "23": "claim",
+    "PT": "claim",
+}
 
 
 @dataclass
@@ -37,9 +43,22 @@ class StatusSet:
 
 
 def map_claim_status(reader: X12Reader) -> Iterator[StatusSet]:
-    return map_sets(reader, "HN", "277", lambda env, delim, body: _map_set(
-        StatusSet(env.interchange_sender, env.interchange_control, env.group_control, env.transaction_control,
-                  env.implementation), body, delim.component))
+    return map_sets(
+        reader,
+        "HN",
+        "277",
+        lambda env, delim, body: _map_set(
+            StatusSet(
+                env.interchange_sender,
+                env.interchange_control,
+                env.group_control,
+                env.transaction_control,
+                env.implementation,
+            ),
+            body,
+            delim.component,
+        ),
+    )
 
 
 def read_claim_status(path, chunk_size: int | None = None) -> Iterator[tuple[X12Reader, StatusSet]]:
@@ -50,25 +69,35 @@ def read_claim_status(path, chunk_size: int | None = None) -> Iterator[tuple[X12
 
 
 _EVENT_WITHOUT_CLAIM = {
-    "trace_number": None, "patient_control_number": None, "payer_claim_control_number": None,
-    "claim_seq": None, "line_seq": None, "procedure_qualifier": None, "procedure_code": None,
-    "line_charge_amount": None, "service_date": None, "service_date_end": None,
+    "trace_number": None,
+    "patient_control_number": None,
+    "payer_claim_control_number": None,
+    "claim_seq": None,
+    "line_seq": None,
+    "procedure_qualifier": None,
+    "procedure_code": None,
+    "line_charge_amount": None,
+    "service_date": None,
+    "service_date_end": None,
 }
 
 
 def _map_set(s: StatusSet, body: Iterator[list[str]], comp: str) -> StatusSet:
     """One pass over the set's segments (as the 835 mapper): HL context and claims in local variables."""
-    set_key = business_key("277", s.interchange_sender, s.interchange_control, s.group_control,
-                           s.transaction_control)
-    envelope = {"status_set_key": set_key, "interchange_sender_id": s.interchange_sender,
-                "interchange_control_number": s.interchange_control,
-                "transaction_control_number": s.transaction_control, "implementation": s.implementation}
+    set_key = business_key("277", s.interchange_sender, s.interchange_control, s.group_control, s.transaction_control)
+    envelope = {
+        "status_set_key": set_key,
+        "interchange_sender_id": s.interchange_sender,
+        "interchange_control_number": s.interchange_control,
+        "transaction_control_number": s.transaction_control,
+        "implementation": s.implementation,
+    }
     events = s.events
     level = hl_id = ""
     payer_id = payer_name = receiver_id = provider_id = member_token = None
     claim: dict | None = None
     line: dict | None = None
-    trace: str | None = None      # TRN02 at a non-claim level (receiver batch, provider)
+    trace: str | None = None  # TRN02 at a non-claim level (receiver batch, provider)
     stc_seq = 0
     for seg in body:
         tag = seg[0]
@@ -92,22 +121,35 @@ def _map_set(s: StatusSet, body: Iterator[list[str]], comp: str) -> StatusSet:
             el = seg + [""] * (13 - n) if n < 13 else seg
             where = "STC #{} in ST {}"
             common = {
-                "status_date": date8(el[2]), "action_code": el[3] or None,
+                "status_date": date8(el[2]),
+                "action_code": el[3] or None,
                 "charge_amount": amount(el[4], where + " STC04", stc_seq, s.transaction_control) if el[4] else None,
                 "payment_amount": amount(el[5], where + " STC05", stc_seq, s.transaction_control) if el[5] else None,
-                "adjudication_date": date8(el[6]), "payment_method": el[7] or None,
-                "check_date": date8(el[8]), "check_number": el[9] or None,
+                "adjudication_date": date8(el[6]),
+                "payment_method": el[7] or None,
+                "check_date": date8(el[8]),
+                "check_number": el[9] or None,
                 "has_free_text": bool(el[12]),
-                "hl_id": hl_id, "payer_id": payer_id, "payer_name": payer_name, "receiver_id": receiver_id,
-                "provider_id": provider_id, "member_token": member_token, "stc_seq": stc_seq,
+                "hl_id": hl_id,
+                "payer_id": payer_id,
+                "payer_name": payer_name,
+                "receiver_id": receiver_id,
+                "provider_id": provider_id,
+                "member_token": member_token,
+                "stc_seq": stc_seq,
             }
             # STC01, STC10, STC11: category : status : entity [: code list qualifier].
             composites = [el[1]] + [c for c in (el[10], el[11]) if c]
             for number, composite in enumerate(composites, start=1):
                 parts = composite.split(comp) + ["", "", ""]
-                event = {"composite_seq": number, "category_code": parts[0] or None,
-                         "status_code": parts[1] or None, "entity_code": parts[2] or None,
-                         "code_list_qualifier": parts[3] or None, **common}
+                event = {
+                    "composite_seq": number,
+                    "category_code": parts[0] or None,
+                    "status_code": parts[1] or None,
+                    "entity_code": parts[2] or None,
+                    "code_list_qualifier": parts[3] or None,
+                    **common,
+                }
                 if claim is not None:
                     event["_line"] = line
                     claim["events"].append(event)
@@ -135,9 +177,15 @@ def _map_set(s: StatusSet, body: Iterator[list[str]], comp: str) -> StatusSet:
                     _close_claim(claim, events, envelope)
                 line = None
                 s.claims += 1
-                claim = {"patient_control_number": seg[2] if n > 2 else "", "payer_claim_control_number": None,
-                         "claim_seq": s.claims, "service_date": None, "service_date_end": None,
-                         "events": [], "lines": 0}
+                claim = {
+                    "patient_control_number": seg[2] if n > 2 else "",
+                    "payer_claim_control_number": None,
+                    "claim_seq": s.claims,
+                    "service_date": None,
+                    "service_date_end": None,
+                    "events": [],
+                    "lines": 0,
+                }
             else:
                 trace = (seg[2] if n > 2 else "") or None
         elif tag == "REF":
@@ -154,11 +202,14 @@ def _map_set(s: StatusSet, body: Iterator[list[str]], comp: str) -> StatusSet:
                 claim["lines"] += 1
                 parts = (seg[1] if n > 1 else "").split(comp)
                 charge = seg[2] if n > 2 else ""
-                line = {"line_seq": claim["lines"],
-                        "procedure_qualifier": parts[0] if len(parts) > 1 else None,
-                        "procedure_code": parts[1] if len(parts) > 1 else parts[0],
-                        "line_charge_amount": amount(charge, "SVC02") if charge else None,
-                        "service_date": None, "service_date_end": None}
+                line = {
+                    "line_seq": claim["lines"],
+                    "procedure_qualifier": parts[0] if len(parts) > 1 else None,
+                    "procedure_code": parts[1] if len(parts) > 1 else parts[0],
+                    "line_charge_amount": amount(charge, "SVC02") if charge else None,
+                    "service_date": None,
+                    "service_date_end": None,
+                }
     if claim is not None:
         _close_claim(claim, events, envelope)
     if not s.events:
@@ -192,6 +243,7 @@ def _close_claim(claim: dict, events: list[dict], envelope: dict) -> None:
 
 def _emit(event: dict, events: list[dict], envelope: dict) -> None:
     event["claim_status_event_key"] = joined_key(
-        f"{envelope['status_set_key']}\x1f{event['stc_seq']}\x1f{event['composite_seq']}")
+        f"{envelope['status_set_key']}\x1f{event['stc_seq']}\x1f{event['composite_seq']}"
+    )
     event.update(envelope)
     events.append(event)

@@ -35,6 +35,7 @@ IMPLEMENTATION = "005010X212"
 @dataclass(frozen=True)
 class Party:
     """One side of an interchange: ISA qualifier/id, name and (for the provider) NPI."""
+
     interchange_qualifier: str
     interchange_id: str
     name: str
@@ -70,21 +71,37 @@ def interchange_control(business_date: dt.date, sequence: int) -> int:
     return int(f"{business_date:%y}{business_date.timetuple().tm_yday:03d}{sequence:04d}")
 
 
-def write_276(out: TextIO, delimiters: Delimiters, submitter: Party, payer: Party, claims: list[InquiryClaim],
-              control_number: int, business_date: dt.date, max_claims_per_set: int = 50,
-              usage: str = "P") -> list[WrittenSet]:
+def write_276(
+    out: TextIO,
+    delimiters: Delimiters,
+    submitter: Party,
+    payer: Party,
+    claims: list[InquiryClaim],
+    control_number: int,
+    business_date: dt.date,
+    max_claims_per_set: int = 50,
+    usage: str = "P",
+) -> list[WrittenSet]:
     """Write one interchange of inquiries for one payer; return the sets written with their claims."""
     if not claims:
         raise ValueError("a 276 needs at least one claim")
     d8 = business_date.strftime("%Y%m%d")
     w = X12Writer(out, delimiters, newline=True)
-    env = Envelope(submitter.interchange_qualifier, submitter.interchange_id, payer.interchange_qualifier,
-                   payer.interchange_id, business_date.strftime("%y%m%d"), "0700", control_number, usage)
+    env = Envelope(
+        submitter.interchange_qualifier,
+        submitter.interchange_id,
+        payer.interchange_qualifier,
+        payer.interchange_id,
+        business_date.strftime("%y%m%d"),
+        "0700",
+        control_number,
+        usage,
+    )
     w.isa(env)
     w.gs("HR", submitter.interchange_id, payer.interchange_id, d8, "0700", control_number, IMPLEMENTATION)
     written = []
     for n, start in enumerate(range(0, len(claims), max_claims_per_set), start=1):
-        chunk = claims[start:start + max_claims_per_set]
+        chunk = claims[start : start + max_claims_per_set]
         st02 = f"{n:04d}"
         w.st("276", st02, IMPLEMENTATION)
         w.seg("BHT", "0010", "13", f"{control_number}{st02}", d8, "0700")
@@ -123,10 +140,23 @@ class InquirySet:
 
 
 def map_inquiries(reader: X12Reader) -> Iterator[InquirySet]:
-    return map_sets(reader, "HR", "276", fed(lambda env, delim: _InquiryMapper(
-        InquirySet(env.interchange_sender, env.interchange_control, env.group_control, env.transaction_control,
-                   env.implementation), delim.component)))
-
+    return map_sets(
+        reader,
+        "HR",
+        "276",
+        fed(
+            lambda env, delim: _InquiryMapper(
+                InquirySet(
+                    env.interchange_sender,
+                    env.interchange_control,
+                    env.group_control,
+                    env.transaction_control,
+                    env.implementation,
+                ),
+                delim.component,
+            )
+        ),
+    )
 
 
 class _InquiryMapper:
@@ -162,11 +192,20 @@ class _InquiryMapper:
             self.member_token = tokenise(ident)
 
     def _TRN(self, seg):
-        self.claim = {"trace_number": element(seg, 2), "patient_control_number": None,
-                      "payer_claim_control_number": None, "billed_amount": None, "service_date_from": None,
-                      "service_date_to": None, "service_lines": 0, "level": self.level,
-                      "payer_id": self.payer_id, "receiver_id": self.receiver_id,
-                      "provider_id": self.provider_id, "member_token": self.member_token}
+        self.claim = {
+            "trace_number": element(seg, 2),
+            "patient_control_number": None,
+            "payer_claim_control_number": None,
+            "billed_amount": None,
+            "service_date_from": None,
+            "service_date_to": None,
+            "service_lines": 0,
+            "level": self.level,
+            "payer_id": self.payer_id,
+            "receiver_id": self.receiver_id,
+            "provider_id": self.provider_id,
+            "member_token": self.member_token,
+        }
         self.s.claims.append(self.claim)
 
     def _REF(self, seg):

@@ -121,10 +121,14 @@ def parse_isa(isa: str) -> tuple[list[str], Delimiters]:
     if element.isalnum() or element in _WHITESPACE:
         raise X12Error("ISA_SYNTAX", f"element separator {element!r} is not a delimiter character")
     if component.isalnum() or segment.isalnum():
-        raise X12Error("ISA_SYNTAX", "ISA16 or the segment terminator is a letter or digit: the elements are "
-                                     "not where ISA puts them")
+        raise X12Error(
+            "ISA_SYNTAX",
+            "ISA16 or the segment terminator is a letter or digit: the elements are not where ISA puts them",
+        )
     if element in (component, segment):
-        raise X12Error("DELIMITER_COLLISION", "ISA declares the element separator again as component or segment separator")
+        raise X12Error(
+            "DELIMITER_COLLISION", "ISA declares the element separator again as component or segment separator"
+        )
     fields = isa[:-1].split(element)
     if len(fields) != 17:
         raise X12Error("ISA_SYNTAX", f"ISA has {len(fields) - 1} elements, expected 16")
@@ -139,8 +143,7 @@ def parse_isa(isa: str) -> tuple[list[str], Delimiters]:
     delimiters = Delimiters(element, component, repetition, segment)
     used = [d for d in (element, component, repetition, segment) if d is not None]
     if len(set(used)) != len(used):
-        raise X12Error("DELIMITER_COLLISION",
-                       f"ISA declares the same character for two delimiters: {used!r}")
+        raise X12Error("DELIMITER_COLLISION", f"ISA declares the same character for two delimiters: {used!r}")
     if not digits(fields[13].strip()):
         raise X12Error("ISA_SYNTAX", "ISA13 interchange control number is not numeric")
     return fields, delimiters
@@ -161,7 +164,7 @@ def _decoded_chunks(stream: BinaryIO, size: int) -> Iterator[str]:
     """The file as text, chunk by chunk.  A NUL byte or a byte that is not UTF-8 is refused, but only after
     the text before it was handed on: a file that is no X12 at all is told so by its start, not by a byte
     further in (a Windows-1252 CSV is NOT_X12, an X12 file cut by a bad byte is NOT_UTF8)."""
-    pending, offset = b"", 0        # offset: file position of pending[0]
+    pending, offset = b"", 0  # offset: file position of pending[0]
     while True:
         data = stream.read(size)
         buf = pending + data
@@ -172,7 +175,7 @@ def _decoded_chunks(stream: BinaryIO, size: int) -> Iterator[str]:
         try:
             text, used = codecs.utf_8_decode(buf, "strict", not data or refusal is not None)
         except UnicodeDecodeError as exc:
-            text, used = buf[:exc.start].decode("utf-8"), exc.start
+            text, used = buf[: exc.start].decode("utf-8"), exc.start
             refusal = X12Error("NOT_UTF8", f"undecodable byte at offset {offset + exc.start}")
         if text:
             yield text
@@ -267,9 +270,9 @@ class X12Reader:
                         pass
                 except X12Error:
                     pass  # a refused byte further on: what comes before it tells what the file is
-                raise _no_isa(buf[pos:pos + 65536])
-            span = isa_span(buf[pos:pos + ISA_LOOKAHEAD])
-            fields, delim = parse_isa(buf[pos:pos + span])
+                raise _no_isa(buf[pos : pos + 65536])
+            span = isa_span(buf[pos : pos + ISA_LOOKAHEAD])
+            fields, delim = parse_isa(buf[pos : pos + span])
             if span != ISA_LENGTH and NOT_PADDED_REASON not in self.warnings:
                 self.warnings.append(NOT_PADDED_REASON)
             pos += span
@@ -277,7 +280,7 @@ class X12Reader:
                 # Newline-terminated ISA; if the next line starts with a
                 # punctuation character, that character is the real terminator.
                 skip(_NOT_NEWLINE)
-                nxt = buf[pos:pos + 1]
+                nxt = buf[pos : pos + 1]
                 if nxt and not nxt.isalnum() and nxt not in _WHITESPACE and nxt != delim.element:
                     delim = Delimiters(delim.element, delim.component, delim.repetition, nxt)
                     pos += 1
@@ -294,8 +297,9 @@ class X12Reader:
                 if end < 0:
                     skip(_NOT_BLANK)  # blank padding between segments is dropped, never buffered
                     if len(buf) - pos > MAX_SEGMENT_LENGTH:
-                        raise X12Error("SEGMENT_TOO_LONG",
-                                       f"no segment terminator within {MAX_SEGMENT_LENGTH} characters")
+                        raise X12Error(
+                            "SEGMENT_TOO_LONG", f"no segment terminator within {MAX_SEGMENT_LENGTH} characters"
+                        )
                     if more():
                         continue
                     text = buf[pos:].strip(_WHITESPACE)
@@ -349,7 +353,9 @@ class _EnvelopeChecker:
         elif tag == "GS":
             if self.isa is None or self.gs is not None:
                 raise X12Error("UNEXPECTED_SEGMENT", "GS outside an interchange or inside a group")
-            self.gs = FunctionalGroup(element(seg, 1), element(seg, 2), element(seg, 3), element(seg, 6), element(seg, 8))
+            self.gs = FunctionalGroup(
+                element(seg, 1), element(seg, 2), element(seg, 3), element(seg, 6), element(seg, 8)
+            )
             self.isa.groups.append(self.gs)
             self.st_count = 0
         elif tag == "ST":
@@ -364,8 +370,9 @@ class _EnvelopeChecker:
                 raise X12Error("UNEXPECTED_SEGMENT", "SE without ST")
             se01, se02 = element(seg, 1), element(seg, 2)
             if not digits(se01) or int(se01) != self.st_segments:
-                raise X12Error("SE_COUNT_MISMATCH",
-                               f"SE01={se01} but transaction set {self.st02} has {self.st_segments} segments")
+                raise X12Error(
+                    "SE_COUNT_MISMATCH", f"SE01={se01} but transaction set {self.st02} has {self.st_segments} segments"
+                )
             if not _same_number(se02, self.st02):
                 raise X12Error("SE_CONTROL_MISMATCH", f"SE02={se02} does not match ST02={self.st02}")
             self.st02 = None
@@ -374,21 +381,26 @@ class _EnvelopeChecker:
                 raise X12Error("UNEXPECTED_SEGMENT", "GE without GS")
             ge01, ge02 = element(seg, 1), element(seg, 2)
             if not digits(ge01) or int(ge01) != self.st_count:
-                raise X12Error("GE_COUNT_MISMATCH", f"GE01={ge01} but group {self.gs.control_number} has {self.st_count} sets")
+                raise X12Error(
+                    "GE_COUNT_MISMATCH", f"GE01={ge01} but group {self.gs.control_number} has {self.st_count} sets"
+                )
             if not _same_number(ge02, self.gs.control_number):
                 raise X12Error("GE_CONTROL_MISMATCH", f"GE02={ge02} does not match GS06={self.gs.control_number}")
             self.gs = None
         elif tag == "IEA":
             if self.isa is None or self.gs is not None:
-                raise X12Error("TRUNCATED" if self.gs is not None else "UNEXPECTED_SEGMENT",
-                               "IEA before GE" if self.gs is not None else "IEA without ISA")
+                raise X12Error(
+                    "TRUNCATED" if self.gs is not None else "UNEXPECTED_SEGMENT",
+                    "IEA before GE" if self.gs is not None else "IEA without ISA",
+                )
             iea01, iea02 = element(seg, 1), element(seg, 2)
             if not digits(iea01) or int(iea01) != len(self.isa.groups):
-                raise X12Error("IEA_COUNT_MISMATCH",
-                               f"IEA01={iea01} but interchange {self.isa.control_number} has {len(self.isa.groups)} groups")
+                raise X12Error(
+                    "IEA_COUNT_MISMATCH",
+                    f"IEA01={iea01} but interchange {self.isa.control_number} has {len(self.isa.groups)} groups",
+                )
             if not _same_number(iea02, self.isa.control_number):
-                raise X12Error("IEA_CONTROL_MISMATCH",
-                               f"IEA02={iea02} does not match ISA13={self.isa.control_number}")
+                raise X12Error("IEA_CONTROL_MISMATCH", f"IEA02={iea02} does not match ISA13={self.isa.control_number}")
             self.isa = None
         else:
             raise X12Error("UNEXPECTED_SEGMENT", f"{tag[:3]!r} segment outside a transaction set")
@@ -399,9 +411,15 @@ class _EnvelopeChecker:
         delim = self.reader.delimiters
         assert delim is not None
         self.isa = Interchange(
-            sender_qualifier=seg[5].strip(), sender_id=seg[6].strip(), receiver_id=seg[8].strip(),
-            control_number=seg[13].strip(), version=seg[12].strip(), usage=seg[15].strip(),
-            date=seg[9].strip(), time=seg[10].strip(), delimiters=delim,
+            sender_qualifier=seg[5].strip(),
+            sender_id=seg[6].strip(),
+            receiver_id=seg[8].strip(),
+            control_number=seg[13].strip(),
+            version=seg[12].strip(),
+            usage=seg[15].strip(),
+            date=seg[9].strip(),
+            time=seg[10].strip(),
+            delimiters=delim,
         )
         self.reader.interchanges.append(self.isa)
 

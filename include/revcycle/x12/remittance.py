@@ -59,28 +59,47 @@ def read_remittances(path, chunk_size: int | None = None) -> Iterator[tuple[X12R
 
 
 def map_remittances(reader: X12Reader) -> Iterator[RemittanceSet]:
-    return map_sets(reader, "HP", "835", lambda env, delim, body: _map_set(
-        RemittanceSet(env.interchange_sender, env.interchange_control, env.group_control,
-                      env.transaction_control, env.implementation), body, delim.component))
+    return map_sets(
+        reader,
+        "HP",
+        "835",
+        lambda env, delim, body: _map_set(
+            RemittanceSet(
+                env.interchange_sender,
+                env.interchange_control,
+                env.group_control,
+                env.transaction_control,
+                env.implementation,
+            ),
+            body,
+            delim.component,
+        ),
+    )
 
 
 def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> RemittanceSet:  # noqa: C901
     """One pass over the set's segments with the loop state in locals; keys are attached at the end."""
     tc = rset.transaction_control
-    rem: dict = {"payer_name": None, "payer_id": None, "payee_name": None, "payee_id": None,
-                 "payer_reference": None, "production_date": None}
-    n1 = ""                       # current 1000A/1000B party (PR or PE)
+    rem: dict = {
+        "payer_name": None,
+        "payer_id": None,
+        "payee_name": None,
+        "payee_id": None,
+        "payer_reference": None,
+        "production_date": None,
+    }
+    n1 = ""  # current 1000A/1000B party (PR or PE)
     claim: dict | None = None
     line: dict | None = None
     claims: list[dict] = []
     lines: list[dict] = []
     line_claims: list[dict] = []  # each line's claim
     adjustments: list[dict] = []
-    adj_owners: list[dict] = []   # the claim or line each adjustment belongs to
+    adj_owners: list[dict] = []  # the claim or line each adjustment belongs to
     remarks: list[dict] = []
     remark_ids: list[tuple] = []  # (owner, segment, position): the remark key's identity
     plb_pairs: list[tuple] = []
-    plb_segments = 0              # PLB segments that carried at least one pair
+    plb_segments = 0  # PLB segments that carried at least one pair
     cas_seq = line_no = count = 0
     for count, seg in enumerate(body, start=1):  # noqa: B007 - count is the set's length after the loop
         tag = seg[0]
@@ -110,25 +129,40 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
             owner, level = (line, "service_line") if line is not None else (claim, "claim")
             # CAS02-04, 05-07, ... 17-19: up to six (reason, amount, quantity) triplets.
             if n > 20 and any(seg[20:]):
-                raise MappingError("CAS_TOO_MANY_TRIPLETS",
-                                   f"CAS #{cas_seq} of CLP #{claim['claim_seq']} in ST {tc} has more than six triplets")
+                raise MappingError(
+                    "CAS_TOO_MANY_TRIPLETS",
+                    f"CAS #{cas_seq} of CLP #{claim['claim_seq']} in ST {tc} has more than six triplets",
+                )
             for triplet, i in enumerate(range(2, min(n, 20), 3), start=1):
                 reason = seg[i]
                 if not reason:
-                    if any(seg[i + 1:i + 3]):
-                        raise MappingError("CAS_TRIPLET_WITHOUT_REASON", f"CAS #{cas_seq} triplet {triplet} of CLP "
-                                                                         f"#{claim['claim_seq']} in ST {tc} has an amount "
-                                                                         "but no reason code")
+                    if any(seg[i + 1 : i + 3]):
+                        raise MappingError(
+                            "CAS_TRIPLET_WITHOUT_REASON",
+                            f"CAS #{cas_seq} triplet {triplet} of CLP "
+                            f"#{claim['claim_seq']} in ST {tc} has an amount "
+                            "but no reason code",
+                        )
                     continue
                 qty = seg[i + 2] if n > i + 2 else ""
                 where = "CAS #{} triplet {} of CLP #{}"
-                adjustments.append({
-                    "adjustment_key": None, "remittance_key": None, "claim_payment_key": None,
-                    "service_line_key": None, "level": level, "cas_seq": cas_seq, "triplet_seq": triplet,
-                    "group_code": group, "reason_code": reason,
-                    "amount": amount(seg[i + 1] if n > i + 1 else "", where, cas_seq, triplet, claim["claim_seq"]),
-                    "quantity": amount(qty, where + " quantity", cas_seq, triplet, claim["claim_seq"]) if qty else None,
-                })
+                adjustments.append(
+                    {
+                        "adjustment_key": None,
+                        "remittance_key": None,
+                        "claim_payment_key": None,
+                        "service_line_key": None,
+                        "level": level,
+                        "cas_seq": cas_seq,
+                        "triplet_seq": triplet,
+                        "group_code": group,
+                        "reason_code": reason,
+                        "amount": amount(seg[i + 1] if n > i + 1 else "", where, cas_seq, triplet, claim["claim_seq"]),
+                        "quantity": amount(qty, where + " quantity", cas_seq, triplet, claim["claim_seq"])
+                        if qty
+                        else None,
+                    }
+                )
                 adj_owners.append(owner)
         elif tag == "REF":
             qual = seg[1] if n > 1 else ""
@@ -148,13 +182,17 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
             parts = (seg[1] if n > 1 else "").split(comp)
             if len(parts) < 2 or not parts[0] or not parts[1]:
                 # SVC01 is a composite qualifier:code; one component means another separator than ISA16.
-                raise MappingError("BAD_PROCEDURE_COMPOSITE", f"SVC01 of SVC #{line_no} of CLP #{claim['claim_seq']} "
-                                                              f"in ST {tc} is not qualifier{comp}code")
+                raise MappingError(
+                    "BAD_PROCEDURE_COMPOSITE",
+                    f"SVC01 of SVC #{line_no} of CLP #{claim['claim_seq']} in ST {tc} is not qualifier{comp}code",
+                )
             qualifier, code = parts[0], parts[1]
             units = seg[5] if n > 5 else ""
             where = "SVC #{} of CLP #{}"
             line = {
-                "service_line_key": None, "claim_payment_key": None, "remittance_key": None,
+                "service_line_key": None,
+                "claim_payment_key": None,
+                "remittance_key": None,
                 "line_seq": line_no,
                 "procedure_qualifier": qualifier,
                 "procedure_code": code,
@@ -163,7 +201,9 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
                 "paid_amount": amount(seg[3] if n > 3 else "", where + " SVC03", line_no, claim["claim_seq"]),
                 "revenue_code": (seg[4] if n > 4 else "") or None,
                 "units_paid": amount(units, where + " SVC05", line_no, claim["claim_seq"]) if units else ONE,
-                "line_control_number": None, "service_date": None, "service_date_end": None,
+                "line_control_number": None,
+                "service_date": None,
+                "service_date_end": None,
             }
             lines.append(line)
             line_claims.append(claim)
@@ -174,7 +214,8 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
             status = el[2]
             where = f"CLP #{seq} in ST {tc}"
             claim = {
-                "claim_payment_key": None, "remittance_key": None,
+                "claim_payment_key": None,
+                "remittance_key": None,
                 "claim_seq": seq,
                 "patient_control_number": el[1] or None,
                 "claim_status_code": status,
@@ -187,9 +228,13 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
                 "claim_frequency_code": el[9] or None,
                 "drg_code": el[11] or None,
                 "is_reversal": status == REVERSAL_STATUS,
-                "patient_token": None, "insured_token": None,
-                "statement_from_date": None, "statement_to_date": None, "received_date": None,
-                "coverage_amount": None, "original_reference": None,
+                "patient_token": None,
+                "insured_token": None,
+                "statement_from_date": None,
+                "statement_to_date": None,
+                "received_date": None,
+                "coverage_amount": None,
+                "original_reference": None,
             }
             claims.append(claim)
             cas_seq = line_no = 0
@@ -212,10 +257,17 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
             for pos in _REMARK_POSITIONS[tag]:
                 code = seg[pos] if n > pos else ""
                 if code:
-                    remarks.append({"remark_key": None, "remittance_key": None, "claim_payment_key": None,
-                                    "service_line_key": None,
-                                    "level": "service_line" if line is not None else "claim",
-                                    "segment": tag, "remark_code": code})
+                    remarks.append(
+                        {
+                            "remark_key": None,
+                            "remittance_key": None,
+                            "claim_payment_key": None,
+                            "service_line_key": None,
+                            "level": "service_line" if line is not None else "claim",
+                            "segment": tag,
+                            "remark_code": code,
+                        }
+                    )
                     remark_ids.append((owner, tag, pos))
         elif tag == "LX":
             claim = line = None
@@ -229,9 +281,17 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
                 if not composite:
                     continue
                 reason, _, reference = composite.partition(comp)
-                plb_pairs.append((plb_seq, pair, seg[1] if n > 1 else "", date8(seg[2] if n > 2 else ""),
-                                  reason, reference or None,
-                                  amount(seg[i + 1] if n > i + 1 else "", "PLB #{} pair {}", plb_seq, pair)))
+                plb_pairs.append(
+                    (
+                        plb_seq,
+                        pair,
+                        seg[1] if n > 1 else "",
+                        date8(seg[2] if n > 2 else ""),
+                        reason,
+                        reference or None,
+                        amount(seg[i + 1] if n > i + 1 else "", "PLB #{} pair {}", plb_seq, pair),
+                    )
+                )
                 paired = True
             plb_segments += paired
         elif tag == "BPR":
@@ -247,15 +307,19 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
             )
         elif tag == "TRN":
             if "trace_number" not in rem:
-                rem.update(trace_number=(seg[2] if n > 2 else "") or None,
-                           payer_identifier=(seg[3] if n > 3 else "") or None)
+                rem.update(
+                    trace_number=(seg[2] if n > 2 else "") or None, payer_identifier=(seg[3] if n > 3 else "") or None
+                )
         elif tag == "N1":
             n1 = seg[1] if n > 1 else ""
             if claim is None and n1 == "PR":
                 rem.update(payer_name=seg[2] if n > 2 else "", payer_id=(seg[4] if n > 4 else "") or None)
             elif claim is None and n1 == "PE":
-                rem.update(payee_name=seg[2] if n > 2 else "", payee_id_qualifier=(seg[3] if n > 3 else "") or None,
-                           payee_id=(seg[4] if n > 4 else "") or None)
+                rem.update(
+                    payee_name=seg[2] if n > 2 else "",
+                    payee_id_qualifier=(seg[3] if n > 3 else "") or None,
+                    payee_id=(seg[4] if n > 4 else "") or None,
+                )
 
     # -- keys from business identity, then the set's records -------------------
     rset.segment_count = count + 2  # and ST, SE
@@ -267,9 +331,13 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
         # BPR03 C: money moves to the provider; a negative BPR02 belongs under BPR03 D.
         raise MappingError("NEGATIVE_CREDIT_PAYMENT", f"BPR02 is negative with BPR03=C in ST {tc}")
     payment_date = rem["payment_date"]
-    rkey = business_key("835", rem["payer_identifier"], rem["trace_number"],
-                        payment_date.isoformat() if payment_date else rem["payment_date_raw"],
-                        rem["credit_debit_flag"])
+    rkey = business_key(
+        "835",
+        rem["payer_identifier"],
+        rem["trace_number"],
+        payment_date.isoformat() if payment_date else rem["payment_date_raw"],
+        rem["credit_debit_flag"],
+    )
     rset.remittance = {
         "remittance_key": rkey,
         "interchange_sender_id": rset.interchange_sender,
@@ -292,32 +360,50 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
     # An adjustment or remark belongs to a claim (no line key) or to a line; its own key extends the owner's.
     for adj, owner in zip(adjustments, adj_owners, strict=True):
         ckey, lkey = owner["claim_payment_key"], owner.get("service_line_key")
-        adj.update(remittance_key=rkey, claim_payment_key=ckey, service_line_key=lkey,
-                   adjustment_key=joined_key(f"{lkey or ckey}\x1fCAS\x1f{adj['cas_seq']}\x1f{adj['triplet_seq']}"))
+        adj.update(
+            remittance_key=rkey,
+            claim_payment_key=ckey,
+            service_line_key=lkey,
+            adjustment_key=joined_key(f"{lkey or ckey}\x1fCAS\x1f{adj['cas_seq']}\x1f{adj['triplet_seq']}"),
+        )
     for remark, (owner, segment, position) in zip(remarks, remark_ids, strict=True):
         ckey, lkey = owner["claim_payment_key"], owner.get("service_line_key")
-        remark.update(remittance_key=rkey, claim_payment_key=ckey, service_line_key=lkey,
-                      remark_key=joined_key(f"{lkey or ckey}\x1f{segment}\x1f{position}"))
+        remark.update(
+            remittance_key=rkey,
+            claim_payment_key=ckey,
+            service_line_key=lkey,
+            remark_key=joined_key(f"{lkey or ckey}\x1f{segment}\x1f{position}"),
+        )
     rset.claim_payments = claims
     rset.service_line_payments = lines
     rset.adjustments = adjustments
     rset.remarks = remarks
-    rset.provider_adjustments = [{
-        "provider_adjustment_key": business_key(rkey, "PLB", plb_seq, pair),
-        "remittance_key": rkey, "plb_seq": plb_seq, "pair_seq": pair,
-        "provider_identifier": provider, "fiscal_period_date": period,
-        "reason_code": reason, "reference": reference, "amount": plb_amount,
-    } for plb_seq, pair, provider, period, reason, reference, plb_amount in plb_pairs]
+    rset.provider_adjustments = [
+        {
+            "provider_adjustment_key": business_key(rkey, "PLB", plb_seq, pair),
+            "remittance_key": rkey,
+            "plb_seq": plb_seq,
+            "pair_seq": pair,
+            "provider_identifier": provider,
+            "fiscal_period_date": period,
+            "reason_code": reason,
+            "reference": reference,
+            "amount": plb_amount,
+        }
+        for plb_seq, pair, provider, period, reason, reference, plb_amount in plb_pairs
+    ]
     return rset
-
 
 
 def summarise(rsets: Iterable[RemittanceSet]) -> list[dict]:
     """Per transaction set: control totals an operator or auditor checks."""
-    return [{
-        "st02": r.transaction_control,
-        "claims": r.remittance["claim_count"],
-        "bpr02": r.remittance["payment_amount"],
-        "sum_clp04": r.remittance["sum_claim_paid_amount"],
-        "sum_plb": r.remittance["sum_provider_adjustment_amount"],
-    } for r in rsets]
+    return [
+        {
+            "st02": r.transaction_control,
+            "claims": r.remittance["claim_count"],
+            "bpr02": r.remittance["payment_amount"],
+            "sum_clp04": r.remittance["sum_claim_paid_amount"],
+            "sum_plb": r.remittance["sum_provider_adjustment_amount"],
+        }
+        for r in rsets
+    ]

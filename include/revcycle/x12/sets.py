@@ -16,7 +16,7 @@ class SetEnvelope:
     interchange_control: str
     group_control: str
     transaction_control: str
-    implementation: str        # ST03 when present, else GS08
+    implementation: str  # ST03 when present, else GS08
 
 
 class SetMapper(Protocol):
@@ -31,13 +31,14 @@ MapSet = Callable[[SetEnvelope, Delimiters, Iterator[list[str]]], object]
 
 def fed(new_mapper: Callable[[SetEnvelope, Delimiters], SetMapper]) -> MapSet:
     """Map a set by feeding its segments one by one to a fresh mapper (small sets: 999, 276)."""
+
     def map_set(envelope: SetEnvelope, delimiters: Delimiters, body: Iterator[list[str]]):
         mapper = new_mapper(envelope, delimiters)
         for seg in body:
             mapper.feed(seg)
         return mapper.finish()
-    return map_set
 
+    return map_set
 
 
 # The implementation guides each mapper is written for (GS08, or ST03 where present); any other version's
@@ -88,9 +89,12 @@ def map_sets(reader: X12Reader, functional_id: str, set_id: str, map_set: MapSet
                 raise X12Error("WRONG_TRANSACTION_TYPE", f"ST01={element(seg, 1)!r} is not {set_id}")
             envelope = SetEnvelope(sender, isa13, gs06, element(seg, 2), element(seg, 3) or version)
             if envelope.implementation not in supported:
-                raise X12Error("UNSUPPORTED_VERSION", f"ST {envelope.transaction_control}: implementation "
-                                                      f"{envelope.implementation[:12]!r} is not one this version reads "
-                                                      f"({', '.join(sorted(supported))})")
+                raise X12Error(
+                    "UNSUPPORTED_VERSION",
+                    f"ST {envelope.transaction_control}: implementation "
+                    f"{envelope.implementation[:12]!r} is not one this version reads "
+                    f"({', '.join(sorted(supported))})",
+                )
             sets_in_interchange += 1
             rest = body()
             result = map_set(envelope, reader.delimiters, rest)

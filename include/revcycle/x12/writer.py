@@ -60,17 +60,38 @@ class X12Writer:
     def isa(self, env: Envelope) -> None:
         e = self.d.element
         rep = self.d.repetition or "U"
-        fields = ["ISA", "00", " " * 10, "00", " " * 10,
-                  env.sender_qualifier, env.sender_id.ljust(15), env.receiver_qualifier, env.receiver_id.ljust(15),
-                  env.date6, env.time4, rep, env.version, f"{env.control_number:09d}", "0", env.usage, self.d.component]
+        fields = [
+            "ISA",
+            "00",
+            " " * 10,
+            "00",
+            " " * 10,
+            env.sender_qualifier,
+            env.sender_id.ljust(15),
+            env.receiver_qualifier,
+            env.receiver_id.ljust(15),
+            env.date6,
+            env.time4,
+            rep,
+            env.version,
+            f"{env.control_number:09d}",
+            "0",
+            env.usage,
+            self.d.component,
+        ]
         self.out.write(e.join(fields) + self.eol)
         self.gs_count = 0
 
     def iea(self, env: Envelope) -> None:
         self.out.write(self.d.element.join(["IEA", str(self.gs_count), f"{env.control_number:09d}"]) + self.eol)
 
-    def gs(self, functional_id: str, sender: str, receiver: str, date8: str, time4: str, control: int, version: str) -> None:
-        self.out.write(self.d.element.join(["GS", functional_id, sender, receiver, date8, time4, str(control), "X", version]) + self.eol)
+    def gs(
+        self, functional_id: str, sender: str, receiver: str, date8: str, time4: str, control: int, version: str
+    ) -> None:
+        self.out.write(
+            self.d.element.join(["GS", functional_id, sender, receiver, date8, time4, str(control), "X", version])
+            + self.eol
+        )
         self.gs_count += 1
         self.st_count = 0
 
