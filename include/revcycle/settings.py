@@ -1,6 +1,6 @@
 """Deployment settings, read once from the environment.
 
-Three homes for configuration (STYLE.md §7): secrets live in Airflow
+Three homes for configuration (docs/layout.md): secrets live in Airflow
 connections (``AIRFLOW_CONN_*`` in development), deployment settings here,
 business configuration (payers, GL maps, SLA thresholds) in versioned files
 under ``include/config``.  Every path defaults to a folder inside the

@@ -1,5 +1,5 @@
 -- Ingestion ledger: one row per inbound file (grain: one landed file, by sha256).
--- The spine of replays, audits and operations (ARCHITECTURE.md).
+-- The spine of replays, audits and operations (docs/layout.md).
 create table if not exists ops.ingestion_ledger (
     sha256                  varchar(64)  primary key,
     source                  varchar(40)  not null,

@@ -158,7 +158,7 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
     )
     (_lake().staging_dir(sha256) / "findings.json").write_text(json.dumps(result.findings))
     (_lake().staging_dir(sha256) / "partition.json").write_text(json.dumps({"payer": result.partition_key}))
-    # DOMAIN.md: the same (ISA06, ISA13) with different bytes is a conflict to review.
+    # X12.5: ISA13 is unique per sender; the same (ISA06, ISA13) with different bytes is a conflict to review.
     if result.interchanges and not row["release_count"]:
         owner = ledger.claim_interchanges(sha256, result.sender_id, result.interchanges)
         if owner:

@@ -11,7 +11,8 @@
   payment applied to the claim: ``status_paid_no_remittance``.
 - A claim of the latest open A/R snapshot billed ``aging_after_days`` or more
   ago with no payment applied: ``no_remittance``, in aging buckets.
-Claims and statuses meet on REF*1K = CLP07, else TRN02 = CLP01 (DOMAIN.md).
+Claims and statuses meet on REF*1K = CLP07, else TRN02 = CLP01 (277 loop 2200D: REF*1K is the payer
+claim control number; its TRN02 trace carries the provider's claim identifier, as CLP01 does in the 835).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""835 balancing at three levels, to the cent (DOMAIN.md):
+"""835 balancing at three levels, to the cent (the 005010X221A1 balancing rules):
 
 1. service line:  SVC02 - sum(line CAS) = SVC03
 2. claim:         CLP03 - sum(claim CAS + line CAS) = CLP04

@@ -1,6 +1,7 @@
 """Streaming X12 reader with envelope control checks.
 
-Delimiters come from each ISA (DOMAIN.md: never assume ``*``, ``:`` or ``~``);
+Delimiters come from each ISA (X12.5: ISA04's position, ISA16 and the character after it; payers use
+``|``, ``^``, ``>``, ``<`` and newline, so ``*``, ``:`` and ``~`` are never assumed);
 several interchanges may follow one another in one file, each with its own
 delimiters.  The file is read in fixed-size chunks, so memory stays flat in
 file size.  Segments come out as lists of element strings (``seg[0]`` is the

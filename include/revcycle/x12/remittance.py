@@ -4,7 +4,7 @@ One ``RemittanceSet`` per transaction set (ST..SE), streamed: a file of any
 size is mapped set by set.  Records are plain dicts whose keys are the
 canonical column names (see ``revcycle.domain.canonical``); money is ``Decimal``.
 Keys come from business identity: payer (TRN03) + trace (TRN02) + payment
-date (BPR16) for the remittance (DOMAIN.md: payers reuse TRN02 across years),
+date (BPR16) for the remittance (payers reuse a TRN02 trace number across years),
 then the ordinal position of each claim, line, CAS triplet and PLB pair
 inside it (claim ids are not unique inside one payment in real files).
 
@@ -210,32 +210,7 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
         elif tag == "CLP":
             line = None
             seq = len(claims) + 1
-            el = seg + [""] * (12 - n) if n < 12 else seg
-            status = el[2]
-            where = f"CLP #{seq} in ST {tc}"
-            claim = {
-                "claim_payment_key": None,
-                "remittance_key": None,
-                "claim_seq": seq,
-                "patient_control_number": el[1] or None,
-                "claim_status_code": status,
-                "charge_amount": amount(el[3], where + " CLP03"),
-                "paid_amount": amount(el[4], where + " CLP04"),
-                "patient_responsibility_amount": amount(el[5], where + " CLP05") if el[5] else None,
-                "claim_filing_indicator": el[6] or None,
-                "payer_claim_control_number": el[7] or None,
-                "facility_type_code": el[8] or None,
-                "claim_frequency_code": el[9] or None,
-                "drg_code": el[11] or None,
-                "is_reversal": status == REVERSAL_STATUS,
-                "patient_token": None,
-                "insured_token": None,
-                "statement_from_date": None,
-                "statement_to_date": None,
-                "received_date": None,
-                "coverage_amount": None,
-                "original_reference": None,
-            }
+            claim = _claim(seg, seq, tc)
             claims.append(claim)
             cas_seq = line_no = 0
         elif tag == "NM1":
@@ -321,8 +296,56 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
                     payee_id=(seg[4] if n > 4 else "") or None,
                 )
 
-    # -- keys from business identity, then the set's records -------------------
     rset.segment_count = count + 2  # and ST, SE
+    return _finish(rset, rem, claims, lines, line_claims, adjustments, adj_owners, remarks, remark_ids, plb_pairs)
+
+
+def _claim(seg: list[str], seq: int, tc: str) -> dict:
+    """2100 CLP: one claim payment record (one call per claim); its keys are attached at the set's end."""
+    n = len(seg)
+    el = seg + [""] * (12 - n) if n < 12 else seg
+    status = el[2]
+    where = f"CLP #{seq} in ST {tc}"
+    return {
+        "claim_payment_key": None,
+        "remittance_key": None,
+        "claim_seq": seq,
+        "patient_control_number": el[1] or None,
+        "claim_status_code": status,
+        "charge_amount": amount(el[3], where + " CLP03"),
+        "paid_amount": amount(el[4], where + " CLP04"),
+        "patient_responsibility_amount": amount(el[5], where + " CLP05") if el[5] else None,
+        "claim_filing_indicator": el[6] or None,
+        "payer_claim_control_number": el[7] or None,
+        "facility_type_code": el[8] or None,
+        "claim_frequency_code": el[9] or None,
+        "drg_code": el[11] or None,
+        "is_reversal": status == REVERSAL_STATUS,
+        "patient_token": None,
+        "insured_token": None,
+        "statement_from_date": None,
+        "statement_to_date": None,
+        "received_date": None,
+        "coverage_amount": None,
+        "original_reference": None,
+    }
+
+
+def _finish(
+    rset: RemittanceSet,
+    rem: dict,
+    claims: list[dict],
+    lines: list[dict],
+    line_claims: list[dict],
+    adjustments: list[dict],
+    adj_owners: list[dict],
+    remarks: list[dict],
+    remark_ids: list[tuple],
+    plb_pairs: list[tuple],
+) -> RemittanceSet:
+    """Once per set: keys from business identity (payer + trace + payment date, then ordinal positions),
+    attached to every record, and the set's records."""
+    tc = rset.transaction_control
     if "payment_amount" not in rem:
         raise MappingError("MISSING_BPR", f"ST {tc} has no BPR")
     if "trace_number" not in rem:
