@@ -4,7 +4,7 @@ The digests in ``tests/golden/x12_records.json`` were written by the mappers as 
 single-pass rewrite (bench stage 1 and 2), so the rewrite is proven to emit the same rows, keys, amounts
 and order.  Inputs: our synthetic 835 fixtures, and an 835 and a 277 from the day generator with a fixed
 seed.  If a deliberate change to the records or the generator moves a digest, rewrite the file with
-``REVCYCLE_PIN_WRITE=1 pytest tests/unit/test_x12_records_pinned.py`` and say why in the commit.
+``REVCYCLE_PIN_WRITE=1 pytest tests/unit/x12/test_records_pinned.py`` and say why in the commit.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from revcycle.x12.claim_status import read_claim_status
 from revcycle.x12.remittance import read_remittances
 from tests.conftest import FIXTURES
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "x12_records.json"
+GOLDEN = Path(__file__).resolve().parents[3] / "tests" / "golden" / "x12_records.json"
 DAY = dt.date(2026, 11, 24)
 
 

@@ -45,7 +45,7 @@ def test_thresholds_most_specific_pattern_wins(tmp_path, monkeypatch):
 def test_breach_alerted_once_through_webhook_and_callback(rc_home, webhook, monkeypatch):
     url, received = webhook
     monkeypatch.setenv("REVCYCLE_ALERT_WEBHOOK", url)
-    monkeypatch.setenv("REVCYCLE_ALERT_CALLBACK", "tests.unit.test_sla:remember")
+    monkeypatch.setenv("REVCYCLE_ALERT_CALLBACK", "tests.unit.jobs.test_sla:remember")
     reset_settings()
     CALLS.clear()
     common = {"dag_id": "remittance", "run_id": "r1", "map_index": -1, "business_date": DAY, "started_at": T0}
