@@ -124,7 +124,9 @@ def _rel(target: str | None, folder: Path) -> str | None:
 
 
 def render(index: dict, folder: Path) -> str:
-    e = lambda v: html.escape("" if v is None else str(v))  # noqa: E731
+    def e(v: object) -> str:
+        return html.escape("" if v is None else str(v))
+
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>Audit {e(index['business_date'])}</title>"
         f"<style>{CSS}</style></head><body><h1>Audit report - business day {e(index['business_date'])}</h1>",

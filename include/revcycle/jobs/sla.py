@@ -146,14 +146,14 @@ def alert(payload: dict) -> None:
                 url, data=json.dumps(payload).encode(), method="POST", headers={"Content-Type": "application/json"}
             )
             urllib.request.urlopen(req, timeout=5).close()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - an alert channel failing never fails the task
             log.error("SLA alert webhook failed: %s", type(exc).__name__)
     target = get_settings().alert_callback
     if target:
         try:
             module, function = target.split(":")
             getattr(importlib.import_module(module), function)(payload)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - an alert channel failing never fails the task
             log.error("SLA alert callback failed: %s", type(exc).__name__)
 
 
