@@ -10,14 +10,21 @@ project's ``var/`` so the embedded default needs no service at all.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = PROJECT_ROOT / "include" / "config"
+# In a checkout (and an editable install) the data sits beside the package; a wheel installs it under
+# <prefix>/share/revcycle (pyproject's data-files), so an installed revcycle runs outside the repository.
+_CHECKOUT = Path(__file__).resolve().parents[2]
+IN_CHECKOUT = (_CHECKOUT / "sql").is_dir() and (_CHECKOUT / "expectations").is_dir()
+PROJECT_ROOT = _CHECKOUT if IN_CHECKOUT else Path(sys.prefix) / "share" / "revcycle"
+CONFIG_DIR = PROJECT_ROOT / ("include/config" if IN_CHECKOUT else "config")
 SQL_DIR = PROJECT_ROOT / "sql"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+DAGS_DIR = PROJECT_ROOT / "dags"
+PLUGINS_DIR = PROJECT_ROOT / "plugins"
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,8 @@ def _path(env: str, default: Path) -> Path:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    home = _path("REVCYCLE_HOME", PROJECT_ROOT / "var")
+    # The working folders: var/ of the checkout, or var/ under the current directory for an installed package.
+    home = _path("REVCYCLE_HOME", (PROJECT_ROOT if IN_CHECKOUT else Path.cwd()) / "var")
     return Settings(
         home=home,
         inbound=_path("REVCYCLE_INBOUND", home / "inbound"),

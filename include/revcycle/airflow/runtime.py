@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from revcycle.domain.decimals import cents
-from revcycle.settings import PROJECT_ROOT, get_settings
+from revcycle.settings import DAGS_DIR, IN_CHECKOUT, PLUGINS_DIR, PROJECT_ROOT, get_settings
 
 # Every DAG file of dags/, in the order a business day runs them (a test keeps this complete).
 RUN_ORDER = (
@@ -42,8 +42,8 @@ def airflow_env(home: Path | None = None) -> dict[str, str]:
     env.update(
         {
             "AIRFLOW_HOME": str(af_home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS_DIR),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "4",
@@ -62,13 +62,15 @@ def airflow_env(home: Path | None = None) -> dict[str, str]:
     )
     # `airflow standalone` starts its components as `airflow ...` from PATH: put this venv first.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT / "include"), env.get("PYTHONPATH", "")) if p)
+    if IN_CHECKOUT:  # airflow_local_settings.py (preload) sits in include/; a wheel installs it as a module
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT / "include"), env.get("PYTHONPATH", "")) if p)
     return env
 
 
-def _airflow_bin() -> str:
+def _airflow_bin() -> list[str]:
+    """Airflow's command for this interpreter: its script beside it, else ``python -m airflow``."""
     candidate = Path(sys.executable).with_name("airflow")
-    return str(candidate) if candidate.exists() else "airflow"
+    return [str(candidate)] if candidate.exists() else [sys.executable, "-m", "airflow"]
 
 
 def ensure_airflow_home(env: dict[str, str], echo: Callable[[str], None]) -> None:
@@ -78,7 +80,7 @@ def ensure_airflow_home(env: dict[str, str], echo: Callable[[str], None]) -> Non
     if marker.exists():
         return
     echo(f"preparing Airflow home {home} (SQLite metadata) ...")
-    subprocess.run([_airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run([*_airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
     marker.write_text("ok\n")
 
 
@@ -93,7 +95,7 @@ def run_dag(dag_id: str, day: dt.date, env: dict[str, str], log_dir: Path) -> tu
     start = time.monotonic()
     with open(log_path, "w") as log:
         proc = subprocess.run(
-            [_airflow_bin(), "dags", "test", dag_id, day.isoformat()], env=env, stdout=log, stderr=subprocess.STDOUT
+            [*_airflow_bin(), "dags", "test", dag_id, day.isoformat()], env=env, stdout=log, stderr=subprocess.STDOUT
         )
     return proc.returncode == 0, time.monotonic() - start, log_path
 

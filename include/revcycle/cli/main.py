@@ -207,7 +207,8 @@ def airflow(args: tuple[str, ...]) -> None:
 
     env = airflow_env()
     ensure_airflow_home(env, lambda m: click.echo(m, err=True))
-    os.execvpe(_airflow_bin(), [_airflow_bin(), *args], env)
+    command = _airflow_bin()
+    os.execvpe(command[0], [*command, *args], env)
 
 
 @main.command()

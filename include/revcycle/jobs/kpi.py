@@ -20,7 +20,7 @@ import json
 from decimal import Decimal
 
 from revcycle.adapters.db import as_date, as_datetime, engine_for, query
-from revcycle.settings import PROJECT_ROOT
+from revcycle.settings import DAGS_DIR
 
 
 def compute(day: dt.date) -> list[dict]:
@@ -50,7 +50,7 @@ def compute(day: dt.date) -> list[dict]:
     missing_in_erp = [q for q in queue if q["status"] == "open" and q["category"] == "payment_not_in_erp"]
     open_items = [q for q in queue if q["status"] == "open"]
     aged = [q for q in open_items if (day - as_date(q["first_seen"])).days > 7]
-    dag_files = len(list((PROJECT_ROOT / "dags").glob("*.py")))
+    dag_files = len(list(DAGS_DIR.glob("*.py")))
     rows = [
         (
             "failed_file_rate",
