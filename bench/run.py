@@ -186,14 +186,7 @@ def bench_erp_load(claims: int, work: Path) -> dict | None:
     }
     tables: dict[str, list] = {}
     for _, rset in read_remittances(path):
-        for name, rows in (
-            ("canonical__remittance", [rset.remittance]),
-            ("canonical__claim_payment", rset.claim_payments),
-            ("canonical__service_line_payment", rset.service_line_payments),
-            ("canonical__adjustment", rset.adjustments),
-            ("canonical__provider_adjustment", rset.provider_adjustments),
-            ("canonical__remark", rset.remarks),
-        ):
+        for name, rows in rset.records().items():
             tables.setdefault(name, []).extend(rows)
     posting = post_835({k: to_table(k, v, lineage) for k, v in tables.items()}, dt.date(2026, 11, 24), "0" * 64)
     total = sum(len(v) for v in posting.values())

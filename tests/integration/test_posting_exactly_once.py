@@ -53,14 +53,7 @@ def _posting_rows(path: Path, sha256: str) -> tuple[dict, dict]:
     bpr02 = Decimal(0)
     for _, rset in read_remittances(path):
         bpr02 += rset.remittance["payment_amount"]
-        for name, rows in (
-            ("canonical__remittance", [rset.remittance]),
-            ("canonical__claim_payment", rset.claim_payments),
-            ("canonical__service_line_payment", rset.service_line_payments),
-            ("canonical__adjustment", rset.adjustments),
-            ("canonical__provider_adjustment", rset.provider_adjustments),
-            ("canonical__remark", rset.remarks),
-        ):
+        for name, rows in rset.records().items():
             tables[name].extend(rows)
     arrow = {name: to_table(name, rows, lineage) for name, rows in tables.items()}
     return post_835(arrow, DAY, sha256), {"bpr02": str(bpr02)}

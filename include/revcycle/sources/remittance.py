@@ -27,14 +27,7 @@ CHECKS = ("check__balance",)
 
 
 def _emit_835(rset: RemittanceSet, out: StagingWriter, lineage: dict, result: ParseResult) -> None:
-    for name, rows in (
-        ("canonical__remittance", [rset.remittance]),
-        ("canonical__claim_payment", rset.claim_payments),
-        ("canonical__service_line_payment", rset.service_line_payments),
-        ("canonical__adjustment", rset.adjustments),
-        ("canonical__provider_adjustment", rset.provider_adjustments),
-        ("canonical__remark", rset.remarks),
-    ):
+    for name, rows in rset.records().items():
         out.write(name, to_table(name, rows, lineage))
     levels = balance(rset)
     checks = [

@@ -49,6 +49,17 @@ class RemittanceSet:
     remarks: list[dict] = field(default_factory=list)
     segment_count: int = 0
 
+    def records(self) -> dict[str, list[dict]]:
+        """The set's records by canonical dataset name."""
+        return {
+            "canonical__remittance": [self.remittance],
+            "canonical__claim_payment": self.claim_payments,
+            "canonical__service_line_payment": self.service_line_payments,
+            "canonical__adjustment": self.adjustments,
+            "canonical__provider_adjustment": self.provider_adjustments,
+            "canonical__remark": self.remarks,
+        }
+
 
 def read_remittances(path, chunk_size: int | None = None) -> Iterator[tuple[X12Reader, RemittanceSet]]:
     """Open an 835 file and stream its transaction sets."""
