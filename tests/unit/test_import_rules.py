@@ -29,9 +29,15 @@ RANK = {
     "cli": 8,
 }
 CORES = ("x12", "hl7", "reconcile", "delimited")
-# Who may import Airflow itself: its own room, and two adapters that read Airflow connections (secrets
-# stay in Airflow) and build OpenLineage facets, both imported lazily inside the function that needs them.
-AIRFLOW_ALLOWED = ("revcycle.airflow.", "revcycle.adapters.db", "revcycle.adapters.sftp", "revcycle.jobs.lineage")
+# Who may import Airflow itself: its own room, the adapters that read Airflow connections (secrets stay in
+# Airflow) and the lineage job (OpenLineage facets), each lazily inside the function that needs it.
+AIRFLOW_ALLOWED = (
+    "revcycle.airflow.",
+    "revcycle.adapters.db",
+    "revcycle.adapters.objectstore",
+    "revcycle.adapters.sftp",
+    "revcycle.jobs.lineage",
+)
 
 
 def _modules() -> list[tuple[str, list[str]]]:

@@ -1,0 +1,135 @@
+"""Objects under one root - a local folder or ``s3://bucket/prefix`` - through fsspec, with the two
+guarantees the pipeline needs from any store:
+
+- **Immutable create** (raw zone, acknowledgements sent): ``create`` writes a key only if it does not exist
+  (S3 ``If-None-Match: *``, a conditional put; locally a hard link of a finished temp file, which fails if
+  the name exists).  The same bytes again are a no-op; other bytes under the key are refused.
+- **Atomic publish** (lake datasets): ``publish`` writes a file's objects under their final keys, then
+  its manifest last.  Readers take a dataset from manifests only, so they never see half a file's objects;
+  keys come from the file's sha256, so a replay rewrites the same keys (same bytes) and the same manifest,
+  never a second copy.
+
+Credentials for S3 come from an Airflow connection (``conn_id``: login = access key, password = secret key,
+extra ``endpoint_url`` and ``region_name``), never from code.  Not yet wired into the pipeline steps, which
+still use local folders (issue 15 continues).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import fsspec
+
+from revcycle.errors import RevcycleError
+
+MANIFEST_SUFFIX = ".manifest.json"
+
+
+class ObjectConflict(RevcycleError):
+    """An immutable key already holds other bytes."""
+
+
+@dataclass(frozen=True)
+class Published:
+    manifest: str
+    objects: list[dict]
+
+
+def _s3_options(conn_id: str) -> dict[str, Any]:
+    from airflow.sdk import BaseHook  # only when a connection id is configured
+
+    conn = BaseHook.get_connection(conn_id)
+    extra = conn.extra_dejson
+    client = {k: extra[k] for k in ("endpoint_url", "region_name") if extra.get(k)}
+    return {"key": conn.login, "secret": conn.password, "client_kwargs": client}
+
+
+class ObjectStore:
+    def __init__(self, root: str, fs: fsspec.AbstractFileSystem | None = None, **options: Any) -> None:
+        self.root = root.rstrip("/")
+        self.protocol = root.split("://", 1)[0] if "://" in root else "file"
+        self.fs = fs or fsspec.filesystem(self.protocol, **options)
+
+    @classmethod
+    def from_url(cls, root: str, conn_id: str = "") -> ObjectStore:
+        options = _s3_options(conn_id) if conn_id and root.startswith("s3://") else {}
+        return cls(root, **options)
+
+    def path(self, key: str) -> str:
+        if ".." in key.split("/") or key.startswith("/"):
+            raise ValueError(f"object key {key!r} leaves the store's root")
+        root = self.root.split("://", 1)[1] if "://" in self.root else self.root
+        return f"{root}/{key}"
+
+    # -- immutable create --------------------------------------------------------------------------------
+    def create(self, key: str, data: bytes) -> bool:
+        """Write ``key`` once: True if written now, False if it held these bytes already; ``ObjectConflict``
+        if it holds other bytes.  Two writers racing for one key: exactly one writes."""
+        path = self.path(key)
+        try:
+            if self.protocol == "file":
+                self._create_local(path, data)
+            else:
+                self.fs.pipe_file(path, data, mode="create")
+        except (FileExistsError, OSError) as exc:
+            if not self.fs.exists(path):
+                raise  # a real I/O failure, not the condition
+            if self.fs.cat_file(path) != data:
+                raise ObjectConflict("OBJECT_EXISTS", f"{key} already holds other bytes") from exc
+            return False
+        return True
+
+    @staticmethod
+    def _create_local(path: str, data: bytes) -> None:
+        folder = Path(path).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".creating-", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.link(tmp, path)  # fails with FileExistsError if the name exists: the local If-None-Match
+        finally:
+            os.unlink(tmp)
+
+    # -- atomic publish --------------------------------------------------------------------------------
+    def publish(self, manifest_key: str, objects: dict[str, bytes]) -> Published:
+        """Write every object, then the manifest naming them (key, size, sha256): the commit point."""
+        listed = []
+        for key, data in sorted(objects.items()):
+            self.write(key, data)
+            listed.append({"key": key, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+        manifest = manifest_key if manifest_key.endswith(MANIFEST_SUFFIX) else manifest_key + MANIFEST_SUFFIX
+        self.write(manifest, json.dumps({"objects": listed}, sort_keys=True).encode())
+        return Published(manifest, listed)
+
+    def write(self, key: str, data: bytes) -> None:
+        """Write (or replace) one object; part of a publish, never on its own for lake data."""
+        path = self.path(key)
+        if self.protocol == "file":
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        self.fs.pipe_file(path, data)
+
+    def published(self, prefix: str = "") -> list[dict]:
+        """Objects of every manifest under ``prefix``; an object written without its manifest is not there."""
+        base = self.path(prefix.rstrip("/")) if prefix else self.path("").rstrip("/")
+        if not self.fs.exists(base):
+            return []
+        out = []
+        for path in sorted(self.fs.find(base)):
+            if path.endswith(MANIFEST_SUFFIX):
+                out.extend(json.loads(self.fs.cat_file(path))["objects"])
+        return out
+
+    def read(self, key: str) -> bytes:
+        return self.fs.cat_file(self.path(key))
+
+    def exists(self, key: str) -> bool:
+        return self.fs.exists(self.path(key))
