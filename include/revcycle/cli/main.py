@@ -216,7 +216,8 @@ def airflow(args: tuple[str, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--date", "day", default=None, help="Business date for code-list versions (default today).")
 def inspect(path: Path, as_json: bool, day: str | None) -> None:
-    """Triage one payer file: parsed totals and balancing, or the quarantine it would get (exit 2)."""
+    """The pipeline's decision for one inbound file of any type (835, 277, 999, 276, HL7, CSV): exit 0 accepted, 2
+    would be quarantined."""
     from revcycle.jobs.inspect import inspect_path
 
     result = inspect_path(path, _date(day))
