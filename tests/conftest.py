@@ -80,3 +80,12 @@ def backend(request, rc_home, monkeypatch):
         monkeypatch.setenv("REVCYCLE_OPS_URL", url)
         reset_caches()
         yield "postgresql"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """One real S3-compatible server (SeaweedFS) for the session's object-storage tests."""
+    from tests.seaweedfs import seaweedfs
+
+    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as url:
+        yield url

@@ -62,6 +62,15 @@ class Settings:
     deadlines: bool = True
     # Modules a worker imports (and warms up) before it forks task processes, comma-separated.
     preload: str = ""
+    # The raw zone on object storage (s3://bucket/prefix) instead of the raw_zone folder, and the Airflow
+    # connection holding that store's keys and endpoint.
+    raw_zone_url: str = ""
+    storage_conn_id: str = ""
+
+    @property
+    def raw_root(self) -> str:
+        """Where landed files go: the object-store URL when one is set, else the local raw zone folder."""
+        return self.raw_zone_url.rstrip("/") or str(self.raw_zone)
 
     def ensure_dirs(self) -> None:
         for path in (self.inbound, self.lake, self.outbound, self.reports, self.lineage_file.parent):
@@ -104,6 +113,8 @@ def get_settings() -> Settings:
         alert_callback=os.environ.get("REVCYCLE_ALERT_CALLBACK", ""),
         deadlines=os.environ.get("REVCYCLE_DEADLINES", "on").lower() not in ("off", "0", "false"),
         preload=os.environ.get("REVCYCLE_PRELOAD", ""),
+        raw_zone_url=os.environ.get("REVCYCLE_RAW_ZONE_URL", ""),
+        storage_conn_id=os.environ.get("REVCYCLE_STORAGE_CONN_ID", ""),
     )
 
 

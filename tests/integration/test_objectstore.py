@@ -9,13 +9,7 @@ import threading
 import pytest
 
 from revcycle.adapters.objectstore import ObjectConflict, ObjectStore
-from tests.seaweedfs import ACCESS_KEY, SECRET_KEY, seaweedfs
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint(tmp_path_factory):
-    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as url:
-        yield url
+from tests.seaweedfs import ACCESS_KEY, SECRET_KEY
 
 
 @pytest.fixture(params=["local", "s3"])

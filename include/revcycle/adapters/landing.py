@@ -17,7 +17,6 @@ import hashlib
 import logging
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from revcycle.adapters import ledger
-from revcycle.adapters.storage import private_dir
+from revcycle.adapters.objectstore import store_for
 from revcycle.errors import LandingError
 
 log = logging.getLogger(__name__)
@@ -128,15 +127,15 @@ def stable_files(transport: Transport, stable_seconds: float, patterns: Iterable
     return [first[n] for n in sorted(first)]
 
 
-def land_file(transport: Transport, remote: RemoteFile, raw_root: Path) -> tuple[str, Path]:
-    """Download one file into the raw zone; return its sha256 and final path."""
+def land_file(transport: Transport, remote: RemoteFile, raw_root: Path | str) -> tuple[str, str]:
+    """Download one file into the raw zone (a local folder or an object-store URL) under
+    ``<sha[:2]>/<sha256>``, created once and read-only; return its sha256 and where it lives."""
     check_name(remote.name)
-    private_dir(raw_root)
-    fd, tmp_name = tempfile.mkstemp(prefix=".landing-", dir=raw_root)
-    tmp = Path(tmp_name)
+    store = store_for(raw_root)
+    tmp = store.scratch_file()
     try:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "wb") as fh:
             writer = _HashingWriter(fh, digest)
             transport.fetch(remote.name, writer)
             fh.flush()
@@ -144,17 +143,11 @@ def land_file(transport: Transport, remote: RemoteFile, raw_root: Path) -> tuple
         if writer.size != remote.size:
             raise LandingError("SIZE_MISMATCH", f"listed {remote.size} bytes, received {writer.size}")
         sha = digest.hexdigest()
-        final = private_dir(raw_root / sha[:2]) / sha
-        if final.exists():
-            tmp.unlink()
-        else:
-            os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP)
-            os.replace(tmp, final)
-            _fsync_dir(final.parent)
-        return sha, final
-    except BaseException:
+        key = f"{sha[:2]}/{sha}"
+        store.create_file(key, tmp)  # the same bytes landed before: nothing to do
+        return sha, store.location(key)
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
 
 
 class _HashingWriter:
@@ -185,7 +178,7 @@ class LandingResult:
 def land_source(
     source: str,
     transport: Transport,
-    raw_zone: Path,
+    raw_zone: Path | str,
     patterns: Iterable[str],
     business_date: dt.date,
     stable_seconds: float,
@@ -209,7 +202,7 @@ def land_source(
     pats = tuple(patterns)
     for remote in stable_files(transport, stable_seconds, patterns):
         try:
-            sha, path = land_file(transport, remote, raw_zone / source)
+            sha, path = land_file(transport, remote, f"{str(raw_zone).rstrip('/')}/{source}")
         except LandingError as exc:
             refuse(remote.name, exc.reason, exc.detail)
             continue

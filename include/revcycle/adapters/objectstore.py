@@ -10,8 +10,8 @@ guarantees the pipeline needs from any store:
   never a second copy.
 
 Credentials for S3 come from an Airflow connection (``conn_id``: login = access key, password = secret key,
-extra ``endpoint_url`` and ``region_name``), never from code.  Not yet wired into the pipeline steps, which
-still use local folders (issue 15 continues).
+extra ``endpoint_url`` and ``region_name``), never from code.  The raw zone lands through it (a local
+folder, or ``REVCYCLE_RAW_ZONE_URL``); the lake, quarantine and reports are still local folders.
 """
 
 from __future__ import annotations
@@ -19,16 +19,35 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import fsspec
 
+from revcycle.adapters.storage import private_dir
 from revcycle.errors import RevcycleError
 
 MANIFEST_SUFFIX = ".manifest.json"
+
+
+def _sha256(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class ObjectConflict(RevcycleError):
@@ -85,6 +104,44 @@ class ObjectStore:
             return False
         return True
 
+    def child(self, prefix: str) -> ObjectStore:
+        """The same store rooted one folder (key prefix) deeper."""
+        return ObjectStore(f"{self.root}/{prefix.strip('/')}", fs=self.fs)
+
+    def location(self, key: str) -> str:
+        """Where a key lives, as the ledger records it: a local path, or the object's URL."""
+        return self.path(key) if self.protocol == "file" else f"{self.protocol}://{self.path(key)}"
+
+    def scratch_file(self) -> Path:
+        """A temporary local file to assemble an object in: beside the objects for a local store (so
+        ``create_file`` links it in place), in the system's temporary folder otherwise."""
+        folder = private_dir(Path(self.path(""))) if self.protocol == "file" else None
+        fd, name = tempfile.mkstemp(prefix=".landing-", dir=folder)
+        os.close(fd)
+        return Path(name)
+
+    def create_file(self, key: str, local: Path) -> bool:
+        """``create`` from a finished local file (a large file is never held in memory).  Locally the file
+        becomes read-only and is linked in place (the caller removes its scratch name); on S3 it is put with
+        If-None-Match.  True if created now, False if the key held the same bytes; else ``ObjectConflict``."""
+        path = self.path(key)
+        try:
+            if self.protocol == "file":
+                private_dir(Path(path).parent)
+                os.chmod(local, stat.S_IRUSR | stat.S_IRGRP)
+                os.link(local, path)
+                _fsync_dir(Path(path).parent)
+            else:
+                self.fs.put_file(str(local), path, mode="create")
+        except (FileExistsError, OSError) as exc:
+            if not self.fs.exists(path):
+                raise
+            with self.fs.open(path, "rb") as there, open(local, "rb") as here:
+                if _sha256(there) != _sha256(here):
+                    raise ObjectConflict("OBJECT_EXISTS", f"{key} already holds other bytes") from exc
+            return False
+        return True
+
     @staticmethod
     def _create_local(path: str, data: bytes) -> None:
         folder = Path(path).parent
@@ -133,3 +190,25 @@ class ObjectStore:
 
     def exists(self, key: str) -> bool:
         return self.fs.exists(self.path(key))
+
+
+def store_for(location: str | Path) -> ObjectStore:
+    """The store of a raw-zone root (a local folder, or an object URL with the storage connection)."""
+    from revcycle.settings import get_settings
+
+    text = str(location)
+    return ObjectStore.from_url(text, get_settings().storage_conn_id) if "://" in text else ObjectStore(text)
+
+
+@contextmanager
+def local_copy(location: str) -> Iterator[Path]:
+    """A local path to read a stored file from: the file itself when local, else a temporary download."""
+    if "://" not in location:
+        yield Path(location)
+        return
+    parent, _, name = location.rpartition("/")
+    store = store_for(parent)
+    with tempfile.TemporaryDirectory(prefix="revcycle-raw-") as tmp:
+        target = Path(tmp) / name
+        store.fs.get_file(store.path(name), str(target))
+        yield target

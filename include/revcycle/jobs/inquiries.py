@@ -24,6 +24,7 @@ from pathlib import Path
 
 from revcycle.adapters import erp, ledger
 from revcycle.adapters.db import as_date, engine_for, query
+from revcycle.adapters.objectstore import local_copy
 from revcycle.adapters.storage import copy_private, private_dir, private_opener, sha256_file
 from revcycle.domain.decimals import cents
 from revcycle.domain.keys import business_key
@@ -79,12 +80,15 @@ def _demographics(rows: list[dict]) -> dict[tuple[str, str], dict]:
     found: dict[tuple[str, str], dict] = {}
     for sha, keys in wanted.items():
         landed = ledger.get(sha)
-        if landed is None or not Path(landed["raw_path"]).exists():
+        try:
+            if landed is None:
+                raise FileNotFoundError(sha)
+            with local_copy(landed["raw_path"]) as raw:
+                found.update(demographics(str(raw), keys))
+        except FileNotFoundError:
             log.warning(
                 "open A/R snapshot %s is not in the raw zone: %d claims cannot be asked about", sha[:12], len(keys)
             )
-            continue
-        found.update(demographics(landed["raw_path"], keys))
     return found
 
 

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from revcycle.adapters import erp, ledger
 from revcycle.adapters.db import as_date, as_datetime
 from revcycle.adapters.landing import LocalFolder, Transport, land_source
+from revcycle.adapters.objectstore import local_copy
 from revcycle.adapters.storage import LocalLake, copy_private, private_dir, write_private
 from revcycle.errors import RevcycleError
 from revcycle.pipeline.reports import build_report, write_report
@@ -71,7 +72,8 @@ def quarantine(sha256: str, reason: str, detail: str, dag_run_id: str | None) ->
     folder = private_dir(s.quarantine / str(row["business_date"])[:10])
     target = folder / sha256
     if not target.exists():
-        copy_private(row["raw_path"], target)
+        with local_copy(row["raw_path"]) as raw:
+            copy_private(raw, target)
     write_private(
         folder / f"{sha256}.reason.json",
         json.dumps(
@@ -99,7 +101,7 @@ def land(source_name: str, business_date: dt.date, dag_run_id: str | None = None
     transport = _transport(source)
     try:
         result = land_source(
-            source.name, transport, s.raw_zone, source.patterns, business_date, s.stable_seconds, dag_run_id
+            source.name, transport, s.raw_root, source.patterns, business_date, s.stable_seconds, dag_run_id
         )
     finally:
         close = getattr(transport, "close", None)
@@ -140,7 +142,8 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
         reject_dir=s.quarantine / str(row["business_date"])[:10] / "messages",
     )
     try:
-        result, staged_rows = stage_file(source, Path(row["raw_path"]), ctx, _lake())
+        with local_copy(row["raw_path"]) as raw:
+            result, staged_rows = stage_file(source, raw, ctx, _lake())
     except ParseFailure as exc:
         ledger.set_envelope(
             sha256, exc.partial.sender_id, exc.partial.interchanges, exc.partial.groups, exc.partial.transactions

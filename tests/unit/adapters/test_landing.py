@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +29,7 @@ def test_raw_zone_is_content_addressed_and_read_only(tmp_path):
     src.mkdir()
     (src / "a.835").write_bytes(b"ISA-bytes")
     sha, path = land_file(LocalFolder(src), RemoteFile("a.835", 9, 0), tmp_path / "raw")
+    path = Path(path)
     assert path == tmp_path / "raw" / sha[:2] / sha and path.read_bytes() == b"ISA-bytes"
     assert not os.access(path, os.W_OK) or os.geteuid() == 0
     assert not list((tmp_path / "raw").glob(".landing-*"))

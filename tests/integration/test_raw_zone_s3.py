@@ -1,0 +1,75 @@
+"""The raw zone on a real S3 server (SeaweedFS): files land as immutable objects, are parsed, quarantined
+and posted exactly as from the local raw zone, and the ERP ends the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from revcycle.adapters import ledger
+from revcycle.adapters.landing import LocalFolder, land_file
+from revcycle.adapters.objectstore import store_for
+from revcycle.settings import get_settings
+from tests.conftest import FIXTURES, reset_caches
+from tests.corpus import CASES
+from tests.pipeline_helpers import erp_snapshot, run_source
+from tests.seaweedfs import ACCESS_KEY, SECRET_KEY
+
+DAY = dt.date(2026, 11, 24)
+GOOD = (FIXTURES / "x12" / "835" / "paid-claims-four-cas-groups.835").read_bytes()
+BAD = next(c for c in CASES if c.name == "835/se01-wrong").data
+
+
+def _deliver() -> None:
+    inbound = get_settings().inbound / "remittance"
+    inbound.mkdir(parents=True, exist_ok=True)
+    (inbound / "good.835").write_bytes(GOOD)
+    (inbound / "bad.835").write_bytes(BAD)
+
+
+def test_files_land_post_and_quarantine_through_an_s3_raw_zone(rc_home, tmp_path, monkeypatch, s3_endpoint):
+    _deliver()
+    local = run_source("remittance", DAY)
+    local_erp = erp_snapshot()
+    assert (local["good.835"]["state"], local["bad.835"]["reason"]) == ("posted", "SE_COUNT_MISMATCH")
+
+    # The same files in a new home whose raw zone is a bucket; keys from an Airflow connection.
+    home = tmp_path / "s3-home"
+    monkeypatch.setenv("REVCYCLE_HOME", str(home))
+    monkeypatch.setenv("REVCYCLE_RAW_ZONE_URL", "s3://rawzone/raw")
+    monkeypatch.setenv("REVCYCLE_STORAGE_CONN_ID", "lake_s3")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LAKE_S3",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "login": ACCESS_KEY,
+                "password": SECRET_KEY,
+                "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
+            }
+        ),
+    )
+    reset_caches()
+    store = store_for(get_settings().raw_root)
+    store.fs.mkdir("rawzone")
+    _deliver()
+    rows = run_source("remittance", DAY)
+    assert (rows["good.835"]["state"], rows["bad.835"]["reason"]) == ("posted", "SE_COUNT_MISMATCH")
+    assert erp_snapshot() == local_erp  # the ERP ends the same
+    good = ledger.get(rows["good.835"]["sha256"])
+    sha = good["sha256"]
+    assert good["raw_path"] == f"s3://rawzone/raw/remittance/{sha[:2]}/{sha}"
+    assert store.read(f"remittance/{sha[:2]}/{sha}") == GOOD
+    assert not [p for p in (home / "raw").rglob("*") if p.is_file()]  # nothing landed locally
+    bad_sha = rows["bad.835"]["sha256"]
+    assert (get_settings().quarantine / "2026-11-24" / bad_sha).read_bytes() == BAD  # the kept copy
+
+    # Landing the same bytes again creates nothing (If-None-Match), and the next run skips them.
+    source_folder = LocalFolder(get_settings().inbound / "remittance")
+    listed = {f.name: f for f in source_folder.list()}
+    assert land_file(source_folder, listed["good.835"], f"{get_settings().raw_root}/remittance") == (
+        sha,
+        good["raw_path"],
+    )
+    again = run_source("remittance", DAY, "again")
+    assert again["good.835"]["state"] == "posted" and erp_snapshot() == local_erp
