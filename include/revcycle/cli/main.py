@@ -231,8 +231,14 @@ def _inspect_text(r: dict) -> str:
     lines = [
         f"type {kind}"
         + (f" (source {r['source']})" if r.get("source") else "")
-        + (f", interchanges {r['interchanges']}" if "interchanges" in r else "")
+        + (f", interchanges {r['interchanges']}" if r.get("interchanges") else "")
     ]
+    totals = r.get("totals", {})
+    if "messages" in totals:  # HL7: the unit of acceptance is the message
+        acks = ", ".join(f"{code} {n}" for code, n in sorted(totals.get("acks", {}).items()))
+        lines.append(f"  messages {totals['messages']} ({acks})")
+    elif "rows" in totals:  # a CSV export: the unit is the row
+        lines.append(f"  rows {totals['rows']}")
     for t in r.get("transactions", []):
         if "bpr02" in t:
             balanced = ", ".join(f"{level} {'yes' if ok else 'NO'}" for level, ok in t.get("balanced", {}).items())
