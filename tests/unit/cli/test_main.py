@@ -97,3 +97,20 @@ def test_generate_status_quarantine_release(rc_home):
     assert "released" in released.output
     assert json.loads(run("quarantine", "list", "--json").output) == []
     assert CliRunner().invoke(main, ["quarantine", "release", "ffff"]).exit_code != 0
+
+
+def test_inspect_reads_a_276_with_the_inquiry_mapper(tmp_path):
+    """A 276 is what the pipeline sends; inspect says whether it reads back, set by set."""
+    from tests.unit.x12.test_inquiry_276 import claims, write
+
+    text, _ = write(claims(3), per_set=2)
+    path = tmp_path / "out.276"
+    path.write_text(text)
+    result = run("inspect", str(path), "--json")
+    out = json.loads(result.output)
+    assert result.exit_code == 0 and out["type"] == "276" and out["quarantine"] is None
+    assert [t["claims"] for t in out["transactions"]] == [2, 1]
+    broken = tmp_path / "cut.276"
+    broken.write_text(text[: text.index("SE*")])
+    out = json.loads(run("inspect", str(broken), "--json").output)
+    assert out["type"] == "276" and out["quarantine"]["reason"] == "TRUNCATED"
