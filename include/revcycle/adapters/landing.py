@@ -160,14 +160,6 @@ class _HashingWriter:
         return self.fh.write(data)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @dataclass
 class LandingResult:
     landed: list[str]

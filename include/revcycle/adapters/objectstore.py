@@ -90,19 +90,12 @@ class ObjectStore:
     def create(self, key: str, data: bytes) -> bool:
         """Write ``key`` once: True if written now, False if it held these bytes already; ``ObjectConflict``
         if it holds other bytes.  Two writers racing for one key: exactly one writes."""
-        path = self.path(key)
+        scratch = self.scratch_file()
         try:
-            if self.protocol == "file":
-                self._create_local(path, data)
-            else:
-                self.fs.pipe_file(path, data, mode="create")
-        except (FileExistsError, OSError) as exc:
-            if not self.fs.exists(path):
-                raise  # a real I/O failure, not the condition
-            if self.fs.cat_file(path) != data:
-                raise ObjectConflict("OBJECT_EXISTS", f"{key} already holds other bytes") from exc
-            return False
-        return True
+            scratch.write_bytes(data)
+            return self.create_file(key, scratch)
+        finally:
+            scratch.unlink(missing_ok=True)
 
     def child(self, prefix: str) -> ObjectStore:
         """The same store rooted one folder (key prefix) deeper."""
@@ -141,20 +134,6 @@ class ObjectStore:
                     raise ObjectConflict("OBJECT_EXISTS", f"{key} already holds other bytes") from exc
             return False
         return True
-
-    @staticmethod
-    def _create_local(path: str, data: bytes) -> None:
-        folder = Path(path).parent
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".creating-", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.link(tmp, path)  # fails with FileExistsError if the name exists: the local If-None-Match
-        finally:
-            os.unlink(tmp)
 
     # -- atomic publish --------------------------------------------------------------------------------
     def publish(self, manifest_key: str, objects: dict[str, bytes]) -> Published:

@@ -29,13 +29,17 @@ class Contract:
     optional: tuple[str, ...] = ()
 
 
-def _decodes(path: Path, encoding: str) -> UnicodeDecodeError | None:
-    """None when the whole file decodes strictly, else the first error (its offset is in the file)."""
+def _decodes(path: Path, encoding: str, refuse_nul: bool = False) -> UnicodeDecodeError | None:
+    """None when the whole file decodes strictly, else the first error (its offset is in the file).
+    With ``refuse_nul`` a NUL byte is ``NUL_BYTE``: no text export holds one, and a database column
+    refuses it (PostgreSQL text cannot store NUL)."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     offset = 0
     with open(path, "rb") as fh:
         try:
             for block in iter(lambda: fh.read(1 << 20), b""):
+                if refuse_nul and (nul := block.find(b"\x00")) >= 0:
+                    raise MappingError("NUL_BYTE", f"NUL byte at offset {offset + nul}")
                 decoder.decode(block)
                 offset += len(block)
             decoder.decode(b"", final=True)
@@ -53,18 +57,11 @@ def detect_encoding(path: Path) -> str:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         candidates = ("utf-16",)
     else:
-        with open(path, "rb") as fh:
-            offset = 0
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                if (nul := block.find(b"\x00")) >= 0:
-                    # No text export holds one; a database column refuses it (PostgreSQL text cannot store NUL).
-                    raise MappingError("NUL_BYTE", f"NUL byte at offset {offset + nul}")
-                offset += len(block)
         # Windows-1252 leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D undefined: a file with one is neither.
         candidates = ("utf-8-sig",) if head.startswith(codecs.BOM_UTF8) else ("utf-8", "cp1252")
     error = None
     for encoding in candidates:
-        error = _decodes(path, encoding)
+        error = _decodes(path, encoding, refuse_nul=encoding != "utf-16")
         if error is None:
             return encoding
     raise MappingError("BAD_ENCODING", f"byte at offset {error.start} does not decode as {' or '.join(candidates)}")

@@ -15,9 +15,9 @@ from decimal import Decimal
 
 import pandas as pd
 
+from revcycle.domain.decimals import CENT
 from revcycle.domain.keys import business_key
 
-CENT = Decimal("0.01")
 REQUEST_COLUMNS = ["request_key", "supplier_id", "erp_item_id", "serial", "lot", "quantity", "unit_price"]
 INVOICE_COLUMNS = [
     "invoice_line_key",

@@ -21,6 +21,7 @@ from revcycle.delimited.contract import Contract, date_field, decimal_field, rea
 from revcycle.domain import item_master
 from revcycle.domain.canonical import to_table
 from revcycle.domain.datasets import SOURCE_DATASETS, lake_uri
+from revcycle.domain.decimals import CENT
 from revcycle.domain.gs1 import device_identifier, gtin14
 from revcycle.domain.keys import business_key
 from revcycle.errors import MappingError
@@ -32,7 +33,6 @@ CONTRACT = Contract(
     required=("invoice_number", "supplier_id", "invoice_date", "line_number", "quantity", "unit_price"),
     optional=("vendor_item_number", "gtin", "lot", "serial", "extended_amount", "po_reference"),
 )
-CENT = Decimal("0.01")
 
 
 def parse_invoices(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:

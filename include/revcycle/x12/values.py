@@ -13,7 +13,6 @@ from functools import lru_cache
 from revcycle.domain.decimals import MAX_INTEGER_DIGITS, too_large, x12_decimal
 from revcycle.errors import MappingError
 
-CENT = Decimal("0.01")
 _FAST_LENGTH = MAX_INTEGER_DIGITS  # no longer than this: cannot have too many integer digits
 
 
