@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import threading
+from decimal import Decimal
 
+import pyarrow as pa
 import pytest
 
+from revcycle.adapters.lake import Lake
 from revcycle.adapters.objectstore import ObjectConflict, ObjectStore
 from tests.seaweedfs import ACCESS_KEY, SECRET_KEY
 
@@ -64,15 +67,33 @@ def test_two_writers_racing_for_one_key_leave_one_winner(store):
 
 
 def test_a_published_file_is_seen_whole_and_a_replay_adds_nothing(store):
-    objects = {
-        "canonical__claim_payment/business_date=2026-11-24/abc.parquet": b"P1",
-        "canonical__remittance/business_date=2026-11-24/abc.parquet": b"P2",
-    }
-    # Objects written without their manifest (a crash before the commit point) are not published.
-    store.write("lake/canonical__remark/business_date=2026-11-24/zzz.parquet", b"orphan")
-    assert store.published("lake") == []
-    first = store.publish("lake/_manifests/abc", {f"lake/{k}": v for k, v in objects.items()})
-    seen = store.published("lake")
-    assert sorted(o["key"] for o in seen) == sorted(f"lake/{k}" for k in objects)
-    store.publish("lake/_manifests/abc", {f"lake/{k}": v for k, v in objects.items()})  # a replay
-    assert store.published("lake") == seen and first.objects == seen
+    lake = Lake("", store=store.child("lake"))
+    table = pa.table({"k": ["a", "b"], "amount": pa.array([Decimal("1.10"), Decimal("2.25")], pa.decimal128(18, 2))})
+    # Staged datasets (locally in place, on S3 put under _staging/) are not published.
+    writer = lake.staging_writer("abc")
+    writer.write("canonical__remittance", table)
+    writer.close(["canonical__remittance", "canonical__remark"], {"canonical__remark": table.schema})
+    lake.put_staging_json("abc", "partition", {"payer": "P1"})
+    assert lake.manifests() == []
+    assert lake.read_staging("abc", "canonical__remittance").equals(table)
+    # Objects written without their manifest (a crash before the commit point) are not published either.
+    store.put("lake/canonical__remark/business_date=2026-11-24/zzz.parquet", b"orphan")
+    assert lake.manifests() == []
+
+    first = lake.publish("abc", ["canonical__remittance", "canonical__remark"], "2026-11-24", "P1")
+    assert [lake.read(loc).num_rows for loc in first] == [2, 0]
+    assert first[0].endswith("canonical__remittance/business_date=2026-11-24/payer_id=P1/abc.parquet")
+    seen = lake.manifests()
+    assert [sorted(o["dataset"] for o in m["objects"]) for m in seen] == [
+        ["canonical__remark", "canonical__remittance"]
+    ]
+    digests = lake.digests()
+    assert lake.publish("abc", ["canonical__remittance", "canonical__remark"], "2026-11-24", "P1") == first  # replay
+    assert lake.manifests() == seen and lake.digests() == digests
+    assert lake.read(first[0]).column("amount").to_pylist() == [Decimal("1.10"), Decimal("2.25")]
+
+    # Taken back (quarantined after publish): manifest first, then the objects; staging dropped.
+    lake.unpublish("abc", "2026-11-24", first)
+    lake.drop_staging("abc")
+    assert lake.manifests() == [] and not any(lake.exists(loc) for loc in first)
+    assert not store.keys("lake/_staging")

@@ -4,10 +4,9 @@ guarantees the pipeline needs from any store:
 - **Immutable create** (raw zone, acknowledgements sent): ``create`` writes a key only if it does not exist
   (S3 ``If-None-Match: *``, a conditional put; locally a hard link of a finished temp file, which fails if
   the name exists).  The same bytes again are a no-op; other bytes under the key are refused.
-- **Atomic publish** (lake datasets): ``publish`` writes a file's objects under their final keys, then
-  its manifest last.  Readers take a dataset from manifests only, so they never see half a file's objects;
-  keys come from the file's sha256, so a replay rewrites the same keys (same bytes) and the same manifest,
-  never a second copy.
+- **Whole objects** (lake datasets, reports): ``put`` and ``copy_in`` replace one object whole, so a
+  reader sees the old bytes or the new, never part; ``revcycle.adapters.lake`` builds its atomic publish
+  (objects, then a manifest) on them.
 
 Credentials for S3 come from an Airflow connection (``conn_id``: login = access key, password = secret key,
 extra ``endpoint_url`` and ``region_name``), never from code.  The raw zone lands through it (a local
@@ -17,22 +16,19 @@ folder, or ``REVCYCLE_RAW_ZONE_URL``); the lake, quarantine and reports are stil
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import fsspec
 
-from revcycle.adapters.storage import private_dir
+from revcycle.adapters.storage import private_dir, write_atomic
 from revcycle.errors import RevcycleError
-
-MANIFEST_SUFFIX = ".manifest.json"
 
 
 def _sha256(stream: BinaryIO) -> str:
@@ -52,12 +48,6 @@ def _fsync_dir(path: Path) -> None:
 
 class ObjectConflict(RevcycleError):
     """An immutable key already holds other bytes."""
-
-
-@dataclass(frozen=True)
-class Published:
-    manifest: str
-    objects: list[dict]
 
 
 def _s3_options(conn_id: str) -> dict[str, Any]:
@@ -135,37 +125,52 @@ class ObjectStore:
             return False
         return True
 
-    # -- atomic publish --------------------------------------------------------------------------------
-    def publish(self, manifest_key: str, objects: dict[str, bytes]) -> Published:
-        """Write every object, then the manifest naming them (key, size, sha256): the commit point."""
-        listed = []
-        for key, data in sorted(objects.items()):
-            self.write(key, data)
-            listed.append({"key": key, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
-        manifest = manifest_key if manifest_key.endswith(MANIFEST_SUFFIX) else manifest_key + MANIFEST_SUFFIX
-        self.write(manifest, json.dumps({"objects": listed}, sort_keys=True).encode())
-        return Published(manifest, listed)
-
-    def write(self, key: str, data: bytes) -> None:
-        """Write (or replace) one object; part of a publish, never on its own for lake data."""
-        path = self.path(key)
-        if self.protocol == "file":
-            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        self.fs.pipe_file(path, data)
-
-    def published(self, prefix: str = "") -> list[dict]:
-        """Objects of every manifest under ``prefix``; an object written without its manifest is not there."""
-        base = self.path(prefix.rstrip("/")) if prefix else self.path("").rstrip("/")
-        if not self.fs.exists(base):
-            return []
-        out = []
-        for path in sorted(self.fs.find(base)):
-            if path.endswith(MANIFEST_SUFFIX):
-                out.extend(json.loads(self.fs.cat_file(path))["objects"])
-        return out
-
     def read(self, key: str) -> bytes:
         return self.fs.cat_file(self.path(key))
+
+    # -- whole objects (replaceable) -------------------------------------------------------------------
+    def put(self, key: str, data: bytes) -> None:
+        """Write or replace one object whole: a reader sees the old bytes or the new, never part (a local
+        temp name and rename; one PUT on S3)."""
+        if self.protocol == "file":
+            write_atomic(Path(self.path(key)), data)
+        else:
+            self.fs.pipe_file(self.path(key), data)
+
+    def copy_in(self, source_key: str, key: str) -> int:
+        """Copy one object to another key whole (server-side on S3); return its size."""
+        src, dest = self.path(source_key), self.path(key)
+        if self.protocol == "file":
+            Path(dest).parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(dest).with_name(f".{Path(dest).name}.publishing")
+            shutil.copyfile(src, tmp)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, dest)
+            return os.path.getsize(dest)
+        self.fs.copy(src, dest)
+        return int(self.fs.info(dest)["size"])
+
+    def remove(self, key: str) -> None:
+        path = self.path(key)
+        if self.fs.exists(path):
+            self.fs.rm_file(path)
+
+    def remove_tree(self, prefix: str) -> None:
+        path = self.path(prefix.rstrip("/"))
+        if self.protocol == "file":
+            shutil.rmtree(path, ignore_errors=True)
+        elif self.fs.exists(path):
+            self.fs.rm(path, recursive=True)
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under ``prefix``, sorted."""
+        base = self.path(prefix.rstrip("/"))
+        if not self.fs.exists(base):
+            return []
+        start, found = len(self.path("")), self.fs.find(base, detail=True)
+        # A folder marker (SeaweedFS keeps emptied folders) is not a key.
+        return sorted(p[start:] for p, info in found.items() if info["type"] == "file" and p != base)
 
     def exists(self, key: str) -> bool:
         return self.fs.exists(self.path(key))

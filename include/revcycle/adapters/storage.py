@@ -1,11 +1,4 @@
-"""Lake storage: one interface for writing and atomically publishing Parquet.
-
-Local folders are the embedded default; an S3-compatible store plugs in
-through the same two operations (``write_staging``, ``publish``) with
-pyarrow's filesystem layer.  A reader never sees half a file: data is written
-under ``_staging/`` then moved into place with one rename, and re-publishing
-the same source file replaces its object (same name), never duplicates it.
-"""
+"""Local file helpers: private folders and files (PHI), atomic whole-file writes, staging Parquet writers."""
 
 from __future__ import annotations
 
@@ -18,58 +11,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
-class LocalLake:
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-
-    def staging_dir(self, sha256: str) -> Path:
-        return self.root / "_staging" / sha256
-
-    def write_staging(self, sha256: str, dataset: str, table: pa.Table) -> Path:
-        folder = self.staging_dir(sha256)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{dataset}.parquet"
-        tmp = path.with_suffix(".parquet.tmp")
-        pq.write_table(table, tmp, compression="zstd")
-        _fsync_file(tmp)
-        os.replace(tmp, path)
-        return path
-
-    def staging_writer(self, sha256: str) -> StagingWriter:
-        return StagingWriter(self.staging_dir(sha256))
-
-    def read_staging(self, sha256: str, dataset: str) -> pa.Table:
-        return pq.read_table(self.staging_dir(sha256) / f"{dataset}.parquet")
-
-    def partition_path(self, dataset: str, business_date: str, payer: str | None, sha256: str) -> Path:
-        parts = [dataset, f"business_date={business_date}"]
-        if payer:
-            parts.append(f"payer_id={payer}")
-        return self.root.joinpath(*parts, f"{sha256}.parquet")
-
-    def publish(self, sha256: str, dataset: str, business_date: str, payer: str | None) -> Path:
-        """Move a staged dataset into its partition with one atomic rename."""
-        src = self.staging_dir(sha256) / f"{dataset}.parquet"
-        dest = self.partition_path(dataset, business_date, payer, sha256)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.publishing")
-        shutil.copyfile(src, tmp)
-        _fsync_file(tmp)
-        os.replace(tmp, dest)
-        return dest
-
-    def unpublish(self, paths: list[str]) -> None:
-        """Take a file's published datasets out of the lake (it was quarantined after publishing)."""
-        for path in paths:
-            Path(path).unlink(missing_ok=True)
-
-    def drop_staging(self, sha256: str) -> None:
-        shutil.rmtree(self.staging_dir(sha256), ignore_errors=True)
-
-    def read(self, path: Path) -> pa.Table:
-        return pq.read_table(path)
-
-
 def _fsync_file(path: Path) -> None:
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
@@ -78,8 +19,9 @@ def _fsync_file(path: Path) -> None:
 class StagingWriter:
     """Streams record batches of several datasets into staging Parquet files (flat memory)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, upload=None) -> None:
         self.folder = folder
+        self.upload = upload  # object storage: each finished file is put under staging, then the scratch goes
         self._writers: dict[str, pq.ParquetWriter] = {}
         self.rows: dict[str, int] = {}
 
@@ -103,6 +45,10 @@ class StagingWriter:
             _fsync_file(tmp)
             os.replace(tmp, self.folder / f"{name}.parquet")
         self._writers.clear()
+        if self.upload is not None:
+            for path in sorted(self.folder.glob("*.parquet")):
+                self.upload(path.name, path)
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def abort(self) -> None:
         for writer in self._writers.values():

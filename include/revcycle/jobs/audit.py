@@ -20,6 +20,7 @@ from pathlib import Path
 
 from revcycle.adapters import ledger
 from revcycle.adapters.db import engine_for, query
+from revcycle.adapters.lake import Lake
 from revcycle.adapters.storage import sha256_file
 from revcycle.jobs import kpi, reconciliation, sla
 from revcycle.settings import get_settings
@@ -62,11 +63,12 @@ def build(day: dt.date) -> Path:
     s = get_settings()
     folder = s.reports / "audit" / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
+    lake = Lake.configured()
     files = []
     for row in ledger.for_day(day):
         full = ledger.get(row["sha256"]) or row
         report = Path(full["report_path"]) if full.get("report_path") else None
-        outputs = [Path(p) for p in json.loads(full.get("outputs") or "[]")]
+        outputs = json.loads(full.get("outputs") or "[]")
         acks = [Path(p) for p in (full.get("ack_path") or "").split(",") if p]
         files.append(
             {
@@ -86,7 +88,7 @@ def build(day: dt.date) -> Path:
                 "report_sha256_ledger": full.get("report_sha256"),
                 "report_sha256_now": _sha(report) if report else None,
                 "acknowledgements": [{"path": str(a), "sha256": _sha(a)} for a in acks],
-                "outputs": [{"path": str(o), "sha256": _sha(o)} for o in outputs],
+                "outputs": [{"path": o, "sha256": lake.sha256(o)} for o in outputs],
                 "lineage": _lineage_for_file(full["sha256"], folder / "lineage"),
             }
         )

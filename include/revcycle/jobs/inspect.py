@@ -15,7 +15,7 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-from revcycle.adapters.storage import LocalLake
+from revcycle.adapters.lake import Lake
 from revcycle.errors import RevcycleError, X12Error
 from revcycle.pipeline.stage import failure_reason, stage_file, validate_staged
 from revcycle.sources.base import ParseContext, ParseFailure, Source
@@ -122,7 +122,7 @@ def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
         }
         return out
     with tempfile.TemporaryDirectory() as tmp:
-        lake = LocalLake(Path(tmp))
+        lake = Lake(tmp)
         ctx = ParseContext(
             sha256="inspect",
             original_name=path.name,

@@ -103,7 +103,12 @@ def erp_dataset(table: str) -> tuple[str, str]:
 def lake_dataset(name: str) -> tuple[str, str]:
     from revcycle.settings import get_settings
 
-    return file_dataset(get_settings().lake / name)
+    root = get_settings().lake_root
+    if "://" in root:  # OpenLineage's object-storage naming: namespace scheme://bucket, name the key
+        scheme, rest = root.split("://", 1)
+        bucket, _, prefix = rest.partition("/")
+        return f"{scheme}://{bucket}", f"{prefix}/{name}".lstrip("/")
+    return file_dataset(Path(root) / name)
 
 
 def inbound_dataset(source_subdir: str, name: str) -> tuple[str, str]:

@@ -16,13 +16,13 @@ came from.  Identifiers only - no names, member ids or birth dates.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pyarrow.dataset as pads
+import pyarrow.compute as pc
 from sqlalchemy import inspect, text
 
 from revcycle.adapters import ledger
 from revcycle.adapters.db import engine_for
+from revcycle.adapters.lake import Lake
 
 
 def _file(sha256: str) -> dict:
@@ -52,21 +52,24 @@ def _file(sha256: str) -> dict:
 
 
 def _lake_row(dataset: str, key_column: str, key: str, outputs: list[str]) -> dict | None:
-    paths = [p for p in outputs if f"/{dataset}/" in p and Path(p).exists()]
-    if not paths:
-        return None
-    table = pads.dataset(paths).to_table(filter=pads.field(key_column) == key)
-    return table.to_pylist()[0] if table.num_rows else None
+    lake = Lake.configured()
+    for location in outputs:
+        if f"/{dataset}/" in location and lake.exists(location):
+            table = lake.read(location)
+            table = table.filter(pc.equal(table[key_column], key))
+            if table.num_rows:
+                return table.to_pylist()[0]
+    return None
 
 
 def trace(ref: str) -> dict:
     if ref.endswith(".parquet"):
-        path = Path(ref)
-        sha = path.stem
+        lake = Lake.configured()
+        sha = ref.rsplit("/", 1)[-1].removesuffix(".parquet")
         return {
-            "lake_file": str(path),
-            "dataset": next((p for p in path.parts if "__" in p), None),
-            "rows": pads.dataset(str(path)).count_rows() if path.exists() else None,
+            "lake_file": ref,
+            "dataset": next((p for p in ref.split("/") if "__" in p), None),
+            "rows": lake.read(ref).num_rows if lake.exists(ref) else None,
             "from_file": _file(sha),
         }
     if ":" not in ref or not ref.startswith("erp."):

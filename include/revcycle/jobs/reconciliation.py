@@ -28,13 +28,12 @@ import json
 import logging
 from collections.abc import Iterable
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from revcycle.adapters.db import as_date, engine_for, query
+from revcycle.adapters.lake import Lake
 from revcycle.adapters.storage import write_atomic
 from revcycle.domain.decimals import CENT, cents
 from revcycle.domain.keys import business_key
@@ -127,7 +126,8 @@ def lake_table(source: str, dataset: str, business_date: dt.date) -> pd.DataFram
     with engine_for("ops").connect() as conn:
         rows = query(conn, "ops/ledger_posted_outputs", {"source": source, "business_date": business_date}).all()
     paths = [p for _, outputs in rows for p in json.loads(outputs or "[]") if f"/{dataset}/" in p]
-    tables = [pq.read_table(p) for p in paths if Path(p).exists()]
+    lake = Lake.configured()
+    tables = [lake.read(p) for p in paths if lake.exists(p)]
     if not tables:
         from revcycle.domain.canonical import SCHEMAS
 
@@ -367,11 +367,10 @@ def write_extract(name: str, frame: pd.DataFrame, business_date: dt.date, totals
     schema = EXTRACTS[name]
     records = [{c: _cell(r.get(c), schema.field(c).type) for c in schema.names} for r in frame.to_dict("records")]
     table = pa.Table.from_pylist(records, schema=schema)
-    parquet = s.lake / f"recon__{name}" / f"business_date={business_date}" / f"{name}.parquet"
+    parquet, parquet_sha = Lake.configured().put_table(
+        f"recon__{name}/business_date={business_date}/{name}.parquet", table
+    )
     csv_path = s.outbound / "finance" / business_date.isoformat() / f"{name}.csv"
-    buf = pa.BufferOutputStream()
-    pq.write_table(table, buf, compression="zstd")
-    parquet_sha = write_atomic(parquet, buf.getvalue().to_pybytes())
     text_buf = io.StringIO()
     writer = csv.writer(text_buf, lineterminator="\r\n")
     writer.writerow(schema.names)
@@ -381,7 +380,7 @@ def write_extract(name: str, frame: pd.DataFrame, business_date: dt.date, totals
     info = {
         "row_count": len(records),
         "control_totals": json.dumps(totals, sort_keys=True, default=str),
-        "parquet_path": str(parquet),
+        "parquet_path": parquet,
         "parquet_sha256": parquet_sha,
         "csv_path": str(csv_path),
         "csv_sha256": csv_sha,

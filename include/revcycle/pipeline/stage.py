@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from revcycle.adapters.storage import LocalLake
+from revcycle.adapters.lake import Lake
 from revcycle.domain.canonical import SCHEMAS
 from revcycle.errors import RevcycleError
 from revcycle.sources.base import ParseContext, ParseResult, Source
@@ -29,7 +29,7 @@ def failure_reason(exc: BaseException, step: str) -> tuple[str, str] | None:
     return None
 
 
-def stage_file(source: Source, path: Path, ctx: ParseContext, lake: LocalLake) -> tuple[ParseResult, dict[str, int]]:
+def stage_file(source: Source, path: Path, ctx: ParseContext, lake: Lake) -> tuple[ParseResult, dict[str, int]]:
     """Parse into ``_staging/<ctx.sha256>/``; on any error nothing staged is left behind and the error propagates."""
     writer = lake.staging_writer(ctx.sha256)
     try:
@@ -41,7 +41,7 @@ def stage_file(source: Source, path: Path, ctx: ParseContext, lake: LocalLake) -
     return result, writer.rows
 
 
-def validate_staged(source: Source, lake: LocalLake, key: str, business_date: dt.date):
+def validate_staged(source: Source, lake: Lake, key: str, business_date: dt.date):
     """Run the source's suites (checks, then datasets) on the staged frames; return the ValidationOutcome."""
     from revcycle.adapters.validation import validate_frames
 

@@ -17,15 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from pathlib import Path
-
-import pyarrow.parquet as pq
 
 from revcycle.adapters import erp, ledger
 from revcycle.adapters.db import as_date, as_datetime
+from revcycle.adapters.lake import Lake
 from revcycle.adapters.landing import LocalFolder, Transport, land_source
 from revcycle.adapters.objectstore import local_copy
-from revcycle.adapters.storage import LocalLake, copy_private, private_dir, write_private
+from revcycle.adapters.storage import copy_private, private_dir, write_private
 from revcycle.errors import RevcycleError
 from revcycle.pipeline.reports import build_report, write_report
 from revcycle.pipeline.stage import failure_reason, stage_file, validate_staged
@@ -36,8 +34,8 @@ from revcycle.sources.registry import get_source
 log = logging.getLogger(__name__)
 
 
-def _lake() -> LocalLake:
-    return LocalLake(get_settings().lake)
+def _lake() -> Lake:
+    return Lake.configured()
 
 
 def _transport(source: Source) -> Transport:
@@ -66,7 +64,7 @@ def quarantine(sha256: str, reason: str, detail: str, dag_run_id: str | None) ->
     ledger.set_state(sha256, "quarantined", reason=reason, detail=detail, dag_run_id=dag_run_id)
     if row["outputs"]:
         # Quarantined after publishing (a refusal at post): its datasets leave the lake.
-        _lake().unpublish(json.loads(row["outputs"]))
+        _lake().unpublish(sha256, str(row["business_date"])[:10], json.loads(row["outputs"]))
         ledger.set_outputs(sha256, row["partition_key"], [])
     s = get_settings()
     folder = private_dir(s.quarantine / str(row["business_date"])[:10])
@@ -159,8 +157,9 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
     ledger.set_results(
         sha256, row_counts=staged_rows, control_totals=result.control_totals, ack_path=",".join(result.acks) or None
     )
-    (_lake().staging_dir(sha256) / "findings.json").write_text(json.dumps(result.findings))
-    (_lake().staging_dir(sha256) / "partition.json").write_text(json.dumps({"payer": result.partition_key}))
+    lake = _lake()
+    lake.put_staging_json(sha256, "findings", result.findings)
+    lake.put_staging_json(sha256, "partition", {"payer": result.partition_key})
     # X12.5: ISA13 is unique per sender; the same (ISA06, ISA13) with different bytes is a conflict to review.
     if result.interchanges and not row["release_count"]:
         owner = ledger.claim_interchanges(sha256, result.sender_id, result.interchanges)
@@ -174,7 +173,7 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
     if source.exclusive is not None:
         # Decided before publish, and again on every release: a payment is never in the lake twice.
         ex = source.exclusive
-        keys = _lake().read_staging(sha256, ex.dataset).column(ex.column).to_pylist()
+        keys = lake.read_staging(sha256, ex.dataset).column(ex.column).to_pylist()
         owner = ledger.claim(sha256, ex.erp_table, [k for k in keys if k])
         if owner:
             return quarantine(
@@ -198,7 +197,7 @@ def validate(source_name: str, sha256: str, dag_run_id: str | None = None) -> di
         if why is None:
             raise
         return quarantine(sha256, *why, dag_run_id)
-    findings = json.loads((lake.staging_dir(sha256) / "findings.json").read_text())
+    findings = lake.staging_json(sha256, "findings")
     verdict = outcome.quarantine_reason()
     decision = {
         "quarantined": verdict is not None,
@@ -223,9 +222,8 @@ def publish(source_name: str, sha256: str, dag_run_id: str | None = None) -> dic
         return pointer(sha256)
     source = get_source(source_name)
     lake = _lake()
-    payer = json.loads((lake.staging_dir(sha256) / "partition.json").read_text())["payer"]
-    day = str(row["business_date"])[:10]
-    outputs = [str(lake.publish(sha256, name, day, payer)) for name in source.datasets]
+    payer = lake.staging_json(sha256, "partition")["payer"]
+    outputs = lake.publish(sha256, list(source.datasets), str(row["business_date"])[:10], payer)
     ledger.set_outputs(sha256, payer, outputs)
     ledger.set_state(sha256, "published", dag_run_id=dag_run_id)
     lake.drop_staging(sha256)
@@ -242,9 +240,10 @@ def post(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
         ledger.set_state(sha256, "posted", dag_run_id=dag_run_id)
         return pointer(sha256)
     tables = {}
-    for path in json.loads(row["outputs"]):
-        dataset = next(part for part in Path(path).parts if part.startswith(("canonical__", "raw__")))
-        tables[dataset] = pq.read_table(path)
+    lake = _lake()
+    for location in json.loads(row["outputs"]):
+        dataset = next(part for part in location.split("/") if part.startswith(("canonical__", "raw__")))
+        tables[dataset] = lake.read(location)
     ex, verify = source.exclusive, source.verify_posted
     owned = erp.Ownership(ex.erp_table, ex.erp_key, sha256, ex.reason) if ex else None
     totals = json.loads(row["control_totals"] or "{}")

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from revcycle.adapters.storage import LocalLake
+from revcycle.adapters.lake import Lake
 from revcycle.errors import RevcycleError
 from revcycle.pipeline.stage import stage_file
 from revcycle.sources.base import ParseContext
@@ -137,7 +137,7 @@ def _parse(source_name: str, data: bytes, suffix: str) -> None:
         )
         with _deadline(SECONDS_PER_EXAMPLE):
             try:
-                stage_file(source, path, ctx, LocalLake(Path(tmp) / "lake"))
+                stage_file(source, path, ctx, Lake(Path(tmp) / "lake"))
             except RevcycleError:
                 pass
 

@@ -1,5 +1,6 @@
-"""The raw zone on a real S3 server (SeaweedFS): files land as immutable objects, are parsed, quarantined
-and posted exactly as from the local raw zone, and the ERP ends the same."""
+"""The raw zone and the lake on a real S3 server (SeaweedFS): files land as immutable objects, are staged,
+published, quarantined and posted exactly as with local folders; the ERP ends the same and the lake holds
+the same records."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 import json
 
 from revcycle.adapters import ledger
+from revcycle.adapters.lake import Lake
 from revcycle.adapters.landing import LocalFolder, land_file
 from revcycle.adapters.objectstore import store_for
 from revcycle.settings import get_settings
@@ -27,16 +29,18 @@ def _deliver() -> None:
     (inbound / "bad.835").write_bytes(BAD)
 
 
-def test_files_land_post_and_quarantine_through_an_s3_raw_zone(rc_home, tmp_path, monkeypatch, s3_endpoint):
+def test_files_land_publish_post_and_quarantine_through_s3(rc_home, tmp_path, monkeypatch, s3_endpoint):
     _deliver()
     local = run_source("remittance", DAY)
-    local_erp = erp_snapshot()
+    local_erp, local_lake = erp_snapshot(), Lake.configured().digests()
+    assert "canonical__claim_payment" in local_lake
     assert (local["good.835"]["state"], local["bad.835"]["reason"]) == ("posted", "SE_COUNT_MISMATCH")
 
     # The same files in a new home whose raw zone is a bucket; keys from an Airflow connection.
     home = tmp_path / "s3-home"
     monkeypatch.setenv("REVCYCLE_HOME", str(home))
     monkeypatch.setenv("REVCYCLE_RAW_ZONE_URL", "s3://rawzone/raw")
+    monkeypatch.setenv("REVCYCLE_LAKE_URL", "s3://rawzone/lake")
     monkeypatch.setenv("REVCYCLE_STORAGE_CONN_ID", "lake_s3")
     monkeypatch.setenv(
         "AIRFLOW_CONN_LAKE_S3",
@@ -56,6 +60,11 @@ def test_files_land_post_and_quarantine_through_an_s3_raw_zone(rc_home, tmp_path
     rows = run_source("remittance", DAY)
     assert (rows["good.835"]["state"], rows["bad.835"]["reason"]) == ("posted", "SE_COUNT_MISMATCH")
     assert erp_snapshot() == local_erp  # the ERP ends the same
+    lake = Lake.configured()
+    assert lake.digests() == local_lake  # and the lake holds the same records, in the bucket
+    assert json.loads(ledger.get(rows["good.835"]["sha256"])["outputs"])[0].startswith("s3://rawzone/lake/canonical__")
+    assert not [p for p in (home / "lake").rglob("*") if p.is_file()]  # nothing published or staged locally
+    assert not lake.store.keys("_staging")
     good = ledger.get(rows["good.835"]["sha256"])
     sha = good["sha256"]
     assert good["raw_path"] == f"s3://rawzone/raw/remittance/{sha[:2]}/{sha}"
