@@ -4,6 +4,7 @@
     python3 dev.py day     # create .venv if missing, then run a whole business day through every DAG
     python3 dev.py test    # create .venv if missing, then run the whole test suite
     python3 dev.py lint    # ruff check and ruff format --check (CI runs it before the tests)
+    python3 dev.py cluster # a real distributed Airflow here (up | down | status; see README "Run it in production")
 
 Extra arguments go to the underlying command (``revcycle run-day`` or ``pytest``).
 """
@@ -44,13 +45,15 @@ def ensure_env() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("day", "test", "lint"):
+    if not argv or argv[0] not in ("day", "test", "lint", "cluster"):
         print(__doc__)
         return 2
     ensure_env()
     os.chdir(ROOT)
     if argv[0] == "day":
         return subprocess.call([str(BIN / "revcycle"), "run-day", *argv[1:]])
+    if argv[0] == "cluster":
+        return subprocess.call([str(BIN / "revcycle"), "cluster", *(argv[1:] or ["up"])])
     if argv[0] == "lint":
         ruff = str(BIN / "ruff")
         return subprocess.call([ruff, "check", *argv[1:]]) or subprocess.call([ruff, "format", "--check", *argv[1:]])

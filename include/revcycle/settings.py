@@ -66,11 +66,27 @@ class Settings:
     # connection holding that store's keys and endpoint.
     raw_zone_url: str = ""
     storage_conn_id: str = ""
+    # The lake on object storage (s3://bucket/prefix) instead of the lake folder.
+    lake_url: str = ""
+    # Off: DAGs have no schedule and run only when triggered (a cluster replaying one chosen business day).
+    schedules: bool = True
+    # The development cluster (revcycle cluster): the local servers it uses, its name (its databases are
+    # named after it), its folder (empty: cluster/ under home), and the name a cluster worker records.
+    cluster_pg: str = "postgresql://postgres@127.0.0.1:5432"
+    cluster_redis: str = "redis://127.0.0.1:6379/11"
+    cluster_name: str = "revcycle_cluster"
+    cluster_home: str = ""
+    worker_name: str = ""
 
     @property
     def raw_root(self) -> str:
         """Where landed files go: the object-store URL when one is set, else the local raw zone folder."""
         return self.raw_zone_url.rstrip("/") or str(self.raw_zone)
+
+    @property
+    def lake_root(self) -> str:
+        """Where the lake is: the object-store URL when one is set, else the local lake folder."""
+        return self.lake_url.rstrip("/") or str(self.lake)
 
     def ensure_dirs(self) -> None:
         for path in (self.inbound, self.lake, self.outbound, self.reports, self.lineage_file.parent):
@@ -115,6 +131,13 @@ def get_settings() -> Settings:
         preload=os.environ.get("REVCYCLE_PRELOAD", ""),
         raw_zone_url=os.environ.get("REVCYCLE_RAW_ZONE_URL", ""),
         storage_conn_id=os.environ.get("REVCYCLE_STORAGE_CONN_ID", ""),
+        lake_url=os.environ.get("REVCYCLE_LAKE_URL", ""),
+        schedules=os.environ.get("REVCYCLE_SCHEDULES", "on").lower() not in ("off", "0", "false"),
+        cluster_pg=os.environ.get("REVCYCLE_CLUSTER_PG", "postgresql://postgres@127.0.0.1:5432"),
+        cluster_redis=os.environ.get("REVCYCLE_CLUSTER_REDIS", "redis://127.0.0.1:6379/11"),
+        cluster_name=os.environ.get("REVCYCLE_CLUSTER_NAME", "revcycle_cluster"),
+        cluster_home=os.environ.get("REVCYCLE_CLUSTER_HOME", ""),
+        worker_name=os.environ.get("REVCYCLE_WORKER_NAME", ""),
     )
 
 
@@ -123,6 +146,12 @@ def token_key() -> str:
     so no repr or log of the settings can show it; empty when unset (revcycle.domain.phi then keeps one
     of its own under ``var/secrets``)."""
     return os.environ.get("REVCYCLE_TOKEN_KEY", "")
+
+
+def use_environment(values: dict[str, str]) -> None:
+    """Run this process with these settings from now on (``run-day --on cluster`` takes the cluster's)."""
+    os.environ.update(values)
+    reset_settings()
 
 
 def reset_settings() -> None:

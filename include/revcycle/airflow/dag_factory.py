@@ -57,10 +57,13 @@ def _policy(
     start_date: dt.datetime | None,
     catchup: bool = True,
 ) -> dict:
-    """What every revcycle DAG declares: owner, tags, two retries, one run at a time, docs, a deadline."""
+    """What every revcycle DAG declares: owner, tags, two retries, one run at a time, docs, a deadline.
+    With ``REVCYCLE_SCHEDULES=off`` a DAG runs only when triggered (a cluster replaying a chosen day)."""
+    from revcycle.settings import get_settings
+
     return dict(
         dag_id=dag_id,
-        schedule=schedule,
+        schedule=schedule if get_settings().schedules else None,
         catchup=catchup,
         max_active_runs=1,
         start_date=start_date or pendulum.datetime(2026, 11, 1, tz="UTC"),

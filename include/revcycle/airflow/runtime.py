@@ -243,7 +243,7 @@ def day_summary(day: dt.date) -> dict:
         "quarantined": quarantined,
         "sla_breaches": sla.breaches_for_day(day),
         "outputs": {
-            "lake": str(s.lake),
+            "lake": s.lake_root,
             "erp_database": database_url("erp"),
             "ops_database": database_url("ops"),
             "reports": str(s.reports),

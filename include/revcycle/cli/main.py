@@ -52,11 +52,25 @@ def generate(day: str, claims: int, seed: int, supply_messages: int | None, out:
 @click.option("--seed", default=42, show_default=True)
 @click.option("--no-generate", is_flag=True, help="Process what is already in the inbound folder.")
 @click.option("--json", "as_json", is_flag=True)
-def run_day(day: str, claims: int, seed: int, no_generate: bool, as_json: bool) -> None:
+@click.option(
+    "--on",
+    "where",
+    type=click.Choice(["embedded", "cluster"]),
+    default="embedded",
+    show_default=True,
+    help="embedded: `airflow dags test` in this process's home; cluster: the running `revcycle cluster`.",
+)
+def run_day(day: str, claims: int, seed: int, no_generate: bool, as_json: bool, where: str) -> None:
     """Generate a business day and run every DAG for it through Airflow, then summarise."""
-    from revcycle.airflow.runtime import run_day as _run
+    if where == "cluster":
+        from revcycle.airflow.cluster import run_day as _run
+    else:
+        from revcycle.airflow.runtime import run_day as _run
 
-    summary = _run(dt.date.fromisoformat(day), claims, seed, not no_generate, lambda m: click.echo(m, err=True))
+    try:
+        summary = _run(dt.date.fromisoformat(day), claims, seed, not no_generate, lambda m: click.echo(m, err=True))
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
     if not all(r["success"] for r in summary["dag_runs"]):
         sys.exit(1)
@@ -102,6 +116,12 @@ def format_summary(s: dict) -> str:
             f"{r['dag_id']} {'ok' if r['success'] else 'FAILED'} ({r['seconds']}s)" for r in s.get("dag_runs", [])
         )
     )
+    if s.get("cluster"):
+        c = s["cluster"]
+        lines.append(
+            f"  cluster:         {c['seconds']}s through {c['api']}; task instances by worker: "
+            + ", ".join(f"{host} {n}" for host, n in sorted(c["task_instances_by_worker"].items()))
+        )
     lines.append("Outputs:")
     lines += [f"  {k + ':':18} {v}" for k, v in s["outputs"].items()]
     return "\n".join(lines)
@@ -174,6 +194,38 @@ def replay(day: str) -> None:
     click.echo(format_summary(summary))
     if not all(r["success"] for r in summary["dag_runs"]):
         sys.exit(1)
+
+
+@main.group()
+def cluster() -> None:
+    """A real distributed Airflow here: api-server, scheduler, dag-processor, triggerer, two Celery workers,
+    S3 (SeaweedFS); PostgreSQL and Redis are the local servers."""
+
+
+@cluster.command("up")
+@click.option("--fresh", is_flag=True, help="Start from empty databases, broker db, bucket and folders.")
+def cluster_up(fresh: bool) -> None:
+    from revcycle.airflow import cluster as _cluster
+
+    try:
+        _cluster.up(lambda m: click.echo(m, err=True), fresh=fresh)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cluster.command("down")
+@click.option("--wipe", is_flag=True, help="Also drop the cluster's databases, broker db, S3 data and folders.")
+def cluster_down(wipe: bool) -> None:
+    from revcycle.airflow import cluster as _cluster
+
+    _cluster.down(lambda m: click.echo(m, err=True), wipe_data=wipe)
+
+
+@cluster.command("status")
+def cluster_status() -> None:
+    from revcycle.airflow import cluster as _cluster
+
+    click.echo(json.dumps(_cluster.status(), indent=2))
 
 
 @main.command("audit-report")
