@@ -68,6 +68,10 @@ class Settings:
     storage_conn_id: str = ""
     # The lake on object storage (s3://bucket/prefix) instead of the lake folder.
     lake_url: str = ""
+    # One object-storage root for every file the pipeline keeps (s3://bucket/prefix): raw/ and lake/ unless
+    # their own URLs say otherwise, and the quarantine, acknowledgements, reports and finance extracts under
+    # their path relative to home (written on the worker, then moved there; no disk shared between workers).
+    storage_url: str = ""
     # Off: DAGs have no schedule and run only when triggered (a cluster replaying one chosen business day).
     schedules: bool = True
     # The development cluster (revcycle cluster): the local servers it uses, its name (its databases are
@@ -80,13 +84,13 @@ class Settings:
 
     @property
     def raw_root(self) -> str:
-        """Where landed files go: the object-store URL when one is set, else the local raw zone folder."""
-        return self.raw_zone_url.rstrip("/") or str(self.raw_zone)
+        """Where landed files go: REVCYCLE_RAW_ZONE_URL, else ``raw`` in the storage URL, else the raw folder."""
+        return self.raw_zone_url.rstrip("/") or (f"{self.storage_url}/raw" if self.storage_url else str(self.raw_zone))
 
     @property
     def lake_root(self) -> str:
-        """Where the lake is: the object-store URL when one is set, else the local lake folder."""
-        return self.lake_url.rstrip("/") or str(self.lake)
+        """Where the lake is: REVCYCLE_LAKE_URL, else ``lake`` in the storage URL, else the local lake folder."""
+        return self.lake_url.rstrip("/") or (f"{self.storage_url}/lake" if self.storage_url else str(self.lake))
 
     def ensure_dirs(self) -> None:
         for path in (self.inbound, self.lake, self.outbound, self.reports, self.lineage_file.parent):
@@ -132,6 +136,7 @@ def get_settings() -> Settings:
         raw_zone_url=os.environ.get("REVCYCLE_RAW_ZONE_URL", ""),
         storage_conn_id=os.environ.get("REVCYCLE_STORAGE_CONN_ID", ""),
         lake_url=os.environ.get("REVCYCLE_LAKE_URL", ""),
+        storage_url=os.environ.get("REVCYCLE_STORAGE_URL", "").rstrip("/"),
         schedules=os.environ.get("REVCYCLE_SCHEDULES", "on").lower() not in ("off", "0", "false"),
         cluster_pg=os.environ.get("REVCYCLE_CLUSTER_PG", "postgresql://postgres@127.0.0.1:5432"),
         cluster_redis=os.environ.get("REVCYCLE_CLUSTER_REDIS", "redis://127.0.0.1:6379/11"),

@@ -86,7 +86,7 @@ def test_day_index_in_chromium(rc_home, tmp_path):
             started_at=start,
             ended_at=start + dt.timedelta(seconds=5 + n * 400),
         )
-    index = audit.build(DAY)
+    index = Path(audit.build(DAY))
 
     dom = dump_dom(index, tmp_path / "profile")
     assert "Audit report - business day 2026-11-24" in dom

@@ -1,16 +1,19 @@
-"""The raw zone and the lake on a real S3 server (SeaweedFS): files land as immutable objects, are staged,
-published, quarantined and posted exactly as with local folders; the ERP ends the same and the lake holds
-the same records."""
+"""Every kept file on a real S3 server (SeaweedFS, one REVCYCLE_STORAGE_URL): files land as immutable
+objects, are staged, published, quarantined and posted exactly as with local folders; the ERP ends the same,
+the lake holds the same records, and acknowledgements, reports and quarantined copies live in the bucket."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+from pathlib import Path
 
 from revcycle.adapters import ledger
 from revcycle.adapters.lake import Lake
 from revcycle.adapters.landing import LocalFolder, land_file
-from revcycle.adapters.objectstore import store_for
+from revcycle.adapters.objectstore import read_location, sha256_location, store_for
+from revcycle.jobs import audit
 from revcycle.settings import get_settings
 from tests.conftest import FIXTURES, reset_caches
 from tests.corpus import CASES
@@ -39,8 +42,7 @@ def test_files_land_publish_post_and_quarantine_through_s3(rc_home, tmp_path, mo
     # The same files in a new home whose raw zone is a bucket; keys from an Airflow connection.
     home = tmp_path / "s3-home"
     monkeypatch.setenv("REVCYCLE_HOME", str(home))
-    monkeypatch.setenv("REVCYCLE_RAW_ZONE_URL", "s3://rawzone/raw")
-    monkeypatch.setenv("REVCYCLE_LAKE_URL", "s3://rawzone/lake")
+    monkeypatch.setenv("REVCYCLE_STORAGE_URL", "s3://rawzone")  # one root: raw/, lake/, and every kept file
     monkeypatch.setenv("REVCYCLE_STORAGE_CONN_ID", "lake_s3")
     monkeypatch.setenv(
         "AIRFLOW_CONN_LAKE_S3",
@@ -70,8 +72,39 @@ def test_files_land_publish_post_and_quarantine_through_s3(rc_home, tmp_path, mo
     assert good["raw_path"] == f"s3://rawzone/raw/remittance/{sha[:2]}/{sha}"
     assert store.read(f"remittance/{sha[:2]}/{sha}") == GOOD
     assert not [p for p in (home / "raw").rglob("*") if p.is_file()]  # nothing landed locally
-    bad_sha = rows["bad.835"]["sha256"]
-    assert (get_settings().quarantine / "2026-11-24" / bad_sha).read_bytes() == BAD  # the kept copy
+    # Every other file the pipeline keeps is in the bucket too, under its path relative to home, and no
+    # longer on this worker's disk: the quarantined copy and its reason, the 999s, the validation reports.
+    bad = ledger.get(rows["bad.835"]["sha256"])
+    bucket = store_for("s3://rawzone")
+    assert bucket.read(f"quarantine/2026-11-24/{bad['sha256']}") == BAD
+    assert (
+        json.loads(bucket.read(f"quarantine/2026-11-24/{bad['sha256']}.reason.json"))["reason"] == "SE_COUNT_MISMATCH"
+    )
+    for row in (good, bad):
+        assert row["ack_path"] and all(
+            a.startswith("s3://rawzone/outbound/acks/2026-11-24/") for a in row["ack_path"].split(",")
+        )
+        assert read_location(row["ack_path"].split(",")[0]).startswith(b"ISA")
+    assert good["report_path"].startswith("s3://rawzone/reports/validation/2026-11-24/")
+    assert sha256_location(good["report_path"]) == good["report_sha256"]
+    assert not [p for area in ("quarantine", "outbound", "reports") for p in (home / area).rglob("*") if p.is_file()]
+
+    # A message-level source's rejected messages (PHI) go to the bucket's quarantine too, with their reasons.
+    hl7 = get_settings().inbound / "supply"
+    hl7.mkdir(parents=True)
+    shutil.copy(FIXTURES / "hl7" / "malformed_batch.hl7", hl7)
+    (batch,) = run_source("supply_usage", DAY).values()
+    assert batch["state"] == "posted"
+    rejected = [k for k in bucket.keys("quarantine/2026-11-24/messages") if k.endswith(".reason.json")]
+    assert len(rejected) == 6 and all(Path(k).name.startswith(batch["sha256"][:16]) for k in rejected)
+    assert not [p for p in (home / "quarantine").rglob("*") if p.is_file()]
+
+    # The auditor's report reads them back from the bucket and is kept there beside them.
+    index = audit.build(DAY)
+    assert index == "s3://rawzone/reports/audit/2026-11-24/index.html"
+    page = read_location(index).decode()
+    assert "hash ok" in page and "HASH CHANGED" not in page
+    assert "../../validation/2026-11-24/" in page  # relative links that hold inside the bucket
 
     # Landing the same bytes again creates nothing (If-None-Match), and the next run skips them.
     source_folder = LocalFolder(get_settings().inbound / "remittance")

@@ -196,3 +196,49 @@ def local_copy(location: str) -> Iterator[Path]:
         target = Path(tmp) / name
         store.fs.get_file(store.path(name), str(target))
         yield target
+
+
+def kept_location(path: Path) -> str:
+    """Where a file or folder under the revcycle home is kept: under the storage URL at its path relative to
+    home when ``REVCYCLE_STORAGE_URL`` is set, else the path itself."""
+    from revcycle.settings import get_settings
+
+    s = get_settings()
+    if not s.storage_url:
+        return str(path)
+    return f"{s.storage_url}/{Path(path).resolve().relative_to(s.home.resolve()).as_posix()}"
+
+
+def keep(path: Path) -> str:
+    """Keep a finished file written under the revcycle home where the deployment keeps its files; return its
+    location for the ledger.  With ``REVCYCLE_STORAGE_URL`` it moves to that store (a report, an
+    acknowledgement, a quarantined copy leaves this worker's disk; any worker reads it back by location);
+    without, it stays where it is."""
+    location = kept_location(path)
+    if "://" in location:
+        parent, _, name = location.rpartition("/")
+        store = store_for(parent)
+        store.fs.put_file(str(path), store.path(name))
+        Path(path).unlink()
+    return location
+
+
+def keep_tree(folder: Path) -> str:
+    """``keep`` every file under a folder (a day's audit report); return the folder's location."""
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        keep(path)
+    return kept_location(folder)
+
+
+def read_location(location: str) -> bytes | None:
+    """The bytes of a kept file (a local path or an object URL), or None when it is gone."""
+    if "://" not in location:
+        return Path(location).read_bytes() if Path(location).exists() else None
+    parent, _, name = location.rpartition("/")
+    store = store_for(parent)
+    return store.read(name) if store.exists(name) else None
+
+
+def sha256_location(location: str) -> str | None:
+    data = read_location(location)
+    return hashlib.sha256(data).hexdigest() if data is not None else None

@@ -2,7 +2,8 @@
 
 What ``up`` starts, each a process group of its own whose PID is kept in ``<home>/cluster/state.json``:
 
-- SeaweedFS (S3): the lake and the raw zone, bucket ``revcycle``; its keys reach the tasks only as the
+- SeaweedFS (S3): bucket ``revcycle`` holds every file the pipeline keeps (raw zone, lake, quarantine,
+  acknowledgements, reports, finance extracts), so no disk is shared between workers; its keys reach the tasks only as the
   Airflow connection ``revcycle_lake`` (``AIRFLOW_CONN_REVCYCLE_LAKE``);
 - ``airflow api-server`` (REST API, UI, and the execution API the workers' tasks talk to);
 - ``airflow scheduler``, ``airflow dag-processor``, ``airflow triggerer``;
@@ -56,6 +57,32 @@ WAVES = (
 )
 
 
+# What a day on the cluster and the embedded run of the same day and seed must agree on: everything the day
+# produced, never how long it took or where it lives.
+COMPARED = (
+    "files_in",
+    "files_by_source",
+    "files_by_state",
+    "rows_published",
+    "receipts_posted",
+    "amount_posted",
+    "journal_debits",
+    "journal_credits",
+    "claim_status_events",
+    "claims_with_status",
+    "claims_final",
+    "inquiries_276",
+    "supply",
+    "exceptions_open",
+    "quarantined",
+)
+
+
+def differences(embedded: dict, on_cluster: dict) -> dict[str, tuple]:
+    """The summary fields where two runs of one day differ (empty when they agree)."""
+    return {k: (embedded.get(k), on_cluster.get(k)) for k in COMPARED if embedded.get(k) != on_cluster.get(k)}
+
+
 @lru_cache(maxsize=1)
 def cluster_dir() -> Path:
     """The cluster's own folder (state, secrets, logs, Airflow home, S3 data, its revcycle home), fixed on first
@@ -99,8 +126,8 @@ def cluster_env(state: dict) -> dict[str, str]:
             "REVCYCLE_HOME": str(home / "home"),
             "REVCYCLE_ERP_URL": _db_url(DATA_DB),
             "REVCYCLE_OPS_URL": _db_url(DATA_DB),
-            "REVCYCLE_RAW_ZONE_URL": f"s3://{BUCKET}/raw",
-            "REVCYCLE_LAKE_URL": f"s3://{BUCKET}/lake",
+            # One bucket for every file kept: raw zone, lake, quarantine, acknowledgements, reports, extracts.
+            "REVCYCLE_STORAGE_URL": f"s3://{BUCKET}",
             "REVCYCLE_STORAGE_CONN_ID": "revcycle_lake",
             "AIRFLOW_CONN_REVCYCLE_LAKE": json.dumps(
                 {

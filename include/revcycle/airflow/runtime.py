@@ -195,6 +195,7 @@ def day_summary(day: dt.date) -> dict:
 
     from revcycle.adapters import ledger
     from revcycle.adapters.db import database_url, engine_for, query
+    from revcycle.adapters.objectstore import kept_location as kept
     from revcycle.jobs import inquiries, sla
 
     s = get_settings()
@@ -244,14 +245,15 @@ def day_summary(day: dt.date) -> dict:
         "sla_breaches": sla.breaches_for_day(day),
         "outputs": {
             "lake": s.lake_root,
+            "raw_zone": s.raw_root,
             "erp_database": database_url("erp"),
             "ops_database": database_url("ops"),
-            "reports": str(s.reports),
-            "acknowledgements": str(s.outbound / "acks"),
-            "supply_exceptions": str(s.reports / "supply_match" / day.isoformat() / "exceptions.csv"),
+            "reports": kept(s.reports),
+            "acknowledgements": kept(s.outbound / "acks"),
+            "supply_exceptions": kept(s.reports / "supply_match" / day.isoformat() / "exceptions.csv"),
             "payer_exchange": str(s.exchange),
-            "finance_extracts": str(s.outbound / "finance" / day.isoformat()),
-            "quarantine": str(s.quarantine),
+            "finance_extracts": kept(s.outbound / "finance" / day.isoformat()),
+            "quarantine": kept(s.quarantine),
             "lineage_log": str(s.lineage_file),
         },
     }

@@ -21,17 +21,13 @@ from pathlib import Path
 from revcycle.adapters import ledger
 from revcycle.adapters.db import engine_for, query
 from revcycle.adapters.lake import Lake
-from revcycle.adapters.storage import sha256_file
+from revcycle.adapters.objectstore import keep_tree, sha256_location
 from revcycle.jobs import kpi, reconciliation, sla
 from revcycle.settings import get_settings
 
 CSS = """body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}
 td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left;vertical-align:top}th{background:#f2f2f2}
 .quarantined,.bad{background:#fde2e2}.posted,.ok{background:#e6f4e6}code{font-size:12px}h2{margin-top:28px}"""
-
-
-def _sha(path: Path) -> str | None:
-    return sha256_file(path) if path.exists() else None
 
 
 def _lineage_for_file(sha256: str, folder: Path) -> str | None:
@@ -59,7 +55,9 @@ def _runs(day: dt.date) -> list[dict]:
     return [{k: (str(v) if isinstance(v, (dt.datetime, dt.date)) else v) for k, v in dict(r).items()} for r in rows]
 
 
-def build(day: dt.date) -> Path:
+def build(day: dt.date) -> str:
+    """Write the day's audit report (index.html/json, SLA report, per-file lineage) and keep it with the
+    other reports; return the location of its index.html."""
     s = get_settings()
     folder = s.reports / "audit" / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
@@ -67,9 +65,9 @@ def build(day: dt.date) -> Path:
     files = []
     for row in ledger.for_day(day):
         full = ledger.get(row["sha256"]) or row
-        report = Path(full["report_path"]) if full.get("report_path") else None
+        report = full.get("report_path") or None
         outputs = json.loads(full.get("outputs") or "[]")
-        acks = [Path(p) for p in (full.get("ack_path") or "").split(",") if p]
+        acks = [p for p in (full.get("ack_path") or "").split(",") if p]
         files.append(
             {
                 "sha256": full["sha256"],
@@ -84,10 +82,10 @@ def build(day: dt.date) -> Path:
                 "control_totals": {
                     k: v for k, v in json.loads(full.get("control_totals") or "{}").items() if not isinstance(v, list)
                 },
-                "report": str(report) if report else None,
+                "report": report,
                 "report_sha256_ledger": full.get("report_sha256"),
-                "report_sha256_now": _sha(report) if report else None,
-                "acknowledgements": [{"path": str(a), "sha256": _sha(a)} for a in acks],
+                "report_sha256_now": sha256_location(report) if report else None,
+                "acknowledgements": [{"path": a, "sha256": sha256_location(a)} for a in acks],
                 "outputs": [{"path": o, "sha256": lake.sha256(o)} for o in outputs],
                 "lineage": _lineage_for_file(full["sha256"], folder / "lineage"),
             }
@@ -117,12 +115,19 @@ def build(day: dt.date) -> Path:
     }
     (folder / "index.json").write_text(json.dumps(index, indent=1, sort_keys=True, default=str))
     (folder / "index.html").write_text(render(index, folder))
-    return folder / "index.html"
+    return keep_tree(folder) + "/index.html"
 
 
 def _rel(target: str | None, folder: Path) -> str | None:
-    """A link from the index folder to a file anywhere (reports, acknowledgements): a relative path."""
-    return os.path.relpath(target, folder) if target else None
+    """A link from the index folder to a file anywhere (reports, acknowledgements): a relative path.  Files
+    kept in object storage sit under the same relative layout as the home the index is written in, so the
+    link holds in the bucket too; a location elsewhere is linked whole."""
+    if not target:
+        return None
+    s = get_settings()
+    if s.storage_url and target.startswith(s.storage_url + "/"):
+        target = str(s.home / target[len(s.storage_url) + 1 :])
+    return target if "://" in target else os.path.relpath(target, folder)
 
 
 def render(index: dict, folder: Path) -> str:

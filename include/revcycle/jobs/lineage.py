@@ -37,6 +37,8 @@ from openlineage.client.facet_v2 import (
     schema_dataset,
 )
 
+from revcycle.adapters.objectstore import read_location
+
 log = logging.getLogger(__name__)
 _STASH: dict[tuple, dict] = {}
 # Ledger states that mean a step has done its work on a file.
@@ -86,7 +88,14 @@ class RevcycleRunFacet(RunFacet):
 
 # -- dataset names (OpenLineage naming spec) -------------------------------------------
 def file_dataset(path: str | Path) -> tuple[str, str]:
-    return "file", str(path)
+    """A kept file as an OpenLineage dataset: namespace ``file`` and its path, or, for an object URL, the
+    object-storage naming (namespace ``scheme://bucket``, name the key)."""
+    text = str(path)
+    if "://" in text:
+        scheme, rest = text.split("://", 1)
+        bucket, _, key = rest.partition("/")
+        return f"{scheme}://{bucket}", key
+    return "file", text
 
 
 def erp_dataset(table: str) -> tuple[str, str]:
@@ -103,12 +112,7 @@ def erp_dataset(table: str) -> tuple[str, str]:
 def lake_dataset(name: str) -> tuple[str, str]:
     from revcycle.settings import get_settings
 
-    root = get_settings().lake_root
-    if "://" in root:  # OpenLineage's object-storage naming: namespace scheme://bucket, name the key
-        scheme, rest = root.split("://", 1)
-        bucket, _, prefix = rest.partition("/")
-        return f"{scheme}://{bucket}", f"{prefix}/{name}".lstrip("/")
-    return file_dataset(Path(root) / name)
+    return file_dataset(f"{get_settings().lake_root}/{name}")
 
 
 def inbound_dataset(source_subdir: str, name: str) -> tuple[str, str]:
@@ -265,9 +269,10 @@ def _money_only(totals: dict) -> dict:
 
 
 def _assertions(report_path: str | None) -> list[dict]:
-    if not report_path or not Path(report_path).exists():
+    data = read_location(report_path) if report_path else None
+    if data is None:
         return None
-    report = json.loads(Path(report_path).read_text())
+    report = json.loads(data)
     items = [
         data_quality_assertions_dataset.Assertion(
             assertion=f"{r.get('expectation')}:{r.get('reason')}",

@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from revcycle.adapters.db import as_date, engine_for, query
 from revcycle.adapters.lake import Lake
+from revcycle.adapters.objectstore import keep
 from revcycle.adapters.storage import write_atomic
 from revcycle.domain.decimals import CENT, cents
 from revcycle.domain.keys import business_key
@@ -382,7 +383,7 @@ def write_extract(name: str, frame: pd.DataFrame, business_date: dt.date, totals
         "control_totals": json.dumps(totals, sort_keys=True, default=str),
         "parquet_path": parquet,
         "parquet_sha256": parquet_sha,
-        "csv_path": str(csv_path),
+        "csv_path": keep(csv_path),
         "csv_sha256": csv_sha,
     }
     with engine_for("ops").begin() as conn:

@@ -14,12 +14,12 @@ import datetime as dt
 import io
 import logging
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 
 from revcycle.adapters import erp
 from revcycle.adapters.db import engine_for, query
+from revcycle.adapters.objectstore import keep
 from revcycle.adapters.storage import write_atomic
 from revcycle.domain import item_master
 from revcycle.reconcile.supply import INVOICE_COLUMNS, REQUEST_COLUMNS, match_invoices
@@ -60,7 +60,7 @@ def run(business_date: dt.date, dag_run_id: str | None = None) -> dict:
         "requests": len(requests),
         "invoice_lines": len(invoices),
         "outcomes": {k: int(v) for k, v in counts.items()},
-        "exceptions_csv": str(path),
+        "exceptions_csv": path,
     }
 
 
@@ -69,7 +69,7 @@ def exceptions(business_date: dt.date) -> list[dict]:
         return [dict(r) for r in query(conn, "erp/invoice_exceptions", {"business_date": business_date}).mappings()]
 
 
-def write_exceptions(business_date: dt.date) -> Path:
+def write_exceptions(business_date: dt.date) -> str:
     path = get_settings().reports / "supply_match" / business_date.isoformat() / "exceptions.csv"
     rows = exceptions(business_date)
     buf = io.StringIO()
@@ -112,4 +112,4 @@ def write_exceptions(business_date: dt.date) -> Path:
             ]
         )
     write_atomic(path, buf.getvalue().encode("utf-8"))
-    return path
+    return keep(path)

@@ -13,6 +13,7 @@ import html
 import json
 from pathlib import Path
 
+from revcycle.adapters.objectstore import keep
 from revcycle.adapters.storage import sha256_file
 
 
@@ -45,7 +46,7 @@ def build_report(row: dict, outcome_dicts: list[dict], findings: list[dict], dec
 
 
 def write_report(report: dict, folder: Path) -> tuple[str, str]:
-    """Write JSON + HTML once; return the JSON path and its sha256."""
+    """Write JSON + HTML once and keep them (``objectstore.keep``); return the JSON's location and sha256."""
     folder.mkdir(parents=True, exist_ok=True)
     f = report["file"]
     stem = f["sha256"] + (f".r{f['release_count']}" if f["release_count"] else "")
@@ -54,7 +55,9 @@ def write_report(report: dict, folder: Path) -> tuple[str, str]:
     if not json_path.exists():
         json_path.write_text(body)
         (folder / f"{stem}.html").write_text(render_html(report))
-    return str(json_path), sha256_file(json_path)
+    digest = sha256_file(json_path)
+    keep(folder / f"{stem}.html")
+    return keep(json_path), digest
 
 
 def render_html(report: dict) -> str:

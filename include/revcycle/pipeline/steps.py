@@ -17,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from pathlib import Path
 
 from revcycle.adapters import erp, ledger
 from revcycle.adapters.db import as_date, as_datetime
 from revcycle.adapters.lake import Lake
 from revcycle.adapters.landing import LocalFolder, Transport, land_source
-from revcycle.adapters.objectstore import local_copy
+from revcycle.adapters.objectstore import keep, local_copy
 from revcycle.adapters.storage import copy_private, private_dir, write_private
 from revcycle.errors import RevcycleError
 from revcycle.pipeline.reports import build_report, write_report
@@ -72,7 +73,8 @@ def quarantine(sha256: str, reason: str, detail: str, dag_run_id: str | None) ->
     if not target.exists():
         with local_copy(row["raw_path"]) as raw:
             copy_private(raw, target)
-    write_private(
+        keep(target)
+    reason_file = write_private(
         folder / f"{sha256}.reason.json",
         json.dumps(
             {
@@ -85,6 +87,7 @@ def quarantine(sha256: str, reason: str, detail: str, dag_run_id: str | None) ->
             indent=2,
         ),
     )
+    keep(reason_file)
     _lake().drop_staging(sha256)
     log.warning("quarantined %s file %s: %s", row["source"], sha256[:12], reason)
     return pointer(sha256)
@@ -124,6 +127,15 @@ def land(source_name: str, business_date: dt.date, dag_run_id: str | None = None
 
 
 # -- parse --------------------------------------------------------------------
+def _keep_outputs(ctx: ParseContext, acks: list[str]) -> list[str]:
+    """Keep what parsing wrote besides staging (acknowledgements, a message-level source's rejected
+    messages) where the deployment keeps its files; return the acknowledgements' locations."""
+    if ctx.reject_dir is not None and ctx.reject_dir.is_dir():
+        for path in sorted(ctx.reject_dir.glob(f"{ctx.sha256[:16]}_*")):
+            keep(path)
+    return [keep(Path(a)) if "://" not in a else a for a in acks]
+
+
 def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
     row = _ready(sha256, "landed")
     if row is None:
@@ -146,7 +158,7 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
         ledger.set_envelope(
             sha256, exc.partial.sender_id, exc.partial.interchanges, exc.partial.groups, exc.partial.transactions
         )
-        ledger.set_results(sha256, ack_path=",".join(exc.partial.acks) or None)
+        ledger.set_results(sha256, ack_path=",".join(_keep_outputs(ctx, exc.partial.acks)) or None)
         return quarantine(sha256, exc.reason, exc.detail, dag_run_id)
     except Exception as exc:
         why = failure_reason(exc, "parse")
@@ -154,8 +166,9 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
             raise
         return quarantine(sha256, *why, dag_run_id)
     ledger.set_envelope(sha256, result.sender_id, result.interchanges, result.groups, result.transactions)
+    acks = _keep_outputs(ctx, result.acks)
     ledger.set_results(
-        sha256, row_counts=staged_rows, control_totals=result.control_totals, ack_path=",".join(result.acks) or None
+        sha256, row_counts=staged_rows, control_totals=result.control_totals, ack_path=",".join(acks) or None
     )
     lake = _lake()
     lake.put_staging_json(sha256, "findings", result.findings)
