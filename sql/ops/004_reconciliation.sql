@@ -30,7 +30,7 @@ create table if not exists ops.recon_run (
     business_date    date          not null,
     extract          varchar(40)   not null,
     row_count        integer       not null,
-    control_totals   varchar(4000) not null,
+    control_totals   text not null,
     parquet_path     varchar(1024) not null,
     parquet_sha256   varchar(64)   not null,
     csv_path         varchar(1024) not null,

@@ -128,9 +128,9 @@ def set_envelope(
         {
             "sha256": sha256,
             "sender_id": sender_id,
-            "interchange_controls": ",".join(interchanges)[:1000],
-            "group_controls": ",".join(groups)[:1000],
-            "transaction_controls": ",".join(transactions)[:4000],
+            "interchange_controls": ",".join(interchanges),
+            "group_controls": ",".join(groups),
+            "transaction_controls": ",".join(transactions),
             "now": _now(),
         },
     )
