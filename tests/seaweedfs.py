@@ -3,6 +3,7 @@ folder, stopped by PID when the context ends; the test is skipped, saying why, w
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,3 +24,10 @@ def seaweedfs(folder: Path):
         yield server.url
     finally:
         s3server.stop(server.pid)
+
+
+def use_connection(monkeypatch, conn_id: str, endpoint: str) -> None:
+    """The test server's keys as an Airflow connection (``AIRFLOW_CONN_<ID>``), as in production."""
+    extra = {"endpoint_url": endpoint, "region_name": "us-east-1"}
+    conn = {"conn_type": "aws", "login": ACCESS_KEY, "password": SECRET_KEY, "extra": extra}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))

@@ -20,6 +20,10 @@ SECRETS = {
     "PAYER_SFTP_PRIVATE_KEY_FILE": "/dev/null",
     "REVCYCLE_TOKEN_KEY": "x",
     "AIRFLOW_FERNET_KEY": "x",
+    "AIRFLOW_JWT_SECRET": "x" * 64,
+    "S3_ACCESS_KEY": "x",
+    "S3_SECRET_KEY": "x",
+    "S3_IDENTITIES_FILE": "/dev/null",
 }
 
 
@@ -47,6 +51,26 @@ def test_services_of_the_production_stack():
     env = services["airflow-worker"]["environment"]
     assert "marquez" in env["AIRFLOW__OPENLINEAGE__TRANSPORT"]
     assert "AutoAdd" not in (ROOT / "docker-compose.yaml").read_text()
+
+
+def test_every_kept_file_is_in_object_storage_and_no_volume_is_shared_between_workers():
+    """The cluster's shape: one S3 storage root (keys from an Airflow connection), the execution API and
+    a shared JWT secret, and no named volume for revcycle's files, so workers scale on any host."""
+    services = compose()["services"]
+    assert "s3" in services and "broker" in services
+    env = services["airflow-worker"]["environment"]
+    assert env["REVCYCLE_STORAGE_URL"].startswith("s3://")
+    conn_id = env["REVCYCLE_STORAGE_CONN_ID"]
+    lake_conn = env[f"AIRFLOW_CONN_{conn_id.upper()}"]
+    assert "${S3_ACCESS_KEY" in lake_conn and "${S3_SECRET_KEY" in lake_conn  # never a key in the file
+    assert env["AIRFLOW__API_AUTH__JWT_SECRET"].startswith("${AIRFLOW_JWT_SECRET")
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
+    airflow = [n for n, svc in services.items() if svc.get("image", "").startswith("apache/airflow")]
+    assert {"airflow-worker", "airflow-scheduler", "airflow-apiserver"} <= set(airflow)
+    for name in airflow:
+        named = [v.split(":")[0] for v in services[name].get("volumes", []) if not v.startswith(("./", "$"))]
+        assert named == [], (name, named)
+    assert "revcycle storage init" in " ".join(services["airflow-init"]["command"])
 
 
 def test_only_the_worker_preloads_great_expectations():

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from revcycle.airflow import cluster, s3server
@@ -58,6 +59,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _started_by(cluster_home: Path) -> list[str]:
+    """Every live process that runs with the cluster's settings (its components, their task tries)."""
+    mark = str(cluster_home / "home")
+    found = []
+    for proc in psutil.process_iter(["pid", "name"]):
+        try:
+            if proc.environ().get("REVCYCLE_HOME") == mark and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(f"{proc.info['pid']} {proc.info['name']}")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
 def test_a_day_on_the_cluster_equals_the_embedded_run(tmp_path):
     _servers_or_skip()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("REVCYCLE_", "AIRFLOW"))}
@@ -96,6 +110,7 @@ def test_a_day_on_the_cluster_equals_the_embedded_run(tmp_path):
         _revcycle(cluster_env, "cluster", "down", "--wipe", timeout=300)
 
     assert not [name for name, pid in pids.items() if _alive(pid)], "a cluster process outlived `cluster down`"
+    assert _started_by(tmp_path / "cluster") == [], "a process the cluster started (a task try?) outlived it"
     assert not state_file.exists()
     assert all(r["success"] for r in on_cluster["dag_runs"]), on_cluster["dag_runs"]
     assert {r["dag_id"] for r in on_cluster["dag_runs"]} == {r["dag_id"] for r in embedded["dag_runs"]}

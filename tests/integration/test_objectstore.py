@@ -3,7 +3,6 @@ created once (two racing writers: one wins), and a published file is seen whole 
 
 from __future__ import annotations
 
-import json
 import threading
 from decimal import Decimal
 
@@ -12,7 +11,7 @@ import pytest
 
 from revcycle.adapters.lake import Lake
 from revcycle.adapters.objectstore import ObjectConflict, ObjectStore
-from tests.seaweedfs import ACCESS_KEY, SECRET_KEY
+from tests.seaweedfs import use_connection
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -22,17 +21,7 @@ def store(request, tmp_path, monkeypatch):
     url = request.getfixturevalue("s3_endpoint")
     bucket = f"lake-{tmp_path.name[-12:].lower().replace('_', '-')}"
     # Credentials from an Airflow connection, as in production.
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_LAKE_S3",
-        json.dumps(
-            {
-                "conn_type": "aws",
-                "login": ACCESS_KEY,
-                "password": SECRET_KEY,
-                "extra": {"endpoint_url": url, "region_name": "us-east-1"},
-            }
-        ),
-    )
+    use_connection(monkeypatch, "lake_s3", url)
     s = ObjectStore.from_url(f"s3://{bucket}/revcycle", conn_id="lake_s3")
     s.fs.mkdir(bucket)
     return s

@@ -12,13 +12,13 @@ from pathlib import Path
 from revcycle.adapters import ledger
 from revcycle.adapters.lake import Lake
 from revcycle.adapters.landing import LocalFolder, land_file
-from revcycle.adapters.objectstore import read_location, sha256_location, store_for
+from revcycle.adapters.objectstore import ensure_buckets, read_location, sha256_location, store_for
 from revcycle.jobs import audit
 from revcycle.settings import get_settings
 from tests.conftest import FIXTURES, reset_caches
 from tests.corpus import CASES
 from tests.pipeline_helpers import erp_snapshot, run_source
-from tests.seaweedfs import ACCESS_KEY, SECRET_KEY
+from tests.seaweedfs import use_connection
 
 DAY = dt.date(2026, 11, 24)
 GOOD = (FIXTURES / "x12" / "835" / "paid-claims-four-cas-groups.835").read_bytes()
@@ -44,20 +44,11 @@ def test_files_land_publish_post_and_quarantine_through_s3(rc_home, tmp_path, mo
     monkeypatch.setenv("REVCYCLE_HOME", str(home))
     monkeypatch.setenv("REVCYCLE_STORAGE_URL", "s3://rawzone")  # one root: raw/, lake/, and every kept file
     monkeypatch.setenv("REVCYCLE_STORAGE_CONN_ID", "lake_s3")
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_LAKE_S3",
-        json.dumps(
-            {
-                "conn_type": "aws",
-                "login": ACCESS_KEY,
-                "password": SECRET_KEY,
-                "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
-            }
-        ),
-    )
+    use_connection(monkeypatch, "lake_s3", s3_endpoint)
     reset_caches()
+    assert ensure_buckets() == ["rawzone"]  # revcycle storage init
+    assert ensure_buckets() == []
     store = store_for(get_settings().raw_root)
-    store.fs.mkdir("rawzone")
     _deliver()
     rows = run_source("remittance", DAY)
     assert (rows["good.835"]["state"], rows["bad.835"]["reason"]) == ("posted", "SE_COUNT_MISMATCH")

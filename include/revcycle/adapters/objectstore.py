@@ -242,3 +242,19 @@ def read_location(location: str) -> bytes | None:
 def sha256_location(location: str) -> str | None:
     data = read_location(location)
     return hashlib.sha256(data).hexdigest() if data is not None else None
+
+
+def ensure_buckets() -> list[str]:
+    """Create the bucket of every configured object-storage root (storage, raw zone, lake) that is missing;
+    return the buckets created.  Local folders need nothing (they are made on first write)."""
+    from revcycle.settings import get_settings
+
+    s = get_settings()
+    created = []
+    for root in sorted({r for r in (s.storage_url, s.raw_root, s.lake_root) if "://" in r}):
+        store = store_for(root)
+        bucket = store.path("").split("/", 1)[0]
+        if not store.fs.exists(bucket):
+            store.fs.mkdir(bucket)
+            created.append(bucket)
+    return created

@@ -28,12 +28,15 @@ import json
 import os
 import secrets
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+
+import psutil
 
 from revcycle.airflow import s3server
 from revcycle.airflow.runtime import _airflow_bin, airflow_env
@@ -261,7 +264,9 @@ def up(echo: Callable[[str], None], fresh: bool = False, timeout: float = 300) -
     _state_file().write_text(json.dumps(state, indent=2))
     try:
         env = cluster_env(state)
-        _make_bucket(env)
+        subprocess.run(
+            [sys.executable, "-m", "revcycle.cli", "storage", "init"], env=env, check=True, capture_output=True
+        )
         passwords = Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
         passwords.parent.mkdir(parents=True, exist_ok=True)
         passwords.write_text(json.dumps({API_USER: sec["api_password"]}))
@@ -304,20 +309,6 @@ def _worker_ready(worker: str) -> bool:
     )
 
 
-def _make_bucket(env: dict[str, str]) -> None:
-    from revcycle.adapters.objectstore import ObjectStore
-
-    conn = json.loads(env["AIRFLOW_CONN_REVCYCLE_LAKE"])
-    store = ObjectStore(
-        f"s3://{BUCKET}",
-        key=conn["login"],
-        secret=conn["password"],
-        client_kwargs={"endpoint_url": conn["extra"]["endpoint_url"], "region_name": "us-east-1"},
-    )
-    if not store.fs.exists(BUCKET):
-        store.fs.mkdir(BUCKET)
-
-
 def down(echo: Callable[[str], None], wipe_data: bool = False) -> list[str]:
     """Stop every process the cluster started (by PID, process group and all); ``wipe_data`` also drops its
     databases, Redis db, S3 data and folders."""
@@ -328,15 +319,31 @@ def down(echo: Callable[[str], None], wipe_data: bool = False) -> list[str]:
         order = [
             n for n in (*WORKERS, "scheduler", "triggerer", "dag-processor", "api-server", "s3") if n in state["pids"]
         ]
+        # Airflow starts each task try in a session of its own, outside its worker's process group: take
+        # every descendant now, and kill what outlives its component's group.
+        descendants = {name: _descendants(state["pids"][name]) for name in order}
         for name in order:
             if s3server.stop(state["pids"][name]):
                 stopped.append(name)
+            for proc in descendants[name]:
+                try:
+                    proc.kill()
+                except psutil.NoSuchProcess:
+                    pass
+            psutil.wait_procs(descendants[name], timeout=10)
         _state_file().unlink(missing_ok=True)
     echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
     if wipe_data:
         wipe()
         echo("wiped the cluster's databases, broker db, S3 data and folders")
     return stopped
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
 
 
 def wipe() -> None:

@@ -197,6 +197,22 @@ def replay(day: str) -> None:
 
 
 @main.group()
+def storage() -> None:
+    """Where the pipeline keeps its files (REVCYCLE_STORAGE_URL, or local folders)."""
+
+
+@storage.command("init")
+def storage_init() -> None:
+    """Create the configured buckets that are missing (a deployment's first start)."""
+    from revcycle.adapters.objectstore import ensure_buckets
+    from revcycle.settings import get_settings
+
+    created = ensure_buckets()
+    s = get_settings()
+    click.echo(f"raw zone {s.raw_root}, lake {s.lake_root}; created: {', '.join(created) or 'nothing (all there)'}")
+
+
+@main.group()
 def cluster() -> None:
     """A real distributed Airflow here: api-server, scheduler, dag-processor, triggerer, two Celery workers,
     S3 (SeaweedFS); PostgreSQL and Redis are the local servers."""
