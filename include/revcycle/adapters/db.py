@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
+import time
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
@@ -101,6 +102,21 @@ def database_url(schema: str) -> str:
     return s.erp_url if schema == "erp" else s.ops_url
 
 
+def _wal(cur: sqlite3.Cursor, seconds: float = 60) -> None:
+    """Switch the file to WAL (it stays so).  Switching needs the file to itself and SQLite answers "database
+    is locked" at once, without its busy handler, while another process opens the new file: retry."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if cur.execute("pragma journal_mode").fetchone()[0] != "wal":
+                cur.execute("pragma journal_mode=wal")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 @lru_cache(maxsize=8)
 def _engine(url: str, schema: str) -> Engine:
     m = _SQLITE.match(url)
@@ -112,8 +128,8 @@ def _engine(url: str, schema: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _attach(dbapi_conn: sqlite3.Connection, _record: object) -> None:
             cur = dbapi_conn.cursor()
-            cur.execute("pragma journal_mode=wal")
             cur.execute("pragma busy_timeout=60000")
+            _wal(cur)
             cur.execute(f"attach database ? as {schema}", (str(path),))
             cur.close()
             dbapi_conn.create_aggregate("sum", 1, _ExactSum)
@@ -159,15 +175,41 @@ def statements(script: str) -> list[str]:
 
 
 def ensure_schema(engine: Engine, schema: str) -> None:
+    """Apply the schema's numbered DDL files (``sql/<schema>/0NN_*.sql``) that this database has not had yet,
+    each once, recorded in ``<schema>.schema_migration``.  Every task process opens its engines and so comes
+    here: on PostgreSQL a transaction-scoped advisory lock serialises them (concurrent ``create schema if not
+    exists`` collides, concurrent DDL deadlocks), and once the files are recorded a process only reads the
+    list; SQLite serialises writers by itself."""
+    dialect = engine.dialect.name
+
+    def lock(conn: Connection) -> None:
+        if dialect == "postgresql":
+            query(conn, "erp/lock_key", {"lock_key": f"revcycle.schema.{schema}"})
+
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
+        lock(conn)
+        if dialect == "postgresql":
             conn.execute(text(f"create schema if not exists {schema}"))
-        dialect = engine.dialect.name
+        conn.execute(
+            text(
+                f"create table if not exists {schema}.schema_migration "
+                "(name varchar(200) primary key, applied_at varchar(40) not null)"
+            )
+        )
+    with engine.begin() as conn:
+        lock(conn)
+        if dialect == "sqlite":  # a first write takes the database's write lock (as erp/lock_database does)
+            conn.execute(text(f"delete from {schema}.schema_migration where 1 = 0"))
+        applied = set(conn.execute(text(f"select name from {schema}.schema_migration")).scalars())
         for path in sorted((SQL_DIR / schema).glob("0*_*.sql")):
             parts = path.name.split(".")
-            if len(parts) == 3 and parts[1] != dialect:
-                continue  # a file for the other dialect
+            if path.name in applied or (len(parts) == 3 and parts[1] != dialect):
+                continue  # applied already, or a file for the other dialect
             for stmt in statements(path.read_text()):
                 if dialect == "sqlite":
                     stmt = _NUMERIC.sub(r"decimal_text(\1,\2)", stmt)
                 conn.execute(text(stmt))
+            conn.execute(
+                text(f"insert into {schema}.schema_migration (name, applied_at) values (:name, :at)"),
+                {"name": path.name, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
+            )
