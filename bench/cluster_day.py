@@ -85,7 +85,8 @@ def main() -> None:
         f"Produced by `.venv/bin/python bench/cluster_day.py --claims {claims}` on {time.strftime('%Y-%m-%d')} "
         f"({os.cpu_count()} cores, every component on this one machine). Embedded: `airflow dags test` one DAG "
         "after another, SQLite, local folders. Cluster: CeleryExecutor with two workers (2 slots each), "
-        "PostgreSQL metadata/ERP/ops, Redis broker, lake and raw zone on S3 (SeaweedFS), DAGs triggered "
+        "PostgreSQL metadata/ERP/ops, Redis broker, every kept file on S3 (SeaweedFS), GX preloaded in the "
+        "workers, DAGs triggered "
         "through the REST API in dependency waves. Both walls include generating the day; the cluster's "
         f"start-up ({up_wall:.0f}s) is not in it.",
         "",

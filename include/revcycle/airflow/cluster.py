@@ -283,7 +283,12 @@ def up(echo: Callable[[str], None], fresh: bool = False, timeout: float = 300) -
         for name, args in components.items():
             state["pids"][name] = _spawn(name, args, env)
         for n, worker in enumerate(WORKERS, start=1):
-            worker_env = {**env, "REVCYCLE_WORKER_NAME": f"revcycle-{worker}"}
+            # As in docker-compose: the worker loads GX once; every task try forked from it starts warm.
+            worker_env = {
+                **env,
+                "REVCYCLE_WORKER_NAME": f"revcycle-{worker}",
+                "REVCYCLE_PRELOAD": "revcycle.adapters.validation",
+            }
             args = [*airflow, "celery", "worker", "--celery-hostname", f"{worker}@%h", "--concurrency", "2"]
             if n > 1:  # one worker serves its task logs on the log port; both write to the same log folder
                 args.append("--skip-serve-logs")
