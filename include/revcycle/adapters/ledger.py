@@ -196,6 +196,14 @@ def claim_interchanges(sha256: str, sender_id: str, controls: list[str]) -> str 
     return claim(sha256, "interchange", controls, scope=sender_id)
 
 
+def matching(prefix: str) -> list[dict]:
+    """Up to two files whose sha256 starts with ``prefix`` (hex digits only), whatever their state."""
+    if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+        return []
+    with engine_for("ops").connect() as conn:
+        return [dict(r) for r in query(conn, "ops/ledger_matching", {"prefix": prefix}).mappings()]
+
+
 def unfinished(source: str) -> list[str]:
     with engine_for("ops").connect() as conn:
         return [r[0] for r in query(conn, "ops/ledger_unfinished", {"source": source})]

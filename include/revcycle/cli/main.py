@@ -4,18 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 
 import click
 
 
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
+class BusinessDate(click.ParamType):
+    """A business date: ``YYYY-MM-DD`` (a real calendar day), ``today`` or ``yesterday``; anything else is a
+    one-line usage error naming the form, never a traceback."""
+
+    name = "date"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        text = str(value).strip().lower()
+        if text in ("today", "yesterday"):
+            return dt.date.today() - dt.timedelta(days=1 if text == "yesterday" else 0)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                self.fail(f"{value!r} is not a day of the calendar (YYYY-MM-DD)", param, ctx)
+        self.fail(f"expected YYYY-MM-DD (e.g. 2026-11-24), 'today' or 'yesterday', got {value!r}", param, ctx)
 
 
-def _yesterday() -> str:
-    return (dt.date.today() - dt.timedelta(days=1)).isoformat()
+DATE = BusinessDate()
 
 
 @click.group()
@@ -24,12 +40,12 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--date", "day", default=_yesterday, show_default="yesterday", help="Business date (YYYY-MM-DD).")
-@click.option("--claims", default=2000, show_default=True, help="835 claims to generate.")
+@click.option("--date", "day", type=DATE, default="yesterday", show_default=True, help="Business date (YYYY-MM-DD).")
+@click.option("--claims", type=click.IntRange(min=1), default=2000, show_default=True, help="835 claims to generate.")
 @click.option("--seed", default=42, show_default=True)
-@click.option("--supply-messages", type=int, default=None, help="DFT messages (default claims/2).")
+@click.option("--supply-messages", type=click.IntRange(min=0), default=None, help="DFT messages (default claims/2).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Folder (default: the inbound folder).")
-def generate(day: str, claims: int, seed: int, supply_messages: int | None, out: Path | None) -> None:
+def generate(day: dt.date, claims: int, seed: int, supply_messages: int | None, out: Path | None) -> None:
     """Write a seeded synthetic business day and its ground-truth manifest."""
     from revcycle.settings import get_settings
     from revcycle.synthetic.day import generate_day
@@ -38,16 +54,14 @@ def generate(day: str, claims: int, seed: int, supply_messages: int | None, out:
     with click.progressbar(
         length=claims + (supply_messages or max(5, claims // 2)) + claims, label="generating", file=sys.stderr
     ) as bar:
-        manifest = generate_day(
-            target, dt.date.fromisoformat(day), claims, seed, supply_messages, progress=lambda what, n: bar.update(n)
-        )
+        manifest = generate_day(target, day, claims, seed, supply_messages, progress=lambda what, n: bar.update(n))
     click.echo(
         json.dumps({"out": str(target), "files": len(manifest["files"]), "totals": manifest["totals"]}, indent=2)
     )
 
 
 @main.command("run-day")
-@click.option("--date", "day", default=_yesterday, show_default="yesterday")
+@click.option("--date", "day", type=DATE, default="yesterday", show_default=True, help="Business date (YYYY-MM-DD).")
 @click.option("--claims", default=2000, show_default=True)
 @click.option("--seed", default=42, show_default=True)
 @click.option("--no-generate", is_flag=True, help="Process what is already in the inbound folder.")
@@ -60,7 +74,7 @@ def generate(day: str, claims: int, seed: int, supply_messages: int | None, out:
     show_default=True,
     help="embedded: `airflow dags test` in this process's home; cluster: the running `revcycle cluster`.",
 )
-def run_day(day: str, claims: int, seed: int, no_generate: bool, as_json: bool, where: str) -> None:
+def run_day(day: dt.date, claims: int, seed: int, no_generate: bool, as_json: bool, where: str) -> None:
     """Generate a business day and run every DAG for it through Airflow, then summarise."""
     if where == "cluster":
         from revcycle.airflow.cluster import run_day as _run
@@ -68,7 +82,7 @@ def run_day(day: str, claims: int, seed: int, no_generate: bool, as_json: bool, 
         from revcycle.airflow.runtime import run_day as _run
 
     try:
-        summary = _run(dt.date.fromisoformat(day), claims, seed, not no_generate, lambda m: click.echo(m, err=True))
+        summary = _run(day, claims, seed, not no_generate, lambda m: click.echo(m, err=True))
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
@@ -128,13 +142,13 @@ def format_summary(s: dict) -> str:
 
 
 @main.command()
-@click.option("--date", "day", default=_yesterday, show_default="yesterday")
+@click.option("--date", "day", type=DATE, default="yesterday", show_default=True, help="Business date (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True)
-def status(day: str, as_json: bool) -> None:
+def status(day: dt.date, as_json: bool) -> None:
     """The ingestion ledger for a business day."""
     from revcycle.adapters import ledger
 
-    rows = ledger.for_day(dt.date.fromisoformat(day))
+    rows = ledger.for_day(day)
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
@@ -152,15 +166,17 @@ def quarantine() -> None:
 
 
 @quarantine.command("list")
-@click.option("--date", "day", default=None)
+@click.option("--date", "day", type=DATE, default=None, help="Only this business date (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True)
-def quarantine_list(day: str | None, as_json: bool) -> None:
+def quarantine_list(day: dt.date | None, as_json: bool) -> None:
     from revcycle.adapters import ledger
 
-    rows = ledger.quarantined(_date(day))
+    rows = ledger.quarantined(day)
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
+    if not rows:
+        click.echo(f"no quarantined files{f' for {day}' if day else ''}")
     for r in rows:
         click.echo(
             f"{r['sha256'][:12]}  {str(r['business_date'])[:10]}  {r['source']:<12} {r['reason']:<24} "
@@ -174,23 +190,38 @@ def quarantine_release(sha256_prefix: str) -> None:
     """Re-queue a quarantined file (by sha256 or a unique prefix); the next run processes it once."""
     from revcycle.adapters import ledger
 
-    matches = [r for r in ledger.quarantined() if r["sha256"].startswith(sha256_prefix)]
-    if len(matches) != 1:
+    prefix = sha256_prefix.strip().lower()
+    matches = [r for r in ledger.quarantined() if r["sha256"].startswith(prefix)]
+    if not matches:
+        known = ledger.matching(prefix)
+        if len(known) == 1:
+            raise click.ClickException(
+                f"{known[0]['sha256'][:12]} ({known[0]['original_name']}) is not quarantined: it is {known[0]['state']}"
+            )
+        raise click.ClickException(
+            f"no quarantined file's sha256 starts with {sha256_prefix!r} (revcycle quarantine list)"
+        )
+    if len(matches) > 1:
         raise click.ClickException(f"{len(matches)} quarantined files match {sha256_prefix!r}; give more of the sha256")
-    ledger.release(matches[0]["sha256"])
-    click.echo(f"released {matches[0]['sha256'][:12]} ({matches[0]['original_name']}); the next run processes it")
+    row = matches[0]
+    ledger.release(row["sha256"])
+    day = str(row["business_date"])[:10]
+    click.echo(
+        f"released {row['sha256'][:12]} ({row['original_name']}); "
+        f"process it with: revcycle run-day --date {day} --no-generate"
+    )
 
 
 @main.command()
-@click.option("--date", "day", required=True)
-def replay(day: str) -> None:
+@click.option("--date", "day", type=DATE, required=True, help="Business date (YYYY-MM-DD).")
+def replay(day: dt.date) -> None:
     """Re-run a business day: every posted file of the day is processed again; nothing changes downstream."""
     from revcycle.adapters import ledger
     from revcycle.airflow.runtime import replay_day
 
-    n = ledger.requeue_posted(dt.date.fromisoformat(day))
+    n = ledger.requeue_posted(day)
     click.echo(f"re-queued {n} posted files of {day}", err=True)
-    summary = replay_day(dt.date.fromisoformat(day), lambda m: click.echo(m, err=True))
+    summary = replay_day(day, lambda m: click.echo(m, err=True))
     click.echo(format_summary(summary))
     if not all(r["success"] for r in summary["dag_runs"]):
         sys.exit(1)
@@ -245,12 +276,12 @@ def cluster_status() -> None:
 
 
 @main.command("audit-report")
-@click.option("--date", "day", default=_yesterday, show_default="yesterday")
-def audit_report(day: str) -> None:
+@click.option("--date", "day", type=DATE, default="yesterday", show_default=True, help="Business date (YYYY-MM-DD).")
+def audit_report(day: dt.date) -> None:
     """Build the day's auditor report: index.html/json, SLA report, per-file lineage, KPIs."""
     from revcycle.jobs.audit import build
 
-    click.echo(str(build(dt.date.fromisoformat(day))))
+    click.echo(str(build(day)))
 
 
 @main.command()
@@ -282,13 +313,13 @@ def airflow(args: tuple[str, ...]) -> None:
 @main.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--date", "day", default=None, help="Business date for code-list versions (default today).")
-def inspect(path: Path, as_json: bool, day: str | None) -> None:
+@click.option("--date", "day", type=DATE, default=None, help="Business date for code-list versions (default today).")
+def inspect(path: Path, as_json: bool, day: dt.date | None) -> None:
     """The pipeline's decision for one inbound file of any type (835, 277, 999, 276, HL7, CSV): exit 0 accepted, 2
     would be quarantined."""
     from revcycle.jobs.inspect import inspect_path
 
-    result = inspect_path(path, _date(day))
+    result = inspect_path(path, day)
     click.echo(json.dumps(result, indent=2) if as_json else _inspect_text(result))
     sys.exit(2 if result.get("quarantine") else 0)
 

@@ -93,10 +93,57 @@ def test_generate_status_quarantine_release(rc_home):
     assert status.output.count("posted") == 4 and "UNBALANCED_TRANSACTION" in status.output
     listed = json.loads(run("quarantine", "list", "--json").output)
     assert [q["reason"] for q in listed] == ["UNBALANCED_TRANSACTION"]
-    released = run("quarantine", "release", listed[0]["sha256"][:10])
-    assert "released" in released.output
+    sha = listed[0]["sha256"]
+    released = run("quarantine", "release", sha[:10])
+    assert released.output == (
+        f"released {sha[:12]} (u.835); process it with: revcycle run-day --date 2026-11-24 --no-generate\n"
+    )
     assert json.loads(run("quarantine", "list", "--json").output) == []
-    assert CliRunner().invoke(main, ["quarantine", "release", "ffff"]).exit_code != 0
+    assert run("quarantine", "list").output == "no quarantined files\n"
+    assert run("quarantine", "list", "--date", "2026-11-24").output == "no quarantined files for 2026-11-24\n"
+    # A file that is not quarantined (released now, or posted) is named with its state; an unknown prefix
+    # says there is no such quarantined file.
+    again = CliRunner().invoke(main, ["quarantine", "release", sha[:10]])
+    assert again.exit_code == 1 and again.output == f"Error: {sha[:12]} (u.835) is not quarantined: it is landed\n"
+    unknown = CliRunner().invoke(main, ["quarantine", "release", "ffff"])
+    assert unknown.exit_code == 1
+    assert unknown.output == "Error: no quarantined file's sha256 starts with 'ffff' (revcycle quarantine list)\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("status", "--date", "11/29/2026"),
+        ("status", "--date", "2026-11-31"),
+        ("run-day", "--date", "someday"),
+        ("replay", "--date", "20261124"),
+        ("audit-report", "--date", "2026-13-01"),
+        ("quarantine", "list", "--date", "Nov 24"),
+        ("generate", "--claims", "-5"),
+        ("generate", "--claims", "0"),
+        ("generate", "--supply-messages", "-1"),
+    ],
+)
+def test_bad_input_is_a_one_line_error_not_a_traceback(args, rc_home):
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    error = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1, result.output
+    if "--date" in args:
+        assert "YYYY-MM-DD" in error[0] and repr(args[-1]) in error[0]
+    else:
+        assert "x>=" in error[0]  # the allowed range is named
+
+
+def test_dates_in_words_and_iso(rc_home):
+    import datetime as dt
+
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    assert run("status", "--date", "yesterday").output == f"no files in the ledger for {yesterday}\n"
+    assert run("status", "--date", "2026-11-24").output == "no files in the ledger for 2026-11-24\n"
+    assert run("status").output == f"no files in the ledger for {yesterday}\n"  # the default
 
 
 def test_inspect_reads_a_276_with_the_inquiry_mapper(tmp_path):
