@@ -150,14 +150,38 @@ def status(day: dt.date, as_json: bool) -> None:
 
     rows = ledger.for_day(day)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
+        click.echo(json.dumps([_nested(r) for r in rows], indent=2, default=str))
         return
     if not rows:
         click.echo(f"no files in the ledger for {day}")
-    for r in rows:
-        click.echo(
-            f"{r['sha256'][:12]}  {r['source']:<12} {r['state']:<12} {(r['reason'] or ''):<24} {r['original_name']}"
+        return
+    click.echo(
+        _table(
+            ["sha256", "source", "state", "reason", "file"],
+            [[r["sha256"][:12], r["source"], r["state"], r["reason"] or "", r["original_name"]] for r in rows],
         )
+    )
+
+
+def _nested(row: dict) -> dict:
+    """A ledger row for --json: its JSON columns as objects and its acknowledgements as a list."""
+    out = dict(row)
+    for key in ("row_counts", "control_totals", "outputs"):
+        if isinstance(out.get(key), str):
+            out[key] = json.loads(out[key])
+    if "ack_path" in out:
+        out["ack_path"] = [a for a in (out["ack_path"] or "").split(",") if a]
+    return out
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """Columns as wide as their widest cell, a header and a rule; the last column is left ragged."""
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=True)]
+    lines = [header, ["-" * w for w in widths], *rows]
+    return "\n".join(
+        "  ".join(str(cell).ljust(w) for cell, w in zip(line[:-1], widths[:-1], strict=True)) + "  " + str(line[-1])
+        for line in lines
+    )
 
 
 @main.group()

@@ -91,6 +91,17 @@ def test_generate_status_quarantine_release(rc_home):
     run_source("remittance", dt.date(2026, 11, 24))
     status = run("status", "--date", "2026-11-24")
     assert status.output.count("posted") == 4 and "UNBALANCED_TRANSACTION" in status.output
+    lines = status.output.splitlines()
+    assert lines[0].split() == ["sha256", "source", "state", "reason", "file"] and set(lines[1]) == {"-", " "}
+    # Aligned: every column starts where its header does.
+    starts = [lines[0].index(h) for h in ("source", "state", "reason", "file")]
+    quarantined_line = next(line for line in lines if "UNBALANCED_TRANSACTION" in line)
+    assert [quarantined_line.index(v) for v in ("remittance", "quarantined", "UNBALANCED", "u.835")] == starts
+    # --json: objects, not JSON strings inside JSON.
+    rows = json.loads(run("status", "--date", "2026-11-24", "--json").output)
+    posted = next(r for r in rows if r["state"] == "posted")
+    assert isinstance(posted["row_counts"], dict) and isinstance(posted["control_totals"], dict)
+    assert isinstance(posted["ack_path"], list) and posted["ack_path"][0].endswith(".999")
     listed = json.loads(run("quarantine", "list", "--json").output)
     assert [q["reason"] for q in listed] == ["UNBALANCED_TRANSACTION"]
     sha = listed[0]["sha256"]
