@@ -42,7 +42,7 @@ def main() -> None:
 @main.command()
 @click.option("--date", "day", type=DATE, default="yesterday", show_default=True, help="Business date (YYYY-MM-DD).")
 @click.option("--claims", type=click.IntRange(min=1), default=2000, show_default=True, help="835 claims to generate.")
-@click.option("--seed", default=42, show_default=True)
+@click.option("--seed", default=42, show_default=True, help="Generator seed: the same seed, the same day.")
 @click.option("--supply-messages", type=click.IntRange(min=0), default=None, help="DFT messages (default claims/2).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Folder (default: the inbound folder).")
 def generate(day: dt.date, claims: int, seed: int, supply_messages: int | None, out: Path | None) -> None:
@@ -62,10 +62,10 @@ def generate(day: dt.date, claims: int, seed: int, supply_messages: int | None, 
 
 @main.command("run-day")
 @click.option("--date", "day", type=DATE, default="yesterday", show_default=True, help="Business date (YYYY-MM-DD).")
-@click.option("--claims", default=2000, show_default=True)
-@click.option("--seed", default=42, show_default=True)
+@click.option("--claims", type=click.IntRange(min=1), default=2000, show_default=True, help="835 claims to generate.")
+@click.option("--seed", default=42, show_default=True, help="Generator seed: the same seed, the same day.")
 @click.option("--no-generate", is_flag=True, help="Process what is already in the inbound folder.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option(
     "--on",
     "where",
@@ -143,7 +143,7 @@ def format_summary(s: dict) -> str:
 
 @main.command()
 @click.option("--date", "day", type=DATE, default="yesterday", show_default=True, help="Business date (YYYY-MM-DD).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(day: dt.date, as_json: bool) -> None:
     """The ingestion ledger for a business day."""
     from revcycle.adapters import ledger
@@ -191,8 +191,9 @@ def quarantine() -> None:
 
 @quarantine.command("list")
 @click.option("--date", "day", type=DATE, default=None, help="Only this business date (YYYY-MM-DD).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def quarantine_list(day: dt.date | None, as_json: bool) -> None:
+    """Quarantined files with their reasons (all days, or one)."""
     from revcycle.adapters import ledger
 
     rows = ledger.quarantined(day)
@@ -276,6 +277,7 @@ def cluster() -> None:
 @cluster.command("up")
 @click.option("--fresh", is_flag=True, help="Start from empty databases, broker db, bucket and folders.")
 def cluster_up(fresh: bool) -> None:
+    """Start the cluster and wait until the API answers, the DAGs are parsed and both workers are ready."""
     from revcycle.airflow import cluster as _cluster
 
     try:
@@ -287,6 +289,7 @@ def cluster_up(fresh: bool) -> None:
 @cluster.command("down")
 @click.option("--wipe", is_flag=True, help="Also drop the cluster's databases, broker db, S3 data and folders.")
 def cluster_down(wipe: bool) -> None:
+    """Stop every process the cluster started, by PID (task tries included)."""
     from revcycle.airflow import cluster as _cluster
 
     _cluster.down(lambda m: click.echo(m, err=True), wipe_data=wipe)
@@ -294,6 +297,7 @@ def cluster_down(wipe: bool) -> None:
 
 @cluster.command("status")
 def cluster_status() -> None:
+    """Each cluster process with its PID, and the health of every Airflow component."""
     from revcycle.airflow import cluster as _cluster
 
     click.echo(json.dumps(_cluster.status(), indent=2))

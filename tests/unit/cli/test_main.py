@@ -172,3 +172,20 @@ def test_inspect_reads_a_276_with_the_inquiry_mapper(tmp_path):
     broken.write_text(text[: text.index("SE*")])
     out = json.loads(run("inspect", str(broken), "--json").output)
     assert out["type"] == "276" and out["quarantine"]["reason"] == "TRUNCATED"
+
+
+def test_every_verb_and_option_has_help_text():
+    import click
+
+    def walk(command: click.Command, path: str):
+        yield path, command
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from walk(sub, f"{path} {name}")
+
+    missing = []
+    for path, command in walk(main, "revcycle"):
+        if not (command.help or "").strip():
+            missing.append(path)
+        missing += [f"{path} {p.opts[0]}" for p in command.params if isinstance(p, click.Option) and not p.help]
+    assert missing == []
