@@ -10,10 +10,11 @@ import pytest
 from revcycle.airflow.runtime import WarmRunner, airflow_env, ensure_airflow_home
 
 
-def test_a_failing_dag_is_reported_and_the_runner_serves_the_next(rc_home, tmp_path):
+def test_a_failing_dag_is_reported_and_the_runner_serves_the_next(rc_home, tmp_path, capfd):
     env = airflow_env(tmp_path / "airflow")
     ensure_airflow_home(env, print)
-    runner = WarmRunner(env)
+    capfd.readouterr()
+    runner = WarmRunner(env, tmp_path / "dag_runner.log")
     try:
         assert runner.preload_seconds > 0  # GX was imported before any fork
         for attempt in (1, 2):
@@ -23,6 +24,10 @@ def test_a_failing_dag_is_reported_and_the_runner_serves_the_next(rc_home, tmp_p
     finally:
         runner.close()
     assert runner.proc.returncode == 0
+    # The libraries' start-up logging went to the runner's log, not to the operator's terminal.
+    terminal = capfd.readouterr()
+    assert "great_expectations" not in terminal.err + terminal.out
+    assert "great_expectations" in (tmp_path / "dag_runner.log").read_text()
 
 
 def _processes_with(marker: str) -> list[int]:
@@ -43,7 +48,7 @@ def test_a_dag_run_leaves_no_process_behind(rc_home, tmp_path):
     """OpenLineage emits from a process pool; a DAG's process must stop its workers, not orphan them."""
     env = airflow_env(tmp_path / "airflow")
     ensure_airflow_home(env, print)
-    runner = WarmRunner(env)
+    runner = WarmRunner(env, tmp_path / "dag_runner.log")
     try:
         ok, _, log = runner.run("bank_deposits", dt.date(2026, 11, 24), tmp_path / "logs")
         assert ok, log.read_text()[-3000:]

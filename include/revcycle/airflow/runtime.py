@@ -103,19 +103,25 @@ def run_dag(dag_id: str, day: dt.date, env: dict[str, str], log_dir: Path) -> tu
 class WarmRunner:
     """``revcycle.airflow.dag_runner`` in a child process: Airflow and GX imported once, a fork per DAG."""
 
-    def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "revcycle.airflow.dag_runner"],
-            env=env,
-            text=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        # What Airflow and the libraries log while loading (GX alone writes ~200 INFO lines) goes to ``log``,
+        # never to the operator's terminal, which shows our progress and summary only.
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.log = log
+        with open(log, "ab") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "revcycle.airflow.dag_runner"],
+                env=env,
+                text=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+            )
         assert self.proc.stdout is not None and self.proc.stdin is not None
         ready = self.proc.stdout.readline().rstrip("\n").split("\t")
         if ready[0] != "ready":
             self.close()
-            raise RuntimeError("the DAG runner did not start (run `python -m revcycle.airflow.dag_runner` to see why)")
+            raise RuntimeError(f"the DAG runner did not start: see {log}")
         self.preload_seconds = float(ready[1])
 
     def run(self, dag_id: str, day: dt.date, log_dir: Path) -> tuple[bool, float, Path]:
@@ -162,8 +168,8 @@ def replay_day(day: dt.date, echo: Callable[[str], None], simulate_payers: bool 
     ensure_airflow_home(env, echo)
     results = []
     # Where processes can fork, one warm runner serves every DAG; elsewhere each DAG is its own process.
-    runner = WarmRunner(env) if hasattr(os, "fork") else None
     log_dir = s.home / "logs" / day.isoformat()
+    runner = WarmRunner(env, log_dir / "dag_runner.log") if hasattr(os, "fork") else None
     try:
         if runner:
             echo(
