@@ -330,8 +330,11 @@ def airflow(args: tuple[str, ...]) -> None:
     """Run an Airflow CLI command on the project's Airflow home, e.g. `revcycle airflow standalone`."""
     import os
 
-    from revcycle.airflow.runtime import _airflow_bin, airflow_env, ensure_airflow_home
+    from revcycle.airflow.runtime import RUN_ORDER, _airflow_bin, airflow_env, ensure_airflow_home
 
+    # `dags <verb> <dag_id>`: name a DAG of ours, or say which there are (Airflow would answer with a traceback).
+    if len(args) >= 3 and args[0] == "dags" and not args[2].startswith("-") and args[2] not in RUN_ORDER:
+        raise click.ClickException(f"no DAG {args[2]!r}; the DAGs are: {', '.join(sorted(RUN_ORDER))}")
     env = airflow_env()
     ensure_airflow_home(env, lambda m: click.echo(m, err=True))
     command = _airflow_bin()

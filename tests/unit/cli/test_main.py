@@ -189,3 +189,9 @@ def test_every_verb_and_option_has_help_text():
             missing.append(path)
         missing += [f"{path} {p.opts[0]}" for p in command.params if isinstance(p, click.Option) and not p.help]
     assert missing == []
+
+
+def test_an_unknown_dag_is_named_with_the_ones_there_are():
+    result = CliRunner().invoke(main, ["airflow", "dags", "test", "remitance", "2026-11-24"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: no DAG 'remitance'; the DAGs are: bank_deposits, billing_open_items,")
