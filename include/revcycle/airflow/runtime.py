@@ -151,6 +151,45 @@ def run_day(day: dt.date, claims: int, seed: int, generate: bool, echo: Callable
     return replay_day(day, echo, simulate_payers=generate)
 
 
+def reset_targets() -> tuple[list[Path], list[str]]:
+    """What ``revcycle reset`` removes: the existing working folders and SQLite files of this home (and its
+    Airflow home, logs and PHI-token key); and what it leaves, said: server databases and object storage."""
+    from sqlalchemy.engine import make_url
+
+    from revcycle.adapters.db import database_url
+
+    s = get_settings()
+    candidates = [
+        s.inbound,
+        s.raw_zone,
+        s.lake,
+        s.quarantine,
+        s.outbound,
+        s.reports,
+        s.lineage_file.parent,
+        s.exchange,
+        s.home / "logs",
+        s.home / "airflow",
+    ]
+    untouched = []
+    for schema in ("erp", "ops"):
+        url = make_url(database_url(schema))
+        if url.get_backend_name() == "sqlite" and url.database:
+            candidates += [Path(url.database + suffix) for suffix in ("", "-wal", "-shm")]
+        else:
+            untouched.append(f"the {schema} database {url.render_as_string(hide_password=True)} (drop it yourself)")
+    if not untouched:  # the PHI-token key goes only with every database that holds tokens made with it
+        candidates.append(s.home / "secrets")
+    if s.storage_url or s.raw_zone_url or s.lake_url:
+        untouched.append(f"object storage {s.storage_url or s.raw_root} (clear the bucket yourself)")
+    seen, targets = set(), []
+    for path in candidates:
+        if path.exists() and path not in seen:
+            seen.add(path)
+            targets.append(path)
+    return targets, untouched
+
+
 def _payers_answer(day: dt.date, echo: Callable[[str], None]) -> None:
     """Synthetic day only: the generator plays the payers and answers the 276s just uploaded with 999s."""
     from revcycle.synthetic.payer import answer_inquiries

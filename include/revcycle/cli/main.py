@@ -48,9 +48,13 @@ def main() -> None:
 def generate(day: dt.date, claims: int, seed: int, supply_messages: int | None, out: Path | None) -> None:
     """Write a seeded synthetic business day and its ground-truth manifest."""
     from revcycle.settings import get_settings
-    from revcycle.synthetic.day import generate_day
+    from revcycle.synthetic.day import GeneratedDayConflict, generate_day, refuse_a_different_day
 
     target = out or get_settings().inbound
+    try:
+        refuse_a_different_day(target, day, claims, seed, supply_messages)
+    except GeneratedDayConflict as exc:
+        raise click.ClickException(str(exc)) from None
     with click.progressbar(
         length=claims + (supply_messages or max(5, claims // 2)) + claims, label="generating", file=sys.stderr
     ) as bar:
@@ -81,9 +85,11 @@ def run_day(day: dt.date, claims: int, seed: int, no_generate: bool, as_json: bo
     else:
         from revcycle.airflow.runtime import run_day as _run
 
+    from revcycle.synthetic.day import GeneratedDayConflict
+
     try:
         summary = _run(day, claims, seed, not no_generate, lambda m: click.echo(m, err=True))
-    except RuntimeError as exc:
+    except (RuntimeError, GeneratedDayConflict) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
     if not all(r["success"] for r in summary["dag_runs"]):
@@ -250,6 +256,31 @@ def replay(day: dt.date) -> None:
     click.echo(format_summary(summary))
     if not all(r["success"] for r in summary["dag_runs"]):
         sys.exit(1)
+
+
+@main.command()
+@click.option("--yes", is_flag=True, help="Remove without asking (scripts).")
+def reset(yes: bool) -> None:
+    """Start over: remove this home's working folders and embedded databases (listed first, then confirmed)."""
+    from revcycle.airflow.runtime import reset_targets
+
+    targets, untouched = reset_targets()
+    for note in untouched:
+        click.echo(f"not touched: {note}")
+    if not targets:
+        click.echo("nothing to remove")
+        return
+    click.echo("will remove:")
+    for path in targets:
+        click.echo(f"  {path}")
+    if not yes and not click.confirm("remove these?", default=False):
+        click.echo("nothing removed")
+        return
+    import shutil
+
+    for path in targets:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    click.echo(f"removed {len(targets)} paths; the next run-day starts from an empty home")
 
 
 @main.group()

@@ -32,6 +32,26 @@ def _share(total: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
+class GeneratedDayConflict(ValueError):
+    """The inbound folder holds this business day generated with other parameters."""
+
+
+def refuse_a_different_day(out: Path, day: dt.date, claims: int, seed: int, supply_messages: int | None) -> None:
+    path = out / "_manifest" / f"{day.isoformat()}.json"
+    if not path.exists():
+        return
+    before = json.loads(path.read_text())
+    asked = {"claims": claims, "seed": seed, "supply_messages": supply_messages}
+    had = {k: before.get(k) for k in asked}
+    if had != asked:
+        raise GeneratedDayConflict(
+            f"{day} was generated into {out} already with "
+            + ", ".join(f"{k} {v}" for k, v in had.items() if v is not None)
+            + "; its files would mix with a day of other parameters. Start over with `revcycle reset`, "
+            "or run the day again with the same parameters."
+        )
+
+
 def generate_day(
     out: Path,
     day: dt.date,
@@ -40,12 +60,20 @@ def generate_day(
     supply_messages: int | None = None,
     progress: ProgressFn | None = None,
 ) -> dict:
-    """Write the day's files under ``out`` and return (and save) the manifest."""
+    """Write the day's files under ``out`` and return (and save) the manifest.  A day already generated
+    there with other parameters is refused (``GeneratedDayConflict``): its files would mix with these."""
+    refuse_a_different_day(out, day, claims, seed, supply_messages)
     rng = random.Random(f"{seed}:{day.isoformat()}")
     tick = progress or (lambda what, n: None)
     for sub in ("remittance", "claim_status", "supply", "invoices", "bank", "billing", "_manifest"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-    manifest: dict = {"business_date": day.isoformat(), "seed": seed, "claims": claims, "files": []}
+    manifest: dict = {
+        "business_date": day.isoformat(),
+        "seed": seed,
+        "claims": claims,
+        "supply_messages": supply_messages,
+        "files": [],
+    }
 
     # 835: claims spread over payers; each payer's file may hold several interchanges.
     set_counter = itertools.count(1)

@@ -195,3 +195,31 @@ def test_an_unknown_dag_is_named_with_the_ones_there_are():
     result = CliRunner().invoke(main, ["airflow", "dags", "test", "remitance", "2026-11-24"])
     assert result.exit_code == 1
     assert result.output.startswith("Error: no DAG 'remitance'; the DAGs are: bank_deposits, billing_open_items,")
+
+
+def test_a_day_generated_again_with_other_parameters_is_refused_and_reset_starts_over(rc_home):
+    from revcycle.settings import get_settings
+
+    s = get_settings()
+    assert run("generate", "--date", "2026-11-24", "--claims", "20", "--seed", "1").exit_code == 0
+    assert run("generate", "--date", "2026-11-24", "--claims", "20", "--seed", "1").exit_code == 0  # the same day
+    other = CliRunner().invoke(main, ["generate", "--date", "2026-11-24", "--claims", "30", "--seed", "1"])
+    assert other.exit_code == 1
+    assert other.output.startswith("Error: 2026-11-24 was generated into ") and "claims 20, seed 1" in other.output
+    assert "revcycle reset" in other.output
+    refused_day = CliRunner().invoke(main, ["run-day", "--date", "2026-11-24", "--claims", "30", "--seed", "1"])
+    assert refused_day.exit_code == 1 and "revcycle reset" in refused_day.output
+    from revcycle.adapters.db import engine_for
+
+    engine_for("erp")  # the embedded databases exist
+    assert (rc_home / "erp.sqlite").exists() and (s.inbound / "_manifest" / "2026-11-24.json").exists()
+
+    # reset lists what it removes, asks, and removes nothing on "no".
+    declined = CliRunner().invoke(main, ["reset"], input="n\n")
+    assert "will remove:" in declined.output and str(s.inbound) in declined.output
+    assert str(rc_home / "erp.sqlite") in declined.output and declined.output.rstrip().endswith("nothing removed")
+    assert (rc_home / "erp.sqlite").exists()
+    done = run("reset", "--yes")
+    assert "removed" in done.output and not s.inbound.exists() and not (rc_home / "erp.sqlite").exists()
+    assert run("generate", "--date", "2026-11-24", "--claims", "30", "--seed", "1").exit_code == 0
+    assert run("reset", "--yes").exit_code == 0 and run("reset", "--yes").output == "nothing to remove\n"
