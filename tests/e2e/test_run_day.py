@@ -101,8 +101,8 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     breaks = next(f for f in manifest["files"] if f["type"] == "invoice_csv")["breaks"]
     m = re.search(r"invoice match:\s+(\d+) matched, (\d+) exceptions", out.stdout)
     assert m and int(m.group(2)) == len(breaks) and int(m.group(1)) > 0
-    m = re.search(r"exceptions:\s+(\d+) open", out.stdout)
-    assert m and int(m.group(1)) == len(manifest["breaks"])
+    m = re.search(r"exceptions:\s+(\d+) new today, (\d+) closed today; (\d+) open in all \(", out.stdout)
+    assert m and int(m.group(1)) == int(m.group(3)) == len(manifest["breaks"]) and m.group(2) == "0"  # a first day
     finance = home / "outbound" / "finance" / "2026-11-24"
     assert {p.name for p in finance.glob("*.csv")} == {
         "cash.csv",

@@ -122,6 +122,13 @@ def test_seeded_breaks_exactly_once_with_owners_control_totals_and_replay(backen
     with engine_for("ops").connect() as conn:
         history = conn.execute(text("select event, count(*) from ops.exception_event group by event")).all()
     assert dict(history)["closed"] == 2 and dict(history)["opened"] == len(expected)
+    # The summary tells each day's movements apart from the queue as a whole.
+    from revcycle.airflow.runtime import day_summary
+
+    first, second = day_summary(DAY), day_summary(later)
+    assert first["exceptions_today"] == {"new": len(expected), "closed": 0}
+    assert second["exceptions_today"] == {"new": 0, "closed": 2}
+    assert sum(second["exceptions_open"].values()) == len(expected) - 2
     # Replaying the first day now leaves the queue as the later day left it.
     after_later = queue_snapshot()
     reconciliation.run(DAY, "old-replay")

@@ -77,6 +77,7 @@ COMPARED = (
     "inquiries_276",
     "supply",
     "exceptions_open",
+    "exceptions_today",
     "quarantined",
 )
 

@@ -264,6 +264,10 @@ def day_summary(day: dt.date) -> dict:
         supply = query(conn, "erp/day_supply", {"business_date": day}).mappings().first()
     with engine_for("ops").connect() as conn:
         owners = query(conn, "ops/exceptions_open_by_owner").mappings().all()
+        events = {
+            r["event"]: int(r["items"])
+            for r in query(conn, "ops/exception_events_for_day", {"business_date": day}).mappings()
+        }
     return {
         "business_date": day.isoformat(),
         "files_in": len(rows),
@@ -285,6 +289,11 @@ def day_summary(day: dt.date) -> dict:
             "invoice_exceptions": int(supply["exceptions"] or 0),
         },
         "exceptions_open": {r["owner_team"]: int(r["items"]) for r in owners},
+        # This day's movements of the queue, apart from the queue as a whole (which spans every day).
+        "exceptions_today": {
+            "new": events.get("opened", 0) + events.get("reopened", 0),
+            "closed": events.get("closed", 0),
+        },
         "inquiries_276": {"files": len(inquiries.outbound_files(day)), **inquiries.status(day)},
         "quarantined": quarantined,
         "sla_breaches": sla.breaches_for_day(day),

@@ -120,11 +120,10 @@ def format_summary(s: dict) -> str:
         f"{u['replenishment_requests']} consignment replenishments"
     )
     lines.append(f"  invoice match:   {u['invoice_lines_matched']} matched, {u['invoice_exceptions']} exceptions")
-    e = s["exceptions_open"]
+    e, today = s["exceptions_open"], s.get("exceptions_today", {})
     lines.append(
-        f"  exceptions:      {sum(e.values())} open ("
-        + ", ".join(f"{owner} {n}" for owner, n in sorted(e.items()))
-        + ")"
+        f"  exceptions:      {today.get('new', 0)} new today, {today.get('closed', 0)} closed today; "
+        f"{sum(e.values())} open in all (" + ", ".join(f"{owner} {n}" for owner, n in sorted(e.items())) + ")"
     )
     q = s["quarantined"]
     lines.append(f"  quarantined:     {len(q)}")
