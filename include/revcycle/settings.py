@@ -74,6 +74,8 @@ class Settings:
     storage_url: str = ""
     # Off: DAGs have no schedule and run only when triggered (a cluster replaying one chosen business day).
     schedules: bool = True
+    # On: the scheduler creates a run for every missed interval since start_date (off: the latest only).
+    catchup: bool = False
     # The development cluster (revcycle cluster): the local servers it uses, its name (its databases are
     # named after it), its folder (empty: cluster/ under home), and the name a cluster worker records.
     cluster_pg: str = "postgresql://postgres@127.0.0.1:5432"
@@ -138,6 +140,7 @@ def get_settings() -> Settings:
         lake_url=os.environ.get("REVCYCLE_LAKE_URL", ""),
         storage_url=os.environ.get("REVCYCLE_STORAGE_URL", "").rstrip("/"),
         schedules=os.environ.get("REVCYCLE_SCHEDULES", "on").lower() not in ("off", "0", "false"),
+        catchup=os.environ.get("REVCYCLE_CATCHUP", "off").lower() in ("on", "1", "true"),
         cluster_pg=os.environ.get("REVCYCLE_CLUSTER_PG", "postgresql://postgres@127.0.0.1:5432"),
         cluster_redis=os.environ.get("REVCYCLE_CLUSTER_REDIS", "redis://127.0.0.1:6379/11"),
         cluster_name=os.environ.get("REVCYCLE_CLUSTER_NAME", "revcycle_cluster"),

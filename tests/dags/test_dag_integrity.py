@@ -43,7 +43,7 @@ dags = {}
 for dag_id, dag in bag.dags.items():
     dags[dag_id] = {"owner": dag.owner, "tags": sorted(dag.tags), "doc": bool((dag.doc_md or "").strip()),
                     "retries": min(t.retries for t in dag.tasks), "schedule": type(dag.timetable).__name__,
-                    "deadline": bool(dag.deadline)}
+                    "deadline": bool(dag.deadline), "catchup": dag.catchup}
 print(json.dumps({"seconds": seconds, "heavy": added, "errors": {k: str(v) for k, v in bag.import_errors.items()},
                   "dags": dags, "baseline_heavy": sorted(m for m in json.loads(sys.argv[2]) if m in baseline)}))
 """
@@ -134,3 +134,10 @@ def test_deadline_alerts_on_for_the_scheduler_off_for_dag_test(dag_file):
     )
     assert off.returncode == 0, off.stderr[-2000:]
     assert not any(d["deadline"] for d in json.loads(off.stdout.strip().splitlines()[-1])["dags"].values())
+
+
+def test_unpausing_a_fresh_deployment_queues_no_catch_up_runs(dag_file):
+    """catchup is off unless REVCYCLE_CATCHUP=on: a fresh deployment's first unpause runs the latest
+    interval, not one run per day since the start date (missed days: `airflow backfill create`)."""
+    _, result = dag_file
+    assert all(dag["catchup"] is False for dag in result["dags"].values())

@@ -55,7 +55,7 @@ def _policy(
     tags: list[str],
     doc_md: str,
     start_date: dt.datetime | None,
-    catchup: bool = True,
+    catchup: bool | None = None,
 ) -> dict:
     """What every revcycle DAG declares: owner, tags, two retries, one run at a time, docs, a deadline.
     With ``REVCYCLE_SCHEDULES=off`` a DAG runs only when triggered (a cluster replaying a chosen day)."""
@@ -64,7 +64,9 @@ def _policy(
     return dict(
         dag_id=dag_id,
         schedule=schedule if get_settings().schedules else None,
-        catchup=catchup,
+        # Off by default (REVCYCLE_CATCHUP=on to turn it on): unpausing a fresh deployment must not queue a
+        # run per day since start_date by surprise; missed days are backfilled on purpose.
+        catchup=get_settings().catchup if catchup is None else catchup,
         max_active_runs=1,
         start_date=start_date or pendulum.datetime(2026, 11, 1, tz="UTC"),
         tags=["revcycle", *tags],
