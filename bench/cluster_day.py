@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from revcycle.airflow.cluster import differences
+from revcycle.airflow.cluster import differences, lake_digests
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY, SEED = "2026-11-24", "42"
@@ -34,13 +34,6 @@ def _run(env: dict[str, str], *args: str) -> tuple[str, float]:
     if proc.returncode:
         raise SystemExit(f"revcycle {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
     return proc.stdout, time.perf_counter() - start
-
-
-def _digests(env: dict[str, str]) -> dict[str, str]:
-    code = (
-        f"import json; from revcycle.adapters.lake import Lake; print(json.dumps(Lake.configured().digests({DAY!r})))"
-    )
-    return json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout)
 
 
 def main() -> None:
@@ -74,7 +67,7 @@ def main() -> None:
         finally:
             _run(cluster_env, "cluster", "down", "--wipe")
         print(f"  wall {cluster_wall:.0f}s", flush=True)
-        same_lake = on_cluster["cluster"]["lake_digests"] == _digests(embedded_env)
+        same_lake = on_cluster["cluster"]["lake_digests"] == lake_digests(embedded_env, DAY)
     diff = differences(embedded, on_cluster)
     ok = all(r["success"] for r in embedded["dag_runs"] + on_cluster["dag_runs"])
     by_worker = on_cluster["cluster"]["task_instances_by_worker"]

@@ -43,14 +43,6 @@ def _revcycle(env: dict[str, str], *args: str, timeout: float = 900) -> str:
     return proc.stdout
 
 
-def _lake_digests(env: dict[str, str]) -> dict[str, str]:
-    code = (
-        f"import json; from revcycle.adapters.lake import Lake; print(json.dumps(Lake.configured().digests({DAY!r})))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
-
-
 def _alive(pid: int) -> bool:
     try:
         os.killpg(pid, 0)
@@ -120,7 +112,7 @@ def test_a_day_on_the_cluster_equals_the_embedded_run(tmp_path):
     # The lake's records: equal, and on the cluster they were in the bucket (the test cluster is wiped now,
     # so its digests come from the run's own summary).
     assert on_cluster["outputs"]["lake"] == "s3://revcycle/lake"
-    assert on_cluster["cluster"]["lake_digests"] == _lake_digests(embedded_env)
+    assert on_cluster["cluster"]["lake_digests"] == cluster.lake_digests(embedded_env, DAY)
     assert "canonical__claim_payment" in on_cluster["cluster"]["lake_digests"]
     # Both Celery workers ran tasks (Airflow's own record of each task instance's host).
     by_worker = on_cluster["cluster"]["task_instances_by_worker"]

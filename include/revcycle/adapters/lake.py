@@ -137,14 +137,7 @@ class Lake:
 
     def sha256(self, location: str) -> str | None:
         """The sha256 of a published object's bytes, or None when it is gone."""
-        key = self.key_of(location)
-        if not self.store.exists(key):
-            return None
-        digest = hashlib.sha256()
-        with self.store.fs.open(self.store.path(key), "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
+        return self.store.sha256(self.key_of(location))
 
     def exists(self, location: str) -> bool:
         return self.store.exists(self.key_of(location))

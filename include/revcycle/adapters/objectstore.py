@@ -15,7 +15,6 @@ folder, or ``REVCYCLE_RAW_ZONE_URL``); the lake, quarantine and reports are stil
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import stat
@@ -23,19 +22,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import fsspec
 
-from revcycle.adapters.storage import private_dir, write_atomic
+from revcycle.adapters.storage import private_dir, sha256_file, sha256_stream, write_atomic
 from revcycle.errors import RevcycleError
-
-
-def _sha256(stream: BinaryIO) -> str:
-    digest = hashlib.sha256()
-    for block in iter(lambda: stream.read(1 << 20), b""):
-        digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -120,7 +112,7 @@ class ObjectStore:
             if not self.fs.exists(path):
                 raise
             with self.fs.open(path, "rb") as there, open(local, "rb") as here:
-                if _sha256(there) != _sha256(here):
+                if sha256_stream(there) != sha256_stream(here):
                     raise ObjectConflict("OBJECT_EXISTS", f"{key} already holds other bytes") from exc
             return False
         return True
@@ -175,6 +167,13 @@ class ObjectStore:
     def exists(self, key: str) -> bool:
         return self.fs.exists(self.path(key))
 
+    def sha256(self, key: str) -> str | None:
+        """The sha256 of an object's bytes, streamed; None when the key holds nothing."""
+        if not self.exists(key):
+            return None
+        with self.fs.open(self.path(key), "rb") as fh:
+            return sha256_stream(fh)
+
 
 def store_for(location: str | Path) -> ObjectStore:
     """The store of a raw-zone root (a local folder, or an object URL with the storage connection)."""
@@ -184,14 +183,19 @@ def store_for(location: str | Path) -> ObjectStore:
     return ObjectStore.from_url(text, get_settings().storage_conn_id) if "://" in text else ObjectStore(text)
 
 
+def _object(location: str) -> tuple[ObjectStore, str]:
+    """The store and key of an object URL (the store rooted at its folder, so the key is its name)."""
+    parent, _, name = location.rpartition("/")
+    return store_for(parent), name
+
+
 @contextmanager
 def local_copy(location: str) -> Iterator[Path]:
     """A local path to read a stored file from: the file itself when local, else a temporary download."""
     if "://" not in location:
         yield Path(location)
         return
-    parent, _, name = location.rpartition("/")
-    store = store_for(parent)
+    store, name = _object(location)
     with tempfile.TemporaryDirectory(prefix="revcycle-raw-") as tmp:
         target = Path(tmp) / name
         store.fs.get_file(store.path(name), str(target))
@@ -216,8 +220,7 @@ def keep(path: Path) -> str:
     without, it stays where it is."""
     location = kept_location(path)
     if "://" in location:
-        parent, _, name = location.rpartition("/")
-        store = store_for(parent)
+        store, name = _object(location)
         store.fs.put_file(str(path), store.path(name))
         Path(path).unlink()
     return location
@@ -234,14 +237,16 @@ def read_location(location: str) -> bytes | None:
     """The bytes of a kept file (a local path or an object URL), or None when it is gone."""
     if "://" not in location:
         return Path(location).read_bytes() if Path(location).exists() else None
-    parent, _, name = location.rpartition("/")
-    store = store_for(parent)
+    store, name = _object(location)
     return store.read(name) if store.exists(name) else None
 
 
 def sha256_location(location: str) -> str | None:
-    data = read_location(location)
-    return hashlib.sha256(data).hexdigest() if data is not None else None
+    """The sha256 of a kept file (a local path or an object URL), streamed; None when it is gone."""
+    if "://" not in location:
+        return sha256_file(location) if Path(location).exists() else None
+    store, name = _object(location)
+    return store.sha256(name)
 
 
 def ensure_buckets() -> list[str]:

@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -98,13 +99,18 @@ def copy_private(src: Path | str, dest: Path) -> Path:
     return dest
 
 
-def sha256_file(path: Path | str) -> str:
-    """The sha256 of a file's bytes, read in 1 MiB blocks (files are known by it: raw zone, reports, extracts)."""
+def sha256_stream(stream: BinaryIO) -> str:
+    """The sha256 of a stream's bytes, read in 1 MiB blocks."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
+
+
+def sha256_file(path: Path | str) -> str:
+    """The sha256 of a file's bytes (files are known by it: raw zone, reports, extracts)."""
+    with open(path, "rb") as fh:
+        return sha256_stream(fh)
 
 
 def write_atomic(path: Path, data: bytes) -> str:

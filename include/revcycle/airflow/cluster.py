@@ -87,6 +87,16 @@ def differences(embedded: dict, on_cluster: dict) -> dict[str, tuple]:
     return {k: (embedded.get(k), on_cluster.get(k)) for k in COMPARED if embedded.get(k) != on_cluster.get(k)}
 
 
+def lake_digests(env: dict[str, str], day: str) -> dict[str, str]:
+    """``Lake.digests`` of a day in the revcycle home ``env`` names, read in a child process so this
+    process's settings stay as they are (what a run on the cluster is compared by)."""
+    code = (
+        f"import json; from revcycle.adapters.lake import Lake; print(json.dumps(Lake.configured().digests({day!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
 @lru_cache(maxsize=1)
 def cluster_dir() -> Path:
     """The cluster's own folder (state, secrets, logs, Airflow home, S3 data, its revcycle home), fixed on first
@@ -308,11 +318,8 @@ def up(echo: Callable[[str], None], fresh: bool = False, timeout: float = 300) -
 
 def _worker_ready(worker: str) -> bool:
     log = cluster_dir() / "logs" / f"{worker}.log"
-    return (
-        log.exists()
-        and f"{worker}@" in log.read_text(errors="replace")
-        and " ready." in log.read_text(errors="replace")
-    )
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return f"{worker}@" in text and " ready." in text
 
 
 def down(echo: Callable[[str], None], wipe_data: bool = False) -> list[str]:
@@ -426,11 +433,12 @@ def trigger(state: dict, token: str, dag_id: str, day: dt.date, tag: str) -> str
     return run_id
 
 
-def wait_for(state: dict, runs: dict[str, str], echo: Callable[[str], None], timeout: float) -> dict[str, dict]:
+def wait_for(
+    state: dict, token: str, runs: dict[str, str], echo: Callable[[str], None], timeout: float
+) -> dict[str, dict]:
     """Poll the runs until each ends; return dag_id -> {state, seconds}."""
     start, done = time.monotonic(), {}
     while len(done) < len(runs):
-        token = _token(state)
         for dag_id, run_id in runs.items():
             if dag_id in done:
                 continue
@@ -482,13 +490,14 @@ def run_day(
 
         echo(f"generating business day {day} ({claims} claims, seed {seed}) into {s.inbound} ...")
         generate_day(s.inbound, day, claims, seed)
-    token, results, all_runs = _token(state), [], {}
+    results, all_runs = [], {}
     tag = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")  # run ids only; no business key comes from it
     started = time.monotonic()
     for n, wave in enumerate(WAVES, start=1):
+        token = _token(state)  # a fresh token for each wave
         runs = {dag_id: trigger(state, token, dag_id, day, tag) for dag_id in wave}
         echo(f"[wave {n}/{len(WAVES)}] triggered {', '.join(wave)} through the REST API ...")
-        ended = wait_for(state, runs, echo, timeout)
+        ended = wait_for(state, token, runs, echo, timeout)
         all_runs.update(runs)
         results += [
             {"dag_id": d, "success": r["state"] == "success", "seconds": r["seconds"]} for d, r in ended.items()
@@ -498,7 +507,6 @@ def run_day(
 
             acks = answer_inquiries(s.exchange, s.inbound / "acks", day)
             echo(f"synthetic payers answered {len(acks)} 276 file(s) with 999s")
-        token = _token(state)
     from revcycle.adapters.lake import Lake
     from revcycle.jobs.audit import build
 

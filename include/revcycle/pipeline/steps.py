@@ -133,7 +133,7 @@ def _keep_outputs(ctx: ParseContext, acks: list[str]) -> list[str]:
     if ctx.reject_dir is not None and ctx.reject_dir.is_dir():
         for path in sorted(ctx.reject_dir.glob(f"{ctx.sha256[:16]}_*")):
             keep(path)
-    return [keep(Path(a)) if "://" not in a else a for a in acks]
+    return [keep(Path(a)) for a in acks]
 
 
 def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
