@@ -1,2 +1,3 @@
-select payer_id, patient_control_number, payer_claim_control_number, category_code, status_code, payment_amount
+select payer_id, patient_control_number, payer_claim_control_number, category_code, status_code, charge_amount,
+    payment_amount
 from erp.claim_status where business_date <= :business_date

@@ -104,13 +104,16 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     m = re.search(r"exceptions:\s+(\d+) new today, (\d+) closed today; (\d+) open in all \(", out.stdout)
     assert m and int(m.group(1)) == int(m.group(3)) == len(manifest["breaks"]) and m.group(2) == "0"  # a first day
     finance = home / "outbound" / "finance" / "2026-11-24"
-    assert {p.name for p in finance.glob("*.csv")} == {
-        "cash.csv",
-        "claims.csv",
-        "denials.csv",
-        "supply.csv",
-        "exceptions.csv",
+    extracts = ("cash", "claims", "denials", "supply", "exceptions")
+    assert {p.name for p in finance.iterdir()} == {
+        *(f"{n}.{kind}" for n in extracts for kind in ("csv", "parquet")),
+        "control_totals.csv",
+        "schema.json",
     }
+    with open(finance / "control_totals.csv", encoding="utf-8-sig", newline="") as fh:
+        ties = list(csv.DictReader(fh))
+    assert {t["extract"] for t in ties} == set(extracts)
+    assert {t["tie_out"] for t in ties if t["source"]} == {"pass"}, ties
     # Governance: every task timed, the audit index written with its KPIs, lineage with our facets.
     assert re.search(r"SLA breaches:\s+0 ", out.stdout), out.stdout
     index = json.loads((home / "reports" / "audit" / "2026-11-24" / "index.json").read_text())

@@ -39,6 +39,13 @@ def queue_snapshot() -> tuple:
     return items, events
 
 
+def control_rows(day: dt.date) -> list[dict]:
+    """control_totals.csv of the day, each value as text (as finance reads it), rows as a number."""
+    path = get_settings().outbound / "finance" / day.isoformat() / "control_totals.csv"
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return [{**r, "rows": int(r["rows"])} for r in csv.DictReader(fh)]
+
+
 def open_queue() -> dict[tuple[str, str], dict]:
     return {(i["category"], i["reference"]): i for i in reconciliation.open_items() if i["status"] == "open"}
 
@@ -61,18 +68,21 @@ def test_seeded_breaks_exactly_once_with_owners_control_totals_and_replay(backen
 
     # Control totals equal the sums of the sources (the manifest, computed when the files were written).
     runs = reconciliation.recorded_runs(DAY)
-    cash = json.loads(runs["cash"]["control_totals"])
-    assert Decimal(cash["payment_amount"]) == Decimal(cash["source_payments"]) == Decimal(manifest["totals"]["bpr02"])
-    assert (
-        Decimal(cash["deposit_amount"]) == Decimal(cash["source_deposits"]) == Decimal(manifest["totals"]["deposits"])
-    )
-    claims = json.loads(runs["claims"]["control_totals"])
-    assert (
-        Decimal(claims["paid_amount_lake_claims"])
-        == Decimal(claims["source_claim_paid"])
-        == Decimal(manifest["totals"]["sum_clp04"])
-    )
-    assert Decimal(claims["applied_amount"]) == Decimal(claims["source_applied"])
+    ties = {(t["extract"], t["column"], t["scope"]): t for t in control_rows(DAY)}
+    assert {t["tie_out"] for t in ties.values() if t["source"]} == {"pass"}
+    for key, manifest_total in (
+        (("cash", "payment_amount", "all rows"), "bpr02"),
+        (("cash", "deposit_amount", "all rows"), "deposits"),
+        (("claims", "paid_amount", "rows from 835 claim payments"), "sum_clp04"),
+    ):
+        assert Decimal(ties[key]["extract_total"]) == Decimal(ties[key]["source_total"])
+        assert Decimal(ties[key]["extract_total"]) == Decimal(manifest["totals"][manifest_total])
+    for key in (("claims", "applied_amount", "all rows"), ("denials", "amount", "all rows")):
+        assert ties[key]["tie_out"] == "pass" and Decimal(ties[key]["extract_total"]) > 0, key
+    assert ties[("supply", "amount_at_stake", "all rows")]["tie_out"] == "no source"
+    assert json.loads(runs["exceptions"]["control_totals"])["ties"] == [
+        t for t in control_rows(DAY) if t["extract"] == "exceptions"
+    ]
     exceptions = json.loads(runs["exceptions"]["control_totals"])
     assert sum(exceptions["by_category"].values()) == len(expected)
     # Each extract: Parquet rows = CSV rows = recorded count, and the files are the ones hashed.
@@ -148,6 +158,21 @@ def test_an_erp_posting_fault_surfaces_as_paid_not_posted(rc_home):
             )
         ).first()
         conn.execute(text("delete from erp.receipt_application where claim_payment_key = :k"), {"k": key})
+        # ... and a cash receipt the ERP holds with no 835 payment behind it: the cash tie-out fails by its amount.
+        conn.execute(
+            text(
+                "insert into erp.cash_receipt (receipt_key, payer_id, trace_number, amount, credit_debit_flag, "
+                "source_sha256, transaction_control, business_date) "
+                "values ('f00d', 'P9', 'T9', 12.34, 'C', 'manual', '0001', :day)"
+            ),
+            {"day": DAY},
+        )
     reconciliation.run(DAY)
+    ties = {(t["extract"], t["column"], t["scope"]): t for t in control_rows(DAY)}
+    receipts = ties[("cash", "erp_receipt_amount", "all rows")]
+    assert (receipts["tie_out"], receipts["difference"]) == ("fail", "-12.34")
+    assert ties[("cash", "payment_amount", "all rows")]["tie_out"] == "pass"
+    with open(get_settings().outbound / "finance" / DAY.isoformat() / "cash.csv", encoding="utf-8-sig") as fh:
+        assert all(r["payer_name"] for r in csv.DictReader(fh) if r["payment_amount"])  # N1*PR of the payer
     assert ("claim_paid_not_posted", pcn) in open_queue()
     assert open_queue()[("claim_paid_not_posted", pcn)]["owner_team"] == "integration support"

@@ -6,11 +6,8 @@ payments and adjustments; bank deposits), and the ERP tables (cash receipts,
 receipt applications, latest claim statuses, the latest open A/R snapshot,
 invoice match outcomes).  The matching cores in ``revcycle.reconcile`` are pure.
 
-Extracts (lake ``recon__<name>/business_date=D/<name>.parquet`` and CSV in
-``outbound/finance/D/<name>.csv``; column contracts in ``EXTRACTS``):
-``cash``, ``claims``, ``denials``, ``supply`` and ``exceptions`` (the open queue).
-Each extract's row count, sums and the matching source sums are recorded in
-``ops.recon_run`` with the files' sha256, so an auditor can tie them back.
+Extracts ``cash``, ``claims``, ``denials``, ``supply`` and ``exceptions`` (the open queue), with their
+control totals tied out to the sources: files and column contracts in ``revcycle.jobs.finance_extracts``.
 
 The queue (``ops.exception_item`` + ``ops.exception_event``): one item per
 category + business reference, owner team from ``include/config/exception_routing.csv``;
@@ -23,10 +20,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
 import logging
-from collections.abc import Iterable
 from decimal import Decimal
 
 import pandas as pd
@@ -34,91 +29,15 @@ import pyarrow as pa
 
 from revcycle.adapters.db import as_date, engine_for, query
 from revcycle.adapters.lake import Lake
-from revcycle.adapters.objectstore import keep
-from revcycle.adapters.storage import write_atomic
-from revcycle.domain.decimals import CENT, cents
+from revcycle.domain.decimals import cents
 from revcycle.domain.keys import business_key
+from revcycle.jobs import finance_extracts as extracts
 from revcycle.jobs import supply_match
 from revcycle.reconcile.cash import cash_exceptions, reconcile_cash
 from revcycle.reconcile.claims import claim_exceptions, denials, reconcile_claims
 from revcycle.settings import CONFIG_DIR, get_settings
 
 log = logging.getLogger(__name__)
-MONEY, QTY, PRICE = pa.decimal128(18, 2), pa.decimal128(18, 3), pa.decimal128(18, 4)
-EXTRACTS: dict[str, pa.Schema] = {
-    "cash": pa.schema(
-        [
-            ("payer_id", pa.string()),
-            ("trace_number", pa.string()),
-            ("payment_date", pa.date32()),
-            ("payment_amount", MONEY),
-            ("deposit_count", pa.int32()),
-            ("deposit_amount", MONEY),
-            ("first_deposit_date", pa.date32()),
-            ("erp_receipt_amount", MONEY),
-            ("difference", MONEY),
-            ("status", pa.string()),
-            ("remittance_key", pa.string()),
-        ]
-    ),
-    "claims": pa.schema(
-        [
-            ("payer_id", pa.string()),
-            ("patient_control_number", pa.string()),
-            ("payer_claim_control_number", pa.string()),
-            ("claim_status_code", pa.string()),
-            ("is_reversal", pa.bool_()),
-            ("corrected", pa.bool_()),
-            ("paid_amount", MONEY),
-            ("applied_amount", MONEY),
-            ("status_category", pa.string()),
-            ("status_code", pa.string()),
-            ("submitted_date", pa.date32()),
-            ("aging_days", pa.int32()),
-            ("aging_bucket", pa.string()),
-            ("status", pa.string()),
-            ("claim_payment_key", pa.string()),
-        ]
-    ),
-    "denials": pa.schema(
-        [
-            ("payer_id", pa.string()),
-            ("group_code", pa.string()),
-            ("reason_code", pa.string()),
-            ("claims", pa.int32()),
-            ("amount", MONEY),
-        ]
-    ),
-    "supply": pa.schema(
-        [
-            ("status", pa.string()),
-            ("supplier_id", pa.string()),
-            ("erp_item_id", pa.string()),
-            ("serial", pa.string()),
-            ("lot", pa.string()),
-            ("usage_quantity", QTY),
-            ("invoice_quantity", QTY),
-            ("expected_unit_price", PRICE),
-            ("invoice_unit_price", PRICE),
-            ("amount_at_stake", MONEY),
-            ("request_key", pa.string()),
-            ("invoice_line_key", pa.string()),
-        ]
-    ),
-    "exceptions": pa.schema(
-        [
-            ("item_key", pa.string()),
-            ("category", pa.string()),
-            ("reference", pa.string()),
-            ("owner_team", pa.string()),
-            ("source", pa.string()),
-            ("amount_at_stake", MONEY),
-            ("detail", pa.string()),
-            ("first_seen", pa.date32()),
-            ("age_days", pa.int32()),
-        ]
-    ),
-}
 
 
 # -- inputs ------------------------------------------------------------------------
@@ -164,6 +83,7 @@ def run(business_date: dt.date, dag_run_id: str | None = None) -> dict:
         (remittances["credit_debit_flag"] == "C") & remittances["payment_amount"].map(lambda v: v is not None and v > 0)
     ]
     payments = payments.drop(columns=["payer_id"]).rename(columns={"payer_identifier": "payer_id"})
+    payer_names = {p: n for p, n in zip(remittances["payer_identifier"], remittances["payer_name"], strict=True) if n}
     deposits = lake_table("bank_deposits", "canonical__bank_deposit", business_date)
     receipts = erp_frame("erp/recon_receipts", business_date, ("amount",))
     cash = reconcile_cash(payments, deposits, receipts)
@@ -172,7 +92,7 @@ def run(business_date: dt.date, dag_run_id: str | None = None) -> dict:
     payer_of = dict(zip(remittances["remittance_key"], remittances["payer_identifier"], strict=True))
     claim_rows = claim_rows.assign(payer_id=[payer_of.get(k) for k in claim_rows["remittance_key"]])
     applications = erp_frame("erp/recon_applications", business_date, ("applied_amount",))
-    statuses = erp_frame("erp/recon_statuses", business_date, ("payment_amount",))
+    statuses = erp_frame("erp/recon_statuses", business_date, ("charge_amount", "payment_amount"))
     open_items = erp_frame("erp/recon_open_items", business_date, ("billed_amount",), ("submitted_date",))
     claims = reconcile_claims(claim_rows, applications, statuses, open_items, business_date, s.inquiry_after_days)
     adjustments = lake_table("remittance", "canonical__adjustment", business_date)
@@ -194,39 +114,66 @@ def run(business_date: dt.date, dag_run_id: str | None = None) -> dict:
     )
     queue = update_queue(business_date, found)
 
-    totals = {
-        "cash": {
-            "payment_amount": _sum(cash["payment_amount"]),
-            "deposit_amount": _sum(cash["deposit_amount"]),
-            "source_payments": _sum(payments["payment_amount"]),
-            "source_deposits": _sum(deposits["amount"]),
-            "by_status": cash["status"].value_counts().to_dict(),
-        },
-        "claims": {
-            "paid_amount_lake_claims": _sum(
-                claims.loc[
-                    claims["claim_payment_key"].notna()
-                    & claims["status"].isin(["matched", "reversal", "paid_not_posted"]),
+    cash = cash.assign(payer_name=[payer_names.get(p) for p in cash["payer_id"]])
+    claim_rows_835 = claims["claim_payment_key"].notna() & claims["status"].isin(
+        ["matched", "reversal", "paid_not_posted"]
+    )
+    denied = set(claim_rows.loc[claim_rows["claim_status_code"] == "4", "claim_payment_key"])
+    ties = {
+        "cash": extracts.control_totals(
+            "cash",
+            cash,
+            {
+                "payment_amount": ("835 payments in the lake (credit, BPR02 > 0)", payments["payment_amount"]),
+                "deposit_amount": ("bank deposit lines in the lake", deposits["amount"]),
+                "erp_receipt_amount": (
+                    "ERP cash receipts of credit payments",
+                    receipts.loc[(receipts["credit_debit_flag"] == "C") & (receipts["amount"] > 0), "amount"],
+                ),
+            },
+        ),
+        "claims": extracts.control_totals(
+            "claims",
+            claims,
+            {"applied_amount": ("ERP claim-level receipt applications", applications["applied_amount"])},
+            [
+                (
                     "paid_amount",
-                ]
-            ),
-            "source_claim_paid": _sum(claim_rows["paid_amount"]),
-            "applied_amount": _sum(claims["applied_amount"]),
-            "source_applied": _sum(applications["applied_amount"]),
-            "by_status": claims["status"].value_counts().to_dict(),
-        },
-        "denials": {
-            "amount": _sum(denial_summary["amount"]),
-            "claims": int(denial_summary["claims"].sum()) if len(denial_summary) else 0,
-        },
-        "supply": {
-            "amount_at_stake": _sum(supply["amount_at_stake"]),
-            "by_status": supply["status"].value_counts().to_dict(),
-        },
-        "exceptions": {
-            "amount_at_stake": _sum(queue["amount_at_stake"]),
-            "by_category": queue["category"].value_counts().to_dict(),
-        },
+                    "rows from 835 claim payments",
+                    claim_rows_835,
+                    "835 claim payments in the lake (CLP04)",
+                    claim_rows["paid_amount"],
+                )
+            ],
+        ),
+        "denials": extracts.control_totals(
+            "denials",
+            denial_summary,
+            {
+                "amount": (
+                    "835 adjustments (CAS) of denied claims in the lake",
+                    adjustments.loc[adjustments["claim_payment_key"].isin(denied), "amount"],
+                )
+            },
+        ),
+        "supply": extracts.control_totals("supply", supply, {}),
+        "exceptions": extracts.control_totals(
+            "exceptions",
+            queue,
+            {
+                "amount_at_stake": (
+                    "breaks this run found (cash, claims, supply)",
+                    [f["amount_at_stake"] for f in found],
+                )
+            },
+        ),
+    }
+    counts = {
+        "cash": {"by_status": cash["status"].value_counts().to_dict()},
+        "claims": {"by_status": claims["status"].value_counts().to_dict()},
+        "denials": {"claims": int(denial_summary["claims"].sum()) if len(denial_summary) else 0},
+        "supply": {"by_status": supply["status"].value_counts().to_dict()},
+        "exceptions": {"by_category": queue["category"].value_counts().to_dict()},
     }
     written = {}
     for name, frame in (
@@ -236,17 +183,14 @@ def run(business_date: dt.date, dag_run_id: str | None = None) -> dict:
         ("supply", supply),
         ("exceptions", queue),
     ):
-        written[name] = write_extract(name, frame, business_date, totals[name])
+        written[name] = extracts.write(name, frame, business_date, ties[name], counts[name])
+    extracts.write_day_files(business_date, [t for name in ties for t in ties[name]])
     log.info("reconciliation %s: %s open exceptions", business_date, len(queue))
     return {
         "business_date": business_date.isoformat(),
         "open_exceptions": len(queue),
         "extracts": {k: v["row_count"] for k, v in written.items()},
     }
-
-
-def _sum(values: Iterable) -> str:
-    return str(sum((Decimal(str(v)) for v in values if v is not None), Decimal("0.00")).quantize(CENT))
 
 
 # -- the queue ---------------------------------------------------------------------
@@ -359,50 +303,7 @@ def update_queue(business_date: dt.date, found: list[dict]) -> pd.DataFrame:
                 "age_days": (business_date - first).days,
             }
         )
-    return pd.DataFrame(rows, columns=list(EXTRACTS["exceptions"].names))
-
-
-# -- extracts ----------------------------------------------------------------------
-def write_extract(name: str, frame: pd.DataFrame, business_date: dt.date, totals: dict) -> dict:
-    s = get_settings()
-    schema = EXTRACTS[name]
-    records = [{c: _cell(r.get(c), schema.field(c).type) for c in schema.names} for r in frame.to_dict("records")]
-    table = pa.Table.from_pylist(records, schema=schema)
-    parquet, parquet_sha = Lake.configured().put_table(
-        f"recon__{name}/business_date={business_date}/{name}.parquet", table
-    )
-    csv_path = s.outbound / "finance" / business_date.isoformat() / f"{name}.csv"
-    text_buf = io.StringIO()
-    writer = csv.writer(text_buf, lineterminator="\r\n")
-    writer.writerow(schema.names)
-    for r in records:
-        writer.writerow(["" if v is None else v for v in (r[c] for c in schema.names)])
-    csv_sha = write_atomic(csv_path, ("\ufeff" + text_buf.getvalue()).encode("utf-8"))  # BOM: Excel reads UTF-8
-    info = {
-        "row_count": len(records),
-        "control_totals": json.dumps(totals, sort_keys=True, default=str),
-        "parquet_path": parquet,
-        "parquet_sha256": parquet_sha,
-        "csv_path": keep(csv_path),
-        "csv_sha256": csv_sha,
-    }
-    with engine_for("ops").begin() as conn:
-        query(conn, "ops/recon_run_upsert", {"business_date": business_date, "extract": name, **info})
-    return info
-
-
-def _cell(value: object, kind: pa.DataType) -> object:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    if pa.types.is_decimal(kind):
-        return Decimal(str(value)).quantize(Decimal(1).scaleb(-kind.scale))
-    if pa.types.is_date(kind):
-        return as_date(value)
-    if pa.types.is_integer(kind):
-        return int(value)
-    if pa.types.is_boolean(kind):
-        return bool(value)
-    return str(value)
+    return pd.DataFrame(rows, columns=list(extracts.EXTRACTS["exceptions"].names))
 
 
 def recorded_runs(business_date: dt.date) -> dict[str, dict]:

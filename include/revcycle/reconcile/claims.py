@@ -30,6 +30,7 @@ EXTRACT_COLUMNS = [
     "claim_status_code",
     "is_reversal",
     "corrected",
+    "billed_amount",
     "paid_amount",
     "applied_amount",
     "status_category",
@@ -72,7 +73,7 @@ def reconcile_claims(
     aging_after_days: int,
 ) -> pd.DataFrame:
     """payments: lake claim payments (claim_payment_key, payer_id, pcn, icn, claim_status_code, is_reversal,
-    paid_amount); applications: ERP claim-level applications (claim_payment_key, payer_id, pcn, icn,
+    charge_amount, paid_amount); applications: ERP claim-level applications (claim_payment_key, payer_id, pcn, icn,
     applied_amount); statuses: ERP latest status per claim; open_items: latest open A/R snapshot."""
     frames = []
     both = payments.merge(
@@ -90,6 +91,7 @@ def reconcile_claims(
         bool(r) and (p, c) in corrections
         for r, p, c in zip(lake["is_reversal"], lake["payer_id"], lake["patient_control_number"], strict=True)
     ]
+    lake["billed_amount"] = lake["charge_amount"] if "charge_amount" in lake else None  # CLP03
     lake["status"] = [
         "paid_not_posted" if m == "left_only" else "reversal" if r else "matched"
         for m, r in zip(lake["_merge"], lake["is_reversal"], strict=True)
@@ -106,6 +108,7 @@ def reconcile_claims(
     paid_final = paid_final.rename(columns={"category_code": "status_category"})
     paid_final["status"] = "status_paid_no_remittance"
     paid_final["paid_amount"] = paid_final["payment_amount"]
+    paid_final["billed_amount"] = paid_final["charge_amount"] if "charge_amount" in paid_final else None  # STC04
     frames.append(paid_final)
 
     cutoff = as_of - dt.timedelta(days=aging_after_days)
@@ -139,17 +142,21 @@ def claim_exceptions(extract: pd.DataFrame) -> list[dict]:
     }
     out = []
     for r in extract[extract["status"] != "matched"].to_dict("records"):
-        amount = r["paid_amount"] if r["paid_amount"] is not None else r["applied_amount"]
-        detail = {
-            "reversal": f"reversal; correction {'received' if r['corrected'] else 'not received'}",
-            "no_remittance": f"no remittance {r['aging_days']} days after billing ({r['aging_bucket']})",
-        }
+        # What is at stake: the money paid or applied; for a claim never paid, what was billed.
+        amount = next((r[c] for c in ("paid_amount", "applied_amount", "billed_amount") if r[c] is not None), None)
+        detail = (
+            f"reversal; correction {'received' if r['corrected'] else 'not received'}"
+            if r["status"] == "reversal"
+            else f"no remittance {int(r['aging_days'])} days after billing ({r['aging_bucket']})"
+            if r["status"] == "no_remittance"
+            else r["status"].replace("_", " ")
+        )
         out.append(
             {
                 "category": categories[r["status"]],
                 "reference": r["patient_control_number"],
                 "amount_at_stake": abs(amount) if amount is not None else ZERO,
-                "detail": detail.get(r["status"], r["status"].replace("_", " ")),
+                "detail": detail,
             }
         )
     return out

@@ -279,6 +279,11 @@ def test_claim_statuses_and_aging():
     o2 = out[out["patient_control_number"] == "O2"].iloc[0]
     assert (o2["aging_bucket"], o2["status_category"]) == ("91+", "P1")
     assert bool(out[out["status"] == "reversal"].iloc[0]["corrected"])
+    # Aging claims carry what was billed; that is their amount at stake, and their age is a whole number of days.
+    assert (o2["billed_amount"], o2["aging_days"]) == (D("10"), 95)
+    items = {(e["category"], e["reference"]): e for e in claim_exceptions(out)}
+    assert items[("claim_no_remittance", "O2")]["amount_at_stake"] == D("10")
+    assert items[("claim_no_remittance", "O2")]["detail"] == "no remittance 95 days after billing (91+)"
     cats = sorted(e["category"] for e in claim_exceptions(out))
     assert cats == [
         "claim_no_remittance",
