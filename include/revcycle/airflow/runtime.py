@@ -241,7 +241,7 @@ def day_summary(day: dt.date) -> dict:
     from revcycle.adapters import ledger
     from revcycle.adapters.db import database_url, engine_for, query
     from revcycle.adapters.objectstore import kept_location as kept
-    from revcycle.jobs import inquiries, sla
+    from revcycle.jobs import inquiries, reconciliation, sla
 
     s = get_settings()
     rows = ledger.for_day(day)
@@ -262,12 +262,7 @@ def day_summary(day: dt.date) -> dict:
         posted = query(conn, "erp/day_posted", {"business_date": day}).mappings().first()
         statuses = query(conn, "erp/day_claim_status", {"business_date": day}).mappings().first()
         supply = query(conn, "erp/day_supply", {"business_date": day}).mappings().first()
-    with engine_for("ops").connect() as conn:
-        owners = query(conn, "ops/exceptions_open_by_owner").mappings().all()
-        events = {
-            r["event"]: int(r["items"])
-            for r in query(conn, "ops/exception_events_for_day", {"business_date": day}).mappings()
-        }
+    queue = reconciliation.queue_movements(day)
     return {
         "business_date": day.isoformat(),
         "files_in": len(rows),
@@ -288,12 +283,9 @@ def day_summary(day: dt.date) -> dict:
             "invoice_lines_matched": int(supply["matched"] or 0),
             "invoice_exceptions": int(supply["exceptions"] or 0),
         },
-        "exceptions_open": {r["owner_team"]: int(r["items"]) for r in owners},
+        "exceptions_open": queue["open_by_owner"],
         # This day's movements of the queue, apart from the queue as a whole (which spans every day).
-        "exceptions_today": {
-            "new": events.get("opened", 0) + events.get("reopened", 0),
-            "closed": events.get("closed", 0),
-        },
+        "exceptions_today": {"new": queue["new"], "closed": queue["closed"]},
         "inquiries_276": {"files": len(inquiries.outbound_files(day)), **inquiries.status(day)},
         "quarantined": quarantined,
         "sla_breaches": sla.breaches_for_day(day),

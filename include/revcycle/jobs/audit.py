@@ -2,7 +2,11 @@
 the SLA report, the reconciliation control totals and the KPIs - HTML and JSON, no PHI.
 
 ``revcycle audit-report --date D`` writes ``reports/audit/D/``:
-    index.html / index.json        the day: runs, files, checks, totals, breaches, KPIs
+    index.html / index.json        the day: first a one-screen verdict (files in, posted, quarantined with
+                                   reasons; every tie-out pass/fail; the queue by owner; SLA breaches; KPIs
+                                   against include/config/kpi_thresholds.csv), then runs, files, checks,
+                                   totals, the latency chart; rendered from templates/audit_index.html.j2
+                                   (Jinja2, autoescaped, self-contained: no script, no CDN)
     sla.json                       per task p50/p95/max vs threshold, breaches, landed -> posted per file
     lineage/<sha256>.json          that file's OpenLineage events (from the lineage log)
 Per-file validation reports (``reports/validation/D/<sha256>.html|json``) are written once by the
@@ -12,22 +16,23 @@ shown comes from the ledger, ops and the reports themselves: counts, identifiers
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
 import json
+import math
 import os
+from decimal import Decimal
 from pathlib import Path
+
+import jinja2
 
 from revcycle.adapters import ledger
 from revcycle.adapters.db import engine_for, query
 from revcycle.adapters.lake import Lake
-from revcycle.adapters.objectstore import keep_tree, sha256_location
+from revcycle.adapters.objectstore import keep_tree, kept_location, sha256_location
 from revcycle.jobs import kpi, reconciliation, sla
-from revcycle.settings import get_settings
-
-CSS = """body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}
-td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left;vertical-align:top}th{background:#f2f2f2}
-.quarantined,.bad{background:#fde2e2}.posted,.ok{background:#e6f4e6}code{font-size:12px}h2{margin-top:28px}"""
+from revcycle.settings import CONFIG_DIR, get_settings
 
 
 def _lineage_for_file(sha256: str, folder: Path) -> str | None:
@@ -86,7 +91,7 @@ def build(day: dt.date) -> str:
                 "report_sha256_ledger": full.get("report_sha256"),
                 "report_sha256_now": sha256_location(report) if report else None,
                 "acknowledgements": [{"path": a, "sha256": sha256_location(a)} for a in acks],
-                "outputs": [{"path": o, "sha256": lake.sha256(o)} for o in outputs],
+                "outputs": [{"path": o, "dataset": _dataset(o), "sha256": lake.sha256(o)} for o in outputs],
                 "lineage": _lineage_for_file(full["sha256"], folder / "lineage"),
             }
         )
@@ -113,6 +118,7 @@ def build(day: dt.date) -> str:
             for k, v in recon.items()
         },
     }
+    index["verdict"] = verdict(index, reconciliation.queue_movements(day))
     (folder / "index.json").write_text(json.dumps(index, indent=1, sort_keys=True, default=str))
     (folder / "index.html").write_text(render(index, folder))
     return keep_tree(folder) + "/index.html"
@@ -130,124 +136,256 @@ def _rel(target: str | None, folder: Path) -> str | None:
     return target if "://" in target else os.path.relpath(target, folder)
 
 
-def render(index: dict, folder: Path) -> str:
-    def e(v: object) -> str:
-        return html.escape("" if v is None else str(v))
+def _dataset(location: str) -> str:
+    """The lake dataset a published object belongs to: the folder above its partitions."""
+    parts = str(location).split("/")
+    return next((parts[i - 1] for i, p in enumerate(parts) if p.startswith("business_date=") and i), parts[-1])
 
-    parts = [
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Audit {e(index['business_date'])}</title>"
-        f"<style>{CSS}</style></head><body><h1>Audit report - business day {e(index['business_date'])}</h1>",
-        "<p>Counts, identifiers, reason codes and money totals only; no patient data. Machine-readable: "
-        "<a href='index.json'>index.json</a>, <a href='sla.json'>sla.json</a>.</p>",
+
+# -- the verdict ------------------------------------------------------------------------------------------
+def kpi_thresholds() -> dict[str, dict]:
+    with open(CONFIG_DIR / "kpi_thresholds.csv", newline="") as fh:
+        return {r["kpi"]: r for r in csv.DictReader(fh)}
+
+
+def kpi_status(value: Decimal | None, limits: dict | None) -> str:
+    """ok, warn (past the target) or alert (past the alert level); 'not measured' without a value."""
+    if value is None:
+        return "not measured"
+    if not limits:
+        return "ok"
+    worse = (lambda a, b: a > b) if limits["worse_when"] == "above" else (lambda a, b: a < b)
+    return (
+        "alert"
+        if worse(value, Decimal(limits["alert"]))
+        else "warn"
+        if worse(value, Decimal(limits["target"]))
+        else "ok"
+    )
+
+
+def verdict(index: dict, queue: dict) -> dict:
+    """The one-screen answer for an auditor: what came in and what happened to it, every tie-out, the queue by
+    owner, SLA breaches and the KPIs against their thresholds, and a list of what needs attention."""
+    files = index["files"]
+    by_state: dict[str, int] = {}
+    for f in files:
+        by_state[f["state"]] = by_state.get(f["state"], 0) + 1
+    quarantined = [
+        {"source": f["source"], "file": f["original_name"], "reason": f["reason"]}
+        for f in files
+        if f["state"] == "quarantined"
     ]
-    parts.append(
-        "<h2 id='kpis'>KPIs</h2><table><tr><th>KPI</th><th>value</th><th>unit</th><th>how</th></tr>"
-        + "".join(
-            f"<tr><td>{e(k['kpi'])}</td><td>{e(k['value'] if k['value'] is not None else 'n/a')}</td><td>{e(k['unit'])}"
-            f"</td><td>{e(k['detail'])}</td></tr>"
-            for k in index["kpis"]
+    ties = [t for r in index["reconciliation"].values() for t in r["control_totals"].get("ties", [])]
+    limits = kpi_thresholds()
+    kpis = []
+    for k in index["kpis"]:
+        value = None if k["value"] is None else Decimal(k["value"])
+        lim = limits.get(k["kpi"])
+        kpis.append(
+            {
+                **k,
+                "status": kpi_status(value, lim),
+                "shown": kpi_value(value, k["unit"]),
+                "target_shown": kpi_value(Decimal(lim["target"]), k["unit"]) if lim else "",
+                "alert_shown": kpi_value(Decimal(lim["alert"]), k["unit"]) if lim else "",
+                "limits": f"{kpi_value(Decimal(lim['target']), k['unit'])} / {kpi_value(Decimal(lim['alert']), k['unit'])}"
+                if lim
+                else "",
+            }
         )
-        + "</table>"
-    )
-    parts.append(
-        "<h2 id='runs'>DAG runs</h2><table><tr><th>DAG</th><th>run</th><th>task tries</th><th>failed</th>"
-        "<th>SLA breaches</th><th>task seconds</th><th>started</th><th>ended</th></tr>"
-        + "".join(
-            f"<tr class='{'bad' if r['failed'] or r['breaches'] else 'ok'}'><td>{e(r['dag_id'])}</td>"
-            f"<td><code>{e(r['run_id'])}</code></td><td>{e(r['tries'])}</td><td>{e(r['failed'])}</td>"
-            f"<td>{e(r['breaches'])}</td><td>{e(r['seconds'])}</td><td>{e(r['started'])}</td>"
-            f"<td>{e(r['ended'])}</td></tr>"
-            for r in index["runs"]
+    failed_tasks = sum(int(r["failed"] or 0) for r in index["runs"])
+    breaches = len(index["sla"]["breaches"])
+    changed = [f["original_name"] for f in files if f["report"] and f["report_sha256_now"] != f["report_sha256_ledger"]]
+    problems = []
+    if quarantined:
+        problems.append(f"{len(quarantined)} of {len(files)} files quarantined")
+    if failed_tasks:
+        problems.append(f"{failed_tasks} task tries failed")
+    if breaches:
+        problems.append(f"{breaches} SLA breaches")
+    problems += [
+        f"tie-out failed: {t['extract']} {t['column']} off by {t['difference']} against {t['source']}"
+        for t in ties
+        if t["tie_out"] == "fail"
+    ]
+    if not index["reconciliation"]:
+        problems.append("no reconciliation run for the day")
+    problems += [
+        f"{k['kpi']} {k['shown']} is past its alert level {k['alert_shown']}" for k in kpis if k["status"] == "alert"
+    ]
+    problems += [f"validation report of {name} changed since it was written" for name in changed]
+    return {
+        "headline": (
+            f"Needs attention: {len(problems)} finding{'s' if len(problems) > 1 else ''}"
+            if problems
+            else "All checks passed"
+            + (
+                f" ({warned} KPI{'s' if warned > 1 else ''} past target)"
+                if (warned := sum(k["status"] == "warn" for k in kpis))
+                else ""
+            )
+        ),
+        "problems": problems,
+        "files": {"total": len(files), "by_state": dict(sorted(by_state.items())), "quarantined": quarantined},
+        "runs": {"total": len(index["runs"]), "failed_tasks": failed_tasks},
+        "sla_breaches": breaches,
+        "ties": ties,
+        "exceptions": queue,
+        "kpis": kpis,
+    }
+
+
+# -- the page ---------------------------------------------------------------------------------------------
+def kpi_value(value: Decimal | None, unit: str) -> str:
+    if value is None:
+        return "not measured"
+    if unit == "ratio":
+        return f"{value * 100:.1f}%"
+    if unit in ("count", "items"):
+        return f"{value:,.0f}"
+    return f"{value:,.1f} {unit}"
+
+
+def _money(value: object) -> str:
+    if value in (None, ""):
+        return ""
+    return f"{Decimal(str(value)):,.2f}"
+
+
+def _amount(value: object) -> str:
+    """A control total as read: money with separators, counts as counts, small structures flattened."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_amount(v)}" for k, v in value.items())
+    text = str(value)
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        return text
+    return f"{number:,.2f}" if "." in text else f"{number:,.0f}"
+
+
+def _seconds(value: object) -> str:
+    if value is None:
+        return ""
+    secs = float(value)
+    if secs < 60:
+        return f"{secs:.1f} s"
+    if secs < 3600:
+        return f"{secs / 60:.1f} min"
+    return f"{secs / 3600:.1f} h"
+
+
+def _minutes(value: object) -> str:
+    return "" if value is None else _seconds(float(value) * 60)
+
+
+def _when(value: object) -> str:
+    """A timestamp to the second, in UTC as recorded."""
+    return "" if not value else str(value).replace("T", " ")[:19]
+
+
+TICKS = {0.01: "0.01 s", 0.1: "0.1 s", 1: "1 s", 10: "10 s", 60: "1 min", 600: "10 min", 3600: "1 h", 36000: "10 h"}
+
+
+def latency_chart(tasks: list[dict], width: int = 1180) -> str:
+    """SVG: per task a p95 bar, a tick at the slowest try and a red line at its threshold, on a logarithmic
+    seconds axis (seconds of work and minutes of SLA read on one chart)."""
+    if not tasks:
+        return "<p>No task latency recorded for the day.</p>"
+    label, right, row, top = 300, 20, 20, 8
+    values = [v for t in tasks for v in (t["p95"], t["max"], t["threshold"]) if v and v > 0]
+    lo = 10 ** math.floor(math.log10(min(values + [1.0])))
+    hi = 10 ** math.ceil(math.log10(max(values)))
+    span = width - label - right
+
+    def x(v: float) -> float:
+        v = min(max(v, lo), hi)
+        return label + span * (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+
+    height = top + row * len(tasks) + 34
+    parts = [
+        f"<svg id='latency-chart' viewBox='0 0 {width} {height}' width='100%' role='img' "
+        "aria-label='Task latency p95 against SLA threshold, logarithmic seconds axis'>"
+    ]
+    ticks = {t: name for t, name in TICKS.items() if lo <= t <= hi}
+    axis_y = top + row * len(tasks) + 4
+    for t, name in ticks.items():
+        parts.append(
+            f"<line x1='{x(t):.1f}' x2='{x(t):.1f}' y1='{top - 4}' y2='{axis_y}' stroke='#e3e3e3'/>"
+            f"<text x='{x(t):.1f}' y='{axis_y + 14}' font-size='11' text-anchor='middle'>{name}</text>"
         )
-        + "</table>"
-    )
+    parts.append(f"<line x1='{label}' x2='{width - right}' y1='{axis_y}' y2='{axis_y}' stroke='#555'/>")
     parts.append(
-        "<h2 id='files'>Files</h2><table><tr><th>source</th><th>file</th><th>state</th><th>reason</th>"
-        "<th>envelope</th><th>rows</th><th>control totals</th><th>validation report</th>"
-        "<th>acknowledgements</th><th>outputs</th><th>lineage</th></tr>"
+        f"<text x='{label + span / 2:.0f}' y='{axis_y + 28}' font-size='11' text-anchor='middle'>"
+        "task duration (log scale)</text>"
     )
+    for i, t in enumerate(tasks):
+        y = top + i * row
+        colour = "#c62828" if t["breaches"] else "#2e7d32"
+        name = html.escape(f"{t['dag_id']}.{t['task_id']}")
+        parts.append(
+            f"<g class='task'><title>{name}: p95 {_seconds(t['p95'])}, max {_seconds(t['max'])}, "
+            f"threshold {_seconds(t['threshold'])}</title>"
+            f"<text x='{label - 6}' y='{y + 12}' font-size='11' text-anchor='end'>{name}</text>"
+            f"<rect x='{label}' y='{y + 3}' height='11' width='{max(x(t['p95']) - label, 1):.1f}' fill='{colour}'/>"
+            f"<line x1='{x(t['max']):.1f}' x2='{x(t['max']):.1f}' y1='{y + 1}' y2='{y + 16}' stroke='#333'/>"
+            f"<line x1='{x(t['threshold']):.1f}' x2='{x(t['threshold']):.1f}' y1='{y}' y2='{y + 17}' "
+            "stroke='#d50000' stroke-width='2'/></g>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.filters.update(
+    money=_money,
+    amount=_amount,
+    seconds=_seconds,
+    minutes=_minutes,
+    when=_when,
+    count=lambda v: "" if v is None else f"{int(v):,}",
+    label=lambda name: str(name).replace("_", " "),
+    removeprefix=lambda text, prefix: str(text).removeprefix(prefix),
+)
+
+
+def render(index: dict, folder: Path) -> str:
+    files = []
     for f in index["files"]:
         rep = _rel(f["report"], folder)
-        report_cell = (
-            (
-                "<a href='{}'>HTML</a> <a href='{}'>JSON</a><br><code title='{}'>{}</code> {}".format(
-                    e(rep[:-5] + ".html"),
-                    e(rep),
-                    e(f["report_sha256_ledger"]),
-                    e((f["report_sha256_ledger"] or "")[:12]),
-                    "hash ok" if f["report_sha256_now"] == f["report_sha256_ledger"] else "HASH CHANGED",
-                )
-            )
-            if rep
-            else "-"
+        files.append(
+            {
+                **f,
+                "report_link": rep[:-5] + ".html" if rep else None,
+                "report_json_link": rep,
+                "acknowledgements": [
+                    {"link": _rel(a["path"], folder), "name": Path(a["path"]).name} for a in f["acknowledgements"]
+                ],
+            }
         )
-        acks = (
-            "<br>".join(
-                f"<a href='{e(_rel(a['path'], folder))}'>{e(Path(a['path']).name)}</a>" for a in f["acknowledgements"]
-            )
-            or "-"
-        )
-        outs = (
-            "<br>".join(
-                f"{e(Path(o['path']).parent.parent.name if 'payer_id=' in o['path'] else Path(o['path']).parent.name)}"
-                f" <code title='{e(o['sha256'])}'>{e((o['sha256'] or '')[:12])}</code>"
-                for o in f["outputs"]
-            )
-            or "-"
-        )
-        lineage = f"<a href='lineage/{e(f['lineage'])}'>events</a>" if f["lineage"] else "-"
-        parts.append(
-            f"<tr class='{e(f['state'])}'><td>{e(f['source'])}</td><td>{e(f['original_name'])}<br>"
-            f"<code title='{e(f['sha256'])}'>{e(f['sha256'][:16])}</code></td><td>{e(f['state'])}</td>"
-            f"<td>{e(f['reason'] or '')}</td><td>{e(f['interchanges'] or '')}<br>{e(f['transactions'] or '')}</td>"
-            f"<td><code>{e(json.dumps(f['row_counts'], sort_keys=True))}</code></td>"
-            f"<td><code>{e(json.dumps(f['control_totals'], sort_keys=True))}</code></td><td>{report_cell}</td>"
-            f"<td>{acks}</td><td>{outs}</td><td>{lineage}</td></tr>"
-        )
-    parts.append("</table>")
-    tasks = index["sla"]["tasks"]
-    width = max([t["max"] for t in tasks] + [t["threshold"] for t in tasks] + [1])
-    bars = "".join(
-        f"<g transform='translate(0,{i * 18})'><text x='0' y='12' font-size='11'>{e(t['dag_id'] + '.' + t['task_id'])}"
-        f"</text><rect x='300' y='3' height='10' width='{300 * t['p95'] / width:.1f}' fill='"
-        f"{'#d33' if t['breaches'] else '#3a3'}'/><line x1='{300 + 300 * t['threshold'] / width:.1f}' x2='"
-        f"{300 + 300 * t['threshold'] / width:.1f}' y1='0' y2='16' stroke='#000'/></g>"
-        for i, t in enumerate(tasks)
+    reconciliation_rows = {
+        name: {
+            **r,
+            "breakdown": next(
+                (v for k, v in r["control_totals"].items() if k.startswith("by_") and isinstance(v, dict)), {}
+            ),
+        }
+        for name, r in sorted(index["reconciliation"].items())
+    }
+    return _ENV.get_template("audit_index.html.j2").render(
+        day=index["business_date"],
+        verdict=index["verdict"],
+        files=files,
+        runs=index["runs"],
+        sla=index["sla"],
+        chart=latency_chart(index["sla"]["tasks"]),
+        reconciliation=reconciliation_rows,
+        finance_folder=kept_location(get_settings().outbound / "finance" / index["business_date"]),
     )
-    parts.append(
-        f"<h2 id='sla'>Task latency against SLA</h2><p>Bar: p95 seconds; line: threshold.</p>"
-        f"<svg width='640' height='{18 * len(tasks) + 4}' role='img'>{bars}</svg>"
-        "<table><tr><th>DAG</th><th>task</th><th>tries</th><th>p50 s</th><th>p95 s</th><th>max s</th>"
-        "<th>threshold s</th><th>breaches</th><th>failed</th></tr>"
-        + "".join(
-            f"<tr class='{'bad' if t['breaches'] or t['failed'] else 'ok'}'><td>{e(t['dag_id'])}</td>"
-            f"<td>{e(t['task_id'])}</td><td>{t['tries']}</td><td>{t['p50']}</td><td>{t['p95']}</td>"
-            f"<td>{t['max']}</td><td>{t['threshold']}</td><td>{t['breaches']}</td><td>{t['failed']}</td></tr>"
-            for t in tasks
-        )
-        + "</table>"
-    )
-    parts.append(
-        "<h3>Business latency per file (landed to posted or quarantined)</h3><table><tr><th>source</th>"
-        "<th>file</th><th>state</th><th>minutes</th><th>threshold</th></tr>"
-        + "".join(
-            f"<tr class='{'bad' if f['breached'] else 'ok'}'><td>{e(f['source'])}</td><td>{e(f['file'])}</td>"
-            f"<td>{e(f['state'])}</td><td>{e(f['landed_to_done_minutes'])}</td>"
-            f"<td>{e(f['threshold_minutes'])}</td></tr>"
-            for f in index["sla"]["files"]
-        )
-        + "</table>"
-    )
-    parts.append(
-        "<h2 id='reconciliation'>Reconciliation extracts</h2><table><tr><th>extract</th><th>rows</th>"
-        "<th>control totals</th><th>Parquet sha256</th><th>CSV sha256</th></tr>"
-        + "".join(
-            f"<tr><td>{e(k)}</td><td>{v['rows']}</td><td><code>{e(json.dumps(v['control_totals'], sort_keys=True))}"
-            f"</code></td><td><code>{e(v['parquet_sha256'][:16])}</code></td><td><code>{e(v['csv_sha256'][:16])}"
-            f"</code></td></tr>"
-            for k, v in sorted(index["reconciliation"].items())
-        )
-        + "</table>"
-    )
-    parts.append("</body></html>")
-    return "\n".join(parts)

@@ -315,3 +315,19 @@ def recorded_runs(business_date: dt.date) -> dict[str, dict]:
 def open_items() -> list[dict]:
     with engine_for("ops").connect() as conn:
         return [dict(r) for r in query(conn, "ops/exception_items").mappings()]
+
+
+def queue_movements(business_date: dt.date) -> dict:
+    """The queue as a whole (open items by owner, with their amount) and this day's movements apart from it."""
+    with engine_for("ops").connect() as conn:
+        owners = [dict(r) for r in query(conn, "ops/exceptions_open_by_owner").mappings()]
+        events = {
+            r["event"]: int(r["items"])
+            for r in query(conn, "ops/exception_events_for_day", {"business_date": business_date}).mappings()
+        }
+    return {
+        "open_by_owner": {r["owner_team"]: int(r["items"]) for r in owners},
+        "open_amount_by_owner": {r["owner_team"]: str(cents(r["amount"] or 0)) for r in owners},
+        "new": events.get("opened", 0) + events.get("reopened", 0),
+        "closed": events.get("closed", 0),
+    }
