@@ -146,3 +146,29 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     assert len(phi) > 50
     leaks = {name: sorted(v for v in phi if v in text)[:5] for name, text in searchable_text(home).items()}
     assert {k: v for k, v in leaks.items() if v} == {}
+
+    # The same day again: nothing new, so nothing is run, and the summary says what it found.
+    files_in = int(re.search(r"files in:\s+(\d+)", out.stdout).group(1))
+    assert f"this run:        {files_in} new files (posted {files_in})" in out.stdout
+    rerun = subprocess.run(
+        [str(cli), "run-day", "--date", "2026-11-24", "--claims", "150", "--seed", "9"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert f"this run:        0 new files; {files_in} already posted, unchanged" in rerun.stdout
+    assert "running through Airflow" not in rerun.stderr
+    # A replay processes every file again, changes nothing in the ERP, and tells the same day as the first run.
+    replay = subprocess.run(
+        [str(cli), "replay", "--date", "2026-11-24"], env=env, capture_output=True, text=True, timeout=900
+    )
+    assert replay.returncode == 0, replay.stdout[-2000:] + replay.stderr[-3000:]
+    assert f"this run:        0 new files; {files_in} processed again, unchanged in the ERP" in replay.stdout
+
+    def day_lines(text: str) -> list[str]:
+        keep = ("files in:", "amount posted:", "claim statuses:", "276 inquiries:", "supply usage:", "invoice match:")
+        return [line for line in text.splitlines() if line.strip().startswith(keep)]
+
+    assert day_lines(replay.stdout) == day_lines(out.stdout) and len(day_lines(out.stdout)) == 6

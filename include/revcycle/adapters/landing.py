@@ -151,13 +151,20 @@ def land_file(transport: Transport, remote: RemoteFile, raw_root: Path | str) ->
 
 
 class _HashingWriter:
-    def __init__(self, fh: BinaryIO, digest: hashlib._Hash) -> None:
+    def __init__(self, fh: BinaryIO | None, digest: hashlib._Hash) -> None:
         self.fh, self.digest, self.size = fh, digest, 0
 
     def write(self, data: bytes) -> int:
         self.digest.update(data)
         self.size += len(data)
-        return self.fh.write(data)
+        return self.fh.write(data) if self.fh else len(data)
+
+
+def fingerprint(transport: Transport, name: str) -> str:
+    """The sha256 of an inbound file's bytes, read through the transport and kept nowhere."""
+    digest = hashlib.sha256()
+    transport.fetch(name, _HashingWriter(None, digest))
+    return digest.hexdigest()
 
 
 @dataclass

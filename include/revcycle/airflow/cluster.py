@@ -477,7 +477,9 @@ def run_day(
     day: dt.date, claims: int, seed: int, generate: bool, echo: Callable[[str], None], timeout: float = 3600
 ) -> dict:
     """The same business day as the embedded ``run_day``, triggered on the running cluster."""
-    from revcycle.airflow.runtime import day_summary
+    from revcycle.adapters import ledger
+    from revcycle.airflow.runtime import day_summary, nothing_to_run
+    from revcycle.pipeline.summary import run_effect
 
     state = load_state()
     if not state or not all(_alive(pid) for pid in state["pids"].values()):
@@ -490,6 +492,10 @@ def run_day(
 
         echo(f"generating business day {day} ({claims} claims, seed {seed}) into {s.inbound} ...")
         generate_day(s.inbound, day, claims, seed)
+    idle = nothing_to_run(day)
+    if idle:
+        return idle
+    before = ledger.for_day(day)
     results, all_runs = [], {}
     tag = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")  # run ids only; no business key comes from it
     started = time.monotonic()
@@ -513,6 +519,7 @@ def run_day(
     summary = day_summary(day)
     summary["outputs"]["audit_report"] = str(build(day))
     summary["dag_runs"] = results
+    summary["this_run"] = run_effect(before, ledger.for_day(day))
     summary["cluster"] = {
         "api": state["api_url"],
         "seconds": round(time.monotonic() - started, 1),

@@ -148,7 +148,34 @@ def run_day(day: dt.date, claims: int, seed: int, generate: bool, echo: Callable
 
         echo(f"generating business day {day} ({claims} claims, seed {seed}) into {s.inbound} ...")
         generate_day(s.inbound, day, claims, seed)
+    idle = nothing_to_run(day)
+    if idle:
+        return idle
     return replay_day(day, echo, simulate_payers=generate)
+
+
+def nothing_to_run(day: dt.date) -> dict | None:
+    """The day's summary, saying why nothing was run, when no inbound file is new and no file has work left;
+    None when a run has work (or cannot tell: a remote inbound).  Nine DAGs are not run on nothing."""
+    from revcycle.adapters import ledger
+    from revcycle.pipeline.steps import work_waiting
+    from revcycle.pipeline.summary import run_effect
+    from revcycle.sources.registry import sources
+
+    if work_waiting(sources()) != 0:
+        return None
+    rows, inbound = ledger.for_day(day), get_settings().inbound
+    summary = day_summary(day)
+    summary["dag_runs"] = []
+    summary["this_run"] = run_effect(rows, rows)
+    summary["nothing_run"] = (
+        f"no data for {day}: no new file in {inbound} and none recorded for the day; nothing was run "
+        f"(revcycle replay --date {day} runs every DAG anyway)"
+        if not rows
+        else f"nothing new for {day}: every file in {inbound} is in the ledger already; nothing was run "
+        f"(revcycle replay --date {day} processes the day again)"
+    )
+    return summary
 
 
 def reset_targets() -> tuple[list[Path], list[str]]:
@@ -201,8 +228,12 @@ def _payers_answer(day: dt.date, echo: Callable[[str], None]) -> None:
 
 def replay_day(day: dt.date, echo: Callable[[str], None], simulate_payers: bool = False) -> dict:
     """Run every DAG of the project for the day and summarise (no generation)."""
+    from revcycle.adapters import ledger
+    from revcycle.pipeline.summary import run_effect
+
     s = get_settings()
     s.ensure_dirs()
+    before = ledger.for_day(day)
     env = airflow_env()
     ensure_airflow_home(env, echo)
     results = []
@@ -231,6 +262,7 @@ def replay_day(day: dt.date, echo: Callable[[str], None], simulate_payers: bool 
     summary = day_summary(day)
     summary["outputs"]["audit_report"] = str(audit_index)
     summary["dag_runs"] = results
+    summary["this_run"] = run_effect(before, ledger.for_day(day))
     summary["gx_preload_seconds"] = round(runner.preload_seconds, 3) if runner else None
     return summary
 

@@ -97,8 +97,17 @@ def run_day(day: dt.date, claims: int, seed: int, no_generate: bool, as_json: bo
 
 
 def format_summary(s: dict) -> str:
-    lines = [
-        f"Business day {s['business_date']}",
+    from revcycle.pipeline.summary import describe_effect
+
+    if s.get("nothing_run") and not s["files_in"]:
+        return s["nothing_run"]  # a day with no data: one line
+    lines = [f"Business day {s['business_date']}"]
+    if s.get("this_run"):
+        lines.append(f"  this run:        {describe_effect(s['this_run'])}")
+    if s.get("nothing_run"):
+        lines.append(f"  {s['nothing_run']}")
+    lines += [
+        "The day:",
         f"  files in:        {s['files_in']} ({', '.join(f'{k} {v}' for k, v in sorted(s['files_by_source'].items()))}): "
         + ", ".join(f"{k} {v}" for k, v in sorted(s["files_by_state"].items())),
         f"  rows published:  {s['rows_published']}",

@@ -15,14 +15,16 @@ the machine itself (I/O, a lost database connection) propagate: Airflow retries.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import json
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from revcycle.adapters import erp, ledger
 from revcycle.adapters.db import as_date, as_datetime
 from revcycle.adapters.lake import Lake
-from revcycle.adapters.landing import LocalFolder, Transport, land_source
+from revcycle.adapters.landing import LocalFolder, Transport, fingerprint, land_source
 from revcycle.adapters.objectstore import keep, local_copy
 from revcycle.adapters.storage import copy_private, private_dir, write_private
 from revcycle.errors import RevcycleError
@@ -284,3 +286,21 @@ def process_file(source_name: str, sha256: str, dag_run_id: str | None = None) -
     for step in (parse, validate, publish, post):
         result = step(source_name, sha256, dag_run_id)
     return result
+
+
+# -- before a run ---------------------------------------------------------------
+def work_waiting(source_names: Iterable[str]) -> int | None:
+    """How many files a run would find to do: files in the local inbound folders whose bytes the ledger does
+    not know, plus files with work left (landed, released, interrupted).  None when an inbound is remote
+    (SFTP): only a run can tell."""
+    if get_settings().inbound_conn_id:
+        return None
+    waiting = 0
+    for name in source_names:
+        source = get_source(name)
+        folder = LocalFolder(get_settings().inbound / source.inbound_subdir)
+        for remote in folder.list():
+            if any(fnmatch.fnmatch(remote.name, p) for p in source.patterns):
+                waiting += ledger.get(fingerprint(folder, remote.name)) is None
+        waiting += len(ledger.unfinished(source.name))
+    return waiting

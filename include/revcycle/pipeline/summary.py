@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 
@@ -9,3 +10,45 @@ def summarize_results(source: str, results: list[dict]) -> dict:
     states = Counter(r.get("state") for r in results)
     reasons = Counter(r.get("reason") for r in results if r.get("state") == "quarantined")
     return {"source": source, "files": len(results), "states": dict(states), "quarantine_reasons": dict(reasons)}
+
+
+def run_effect(before: list[dict], after: list[dict]) -> dict:
+    """What one run did to a business day's files, from its ledger rows before and after the run: files new
+    to the day (by state), known files processed again (their ERP rows changed or not: the ``.inserted``
+    row counts of this processing), and known files left as they were (by state)."""
+    known = {r["sha256"]: r for r in before}
+    new: Counter = Counter()
+    again = {"changed": 0, "unchanged": 0}
+    untouched: Counter = Counter()
+    for r in after:
+        old = known.get(r["sha256"])
+        if old is None:
+            new[r["state"]] += 1
+        elif old["updated_at"] != r["updated_at"] or old["state"] != r["state"]:
+            counts = json.loads(r["row_counts"] or "{}")
+            inserted = sum(v for k, v in counts.items() if k.endswith(".inserted"))
+            again["changed" if inserted or r["state"] != "posted" else "unchanged"] += 1
+        else:
+            untouched[r["state"]] += 1
+    return {"new": dict(new), "processed_again": again, "untouched": dict(untouched)}
+
+
+def describe_effect(effect: dict) -> str:
+    """'17 new files (posted 16, quarantined 1)' / '0 new files; 17 already posted, unchanged' /
+    '0 new files; 17 processed again, unchanged in the ERP'."""
+    new = sum(effect["new"].values())
+    parts = [f"{new} new file{'' if new == 1 else 's'}"]
+    if new:
+        parts[0] += " (" + ", ".join(f"{state} {n}" for state, n in sorted(effect["new"].items())) + ")"
+    again = effect["processed_again"]
+    if again["unchanged"] or again["changed"]:
+        text = f"{again['unchanged'] + again['changed']} processed again, "
+        text += (
+            "unchanged in the ERP"
+            if not again["changed"]
+            else f"{again['changed']} changed the ERP or their state, {again['unchanged']} unchanged"
+        )
+        parts.append(text)
+    for state, n in sorted(effect["untouched"].items()):
+        parts.append(f"{n} already {state}, unchanged")
+    return "; ".join(parts)

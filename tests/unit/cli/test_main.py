@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 
@@ -223,3 +224,31 @@ def test_a_day_generated_again_with_other_parameters_is_refused_and_reset_starts
     assert "removed" in done.output and not s.inbound.exists() and not (rc_home / "erp.sqlite").exists()
     assert run("generate", "--date", "2026-11-24", "--claims", "30", "--seed", "1").exit_code == 0
     assert run("reset", "--yes").exit_code == 0 and run("reset", "--yes").output == "nothing to remove\n"
+
+
+def test_a_day_with_no_data_says_so_in_one_line_and_runs_nothing(rc_home):
+    result = CliRunner().invoke(main, ["run-day", "--date", "2026-11-24", "--no-generate"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines() == [
+        f"no data for 2026-11-24: no new file in {rc_home / 'inbound'} and none recorded for the day; nothing was "
+        "run (revcycle replay --date 2026-11-24 runs every DAG anyway)"
+    ]
+    assert not (rc_home / "airflow").exists()  # no Airflow home made, no DAG run
+
+
+def test_a_day_already_done_is_not_run_again_and_says_what_it_found(rc_home):
+    from revcycle.settings import get_settings
+    from tests.conftest import FIXTURES
+    from tests.pipeline_helpers import run_source
+
+    inbound = get_settings().inbound / "remittance"
+    inbound.mkdir(parents=True)
+    (inbound / "r.835").write_bytes((FIXTURES / "x12" / "835" / "reversal-and-correction.835").read_bytes())
+    run_source("remittance", dt.date(2026, 11, 24))
+    result = CliRunner().invoke(main, ["run-day", "--date", "2026-11-24", "--no-generate"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == "  this run:        0 new files; 1 already posted, unchanged"
+    assert lines[2].startswith("  nothing new for 2026-11-24: every file in") and "replay --date 2026-11-24" in lines[2]
+    assert "files in:        1 (remittance 1): posted 1" in result.output
+    assert not (get_settings().home / "airflow").exists()
