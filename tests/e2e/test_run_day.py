@@ -147,6 +147,30 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     leaks = {name: sorted(v for v in phi if v in text)[:5] for name, text in searchable_text(home).items()}
     assert {k: v for k, v in leaks.items() if v} == {}
 
+    # The Airflow UI reads true durations, asset events that say what they carry, reconciliation as consumer.
+    db = sqlite3.connect(home / "airflow" / "airflow.db")
+    runs = db.execute("select dag_id, julianday(end_date) - julianday(start_date) from dag_run").fetchall()
+    assert len(runs) == 9 and all(0 < days * 86400 < 600 for _, days in runs), runs
+    extra = json.loads(
+        db.execute(
+            "select e.extra from asset_event e join asset a on a.id = e.asset_id "
+            "where a.uri like '%/canonical__remittance' order by e.id desc"
+        ).fetchone()[0]
+    )
+    assert extra["business_date"] == "2026-11-24" and extra["files_posted"] == extra["files"] > 0
+    assert extra["rows"] > 0 and extra["control_totals"]["bpr02"] == manifest["totals"]["bpr02"]
+    recon_extra = json.loads(
+        db.execute(
+            "select e.extra from asset_event e join asset a on a.id = e.asset_id where a.uri like '%/recon__cash'"
+        ).fetchone()[0]
+    )
+    assert recon_extra["rows"] > 0 and recon_extra["open_exceptions"] == len(manifest["breaks"])
+    consumed = db.execute(
+        "select count(*) from task_inlet_asset_reference where dag_id = 'reconciliation' and task_id = 'reconcile_day'"
+    ).fetchone()[0]
+    assert consumed == 6, consumed
+    db.close()
+
     # The same day again: nothing new, so nothing is run, and the summary says what it found.
     files_in = int(re.search(r"files in:\s+(\d+)", out.stdout).group(1))
     assert f"this run:        {files_in} new files (posted {files_in})" in out.stdout

@@ -91,11 +91,13 @@ def _run_day_function(target: str, context: dict) -> dict:
 
     from revcycle.airflow.tasks import business_date_of, record_business_date
     from revcycle.jobs import lineage
+    from revcycle.pipeline.summary import function_extras
 
     module, function = target.split(":")
     day = business_date_of(context)
-    record_business_date(context, day)
     result = getattr(importlib.import_module(module), function)(day, context["run_id"])
+    outlets = getattr(context.get("task"), "outlets", None) or []
+    record_business_date(context, day, function_extras(result, [str(a.uri).rsplit("/", 1)[-1] for a in outlets]))
     lineage.record(context, lineage.function_lineage(target, result))
     return result
 
@@ -168,17 +170,17 @@ def ingest_dag(
         def summarize(results: list[dict], **context) -> dict:
             from revcycle.airflow.tasks import business_date_of, record_business_date
             from revcycle.jobs import lineage
-            from revcycle.pipeline.summary import summarize_results
+            from revcycle.pipeline.summary import file_extras, summarize_results
 
-            record_business_date(context, business_date_of(context))
+            results = [results] if isinstance(results, dict) else list(results or [])
+            record_business_date(context, business_date_of(context), file_extras(results, SOURCE_DATASETS[source]))
             lineage.record(
                 context,
                 lineage.datasets_lineage(
                     "summarize", [], [lineage.lake_dataset(d) for d in SOURCE_DATASETS[source]], source=source
                 ),
             )
-            # A group mapped over a single file hands back that file's dict rather than a list of one.
-            return summarize_results(source, [results] if isinstance(results, dict) else list(results or []))
+            return summarize_results(source, results)
 
         summary = summarize(process_file.expand(sha256=land()))
         if then:
@@ -240,7 +242,8 @@ def reconciliation_dag(
 
     @dag(**_policy(dag_id, AssetAll(*(Asset(uri) for uri in after)), owner, tags, doc_md, start_date, catchup=False))
     def reconcile():
-        @task(outlets=extracts)
+        # inlets: the UI lists reconciliation as the consumer of its inputs even where schedules are off.
+        @task(inlets=[Asset(uri) for uri in after], outlets=extracts)
         def reconcile_day(**context) -> dict:
             return _run_day_function("revcycle.jobs.reconciliation:run", context)
 

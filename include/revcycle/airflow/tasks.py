@@ -29,9 +29,11 @@ def business_date_of(context: dict) -> dt.date:
     return dt.date(day.year, day.month, day.day)  # a plain date, not pendulum's subclass
 
 
-def record_business_date(context: dict, day: dt.date) -> None:
-    """Put the business day on every outlet event of the task, for asset-scheduled DAGs downstream."""
+def record_business_date(context: dict, day: dt.date, extras: dict[str, dict] | None = None) -> None:
+    """Put the business day on every outlet event of the task, for asset-scheduled DAGs downstream, with what
+    the UI's asset events should tell about it (``extras`` by asset name: file counts, rows, totals)."""
     events = context.get("outlet_events")
     for asset in getattr(context.get("task"), "outlets", None) or []:
         if events is not None:
-            events[asset].extra = {"business_date": day.isoformat()}
+            name = str(getattr(asset, "uri", asset)).rstrip("/").rsplit("/", 1)[-1]
+            events[asset].extra = {"business_date": day.isoformat(), **(extras or {}).get(name, {})}

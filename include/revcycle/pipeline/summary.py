@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from decimal import Decimal
 
 
 def summarize_results(source: str, results: list[dict]) -> dict:
@@ -52,3 +53,56 @@ def describe_effect(effect: dict) -> str:
     for state, n in sorted(effect["untouched"].items()):
         parts.append(f"{n} already {state}, unchanged")
     return "; ".join(parts)
+
+
+def file_extras(results: list[dict], datasets: list[str]) -> dict[str, dict]:
+    """What each published Asset's event tells in the UI: the files of this run by state, the rows each
+    dataset gained from them, and the files' summed control totals (counts and money, no identifiers).
+    ``results`` are the per-file pointers of the run (a group mapped over one file hands back a dict)."""
+    from revcycle.adapters import ledger
+
+    states = Counter(r.get("state") for r in results)
+    rows: Counter = Counter()
+    totals: dict[str, Decimal] = {}
+    for r in results:
+        row = ledger.get(r["sha256"]) if r.get("sha256") else None
+        if not row or row["state"] != "posted":
+            continue
+        rows.update({k: v for k, v in json.loads(row["row_counts"] or "{}").items() if k in datasets})
+        for key, value in json.loads(row["control_totals"] or "{}").items():
+            number = _number(value)
+            if number is not None:
+                totals[key] = totals.get(key, Decimal(0)) + number
+    common = {"files": len(results), **{f"files_{state}": n for state, n in sorted(states.items()) if state}}
+    common["control_totals"] = {k: str(v) for k, v in sorted(totals.items())}
+    return {d: {**common, "rows": rows.get(d, 0)} for d in datasets}
+
+
+def function_extras(result: dict, assets: list[str]) -> dict[str, dict]:
+    """The Asset event extras of a day-level function (reconciliation, invoice matching): its counts, and for
+    an extract its own row count."""
+    counts = {k: v for k, v in result.items() if isinstance(v, int) and not isinstance(v, bool)}
+    for key, value in result.items():
+        if isinstance(value, dict) and all(isinstance(v, int) for v in value.values()):
+            counts[key] = value
+    per_extract = result.get("extracts") or {}
+    return {
+        name: {
+            **counts,
+            **(
+                {"rows": per_extract[name.removeprefix("recon__")]}
+                if name.removeprefix("recon__") in per_extract
+                else {}
+            ),
+        }
+        for name in assets
+    }
+
+
+def _number(value: object) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    try:
+        return Decimal(value)
+    except ArithmeticError:
+        return None

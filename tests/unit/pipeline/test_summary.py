@@ -35,3 +35,12 @@ def test_a_released_file_that_now_posts_and_a_new_one():
         "1 new file (posted 1); 1 processed again, 1 changed the ERP or their state, 0 unchanged; "
         "1 already posted, unchanged"
     )
+
+
+def test_function_extras_name_each_extract_rows():
+    from revcycle.pipeline.summary import function_extras
+
+    result = {"business_date": "2026-11-24", "open_exceptions": 7, "extracts": {"cash": 3, "claims": 9}}
+    extras = function_extras(result, ["recon__cash", "recon__claims"])
+    assert extras["recon__cash"] == {"open_exceptions": 7, "extracts": {"cash": 3, "claims": 9}, "rows": 3}
+    assert extras["recon__claims"]["rows"] == 9
