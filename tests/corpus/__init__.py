@@ -3,7 +3,7 @@
 Every case is built here from small synthetic files written for this corpus (no real patient, payer or
 provider), by one named mutation, so the reason a case must get is readable next to the bytes that
 earn it.  ``tests/corpus/test_corpus.py`` runs each case through the pipeline steps and through
-``revcycle inspect`` and asserts both reach the same outcome; the README's testing section describes it.
+``revcycle inspect`` and asserts both reach the same outcome; docs/testing.md describes it.
 
 An outcome is the file's (``posted`` or ``quarantined`` with a reason) and, for message- or row-level
 sources (HL7, the OR usage CSV), the reasons of the messages or rows refused inside a posted file.

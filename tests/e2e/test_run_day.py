@@ -68,6 +68,18 @@ def searchable_text(home: Path) -> dict[str, str]:
     return out
 
 
+def readme_example() -> str:
+    text = (ROOT / "README.md").read_text()
+    block = text.split("<!-- example:begin -->", 1)[1].split("<!-- example:end -->", 1)[0]
+    return block.strip().removeprefix("```").removesuffix("```").strip("\n")
+
+
+def terminal(text: str, home: Path) -> list[str]:
+    """Output lines with the home shown as var/ (as the README shortens it) and seconds masked."""
+    text = text.replace(str(home), "var")
+    return [re.sub(r"\d+\.\ds\b", "N.Ns", line) for line in text.strip("\n").splitlines()]
+
+
 def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     home = tmp_path / "home"
     env = dict(os.environ, REVCYCLE_HOME=str(home), REVCYCLE_TOKEN_KEY="e2e-key")
@@ -80,6 +92,8 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
         timeout=900,
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    # What the terminal showed is the README's example, line for line (paths shortened, seconds masked).
+    assert terminal(out.stderr + out.stdout, home) == terminal(readme_example(), home)
     assert "Business day 2026-11-24" in out.stdout
     assert "remittance ok" in out.stdout
     for label in ("lake:", "erp_database:", "reports:", "lineage_log:"):
