@@ -19,34 +19,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from tests.phi import phi_values
+
 ROOT = Path(__file__).resolve().parents[2]
 # The exchange folder stands in for the payers' SFTP: the 276s sent there name subscribers by design.
 PHI_ALLOWED = ("inbound", "raw", "quarantine", "secrets", "exchange")
 pytestmark = pytest.mark.airflow
-
-
-def phi_values(inbound: Path) -> set[str]:
-    values: set[str] = set()
-    for path in inbound.rglob("*"):
-        if not path.is_file() or "_manifest" in path.parts:
-            continue
-        text = path.read_bytes().decode("utf-8", "replace")
-        for m in re.finditer(r"NM1(.)(?:QC|IL)\1\d\1([^~\n]*)", text):
-            sep = m.group(1)
-            parts = m.group(2).split(sep)
-            values |= {parts[0], parts[1], parts[-1]}  # last, first, member id
-        for m in re.finditer(r"\rPID\|1\|\|([^|]*)\|\|([^|^]*)\^([^|]*)\|\|(\d{8})", "\r" + text.replace("\n", "\r")):
-            values |= {m.group(1).split("^")[0], m.group(2), m.group(3), m.group(4)}
-        if path.suffix == ".csv" and "billing" in path.parts:
-            for row in csv.DictReader(text.splitlines()):
-                values |= {
-                    row["subscriber_last_name"],
-                    row["subscriber_first_name"],
-                    row["member_id"],
-                    row["subscriber_birth_date"],
-                    row["subscriber_birth_date"].replace("-", ""),
-                }
-    return {v for v in values if len(v) >= 4}
 
 
 def searchable_text(home: Path) -> dict[str, str]:
