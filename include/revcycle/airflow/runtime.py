@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from revcycle.domain.decimals import cents
+from revcycle.jobs import work_queue
 from revcycle.settings import DAGS_DIR, IN_CHECKOUT, PLUGINS_DIR, PROJECT_ROOT, get_settings
 
 # Every DAG file of dags/, in the order a business day runs them (a test keeps this complete).
@@ -60,6 +61,8 @@ def airflow_env(home: Path | None = None) -> dict[str, str]:
             "REVCYCLE_HOME": str(s.home),
         }
     )
+    # The work queue's people sign in to the UI as themselves (passwords generated into the Airflow home).
+    env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", work_queue.airflow_users())
     # `airflow standalone` starts its components as `airflow ...` from PATH: put this venv first.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     if IN_CHECKOUT:  # airflow_local_settings.py (preload) sits in include/; a wheel installs it as a module

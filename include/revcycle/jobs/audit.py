@@ -31,21 +31,12 @@ from revcycle.adapters import ledger
 from revcycle.adapters.db import engine_for, query
 from revcycle.adapters.lake import Lake
 from revcycle.adapters.objectstore import keep_tree, kept_location, sha256_location
-from revcycle.jobs import kpi, reconciliation, sla
+from revcycle.jobs import kpi, lineage, reconciliation, sla
 from revcycle.settings import CONFIG_DIR, get_settings
 
 
 def _lineage_for_file(sha256: str, folder: Path) -> str | None:
-    log_file = get_settings().lineage_file
-    if not log_file.exists():
-        return None
-    events = []
-    with open(log_file) as fh:
-        for line in fh:
-            if sha256 in line:
-                e = json.loads(line)
-                if (e.get("run", {}).get("facets", {}).get("revcycle") or {}).get("sha256") == sha256:
-                    events.append(e)
+    events = lineage.events_for_file(sha256)
     if not events:
         return None
     folder.mkdir(parents=True, exist_ok=True)
@@ -244,6 +235,8 @@ def kpi_value(value: Decimal | None, unit: str) -> str:
         return f"{value * 100:.1f}%"
     if unit in ("count", "items"):
         return f"{value:,.0f}"
+    if unit == "amount":
+        return f"{value:,.2f}"
     return f"{value:,.1f} {unit}"
 
 

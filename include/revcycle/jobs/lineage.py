@@ -399,3 +399,20 @@ def to_operator_lineage(lineage: dict) -> object:
         outputs=[ds(OutputDataset, o) for o in lineage.get("outputs", [])],
         run_facets={"revcycle": lineage["facet"]} if lineage.get("facet") else {},
     )
+
+
+def events_for_file(sha256: str) -> list[dict]:
+    """The OpenLineage events of one inbound file (its ``revcycle`` run facet names the sha256), from the
+    embedded file transport's log; they carry counts, codes and dataset names, never PHI."""
+    from revcycle.settings import get_settings
+
+    path = get_settings().lineage_file
+    events = []
+    if path.exists():
+        with open(path) as fh:
+            for line in fh:
+                if sha256 in line:
+                    event = json.loads(line)
+                    if (event.get("run", {}).get("facets", {}).get("revcycle") or {}).get("sha256") == sha256:
+                        events.append(event)
+    return events

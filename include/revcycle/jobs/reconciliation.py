@@ -217,17 +217,40 @@ def update_queue(business_date: dt.date, found: list[dict]) -> pd.DataFrame:
     if latest_day is None or business_date >= latest_day:
         with engine_for("ops").begin() as conn:
             existing = {r["item_key"]: dict(r) for r in query(conn, "ops/exception_items").mappings()}
+            now = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
+
+            def event(key: str, kind: str, amount: Decimal, note: str | None = None) -> None:
+                query(
+                    conn,
+                    "ops/exception_event_insert",
+                    {
+                        "item_key": key,
+                        "business_date": business_date,
+                        "event": kind,
+                        "event_at": now,
+                        "amount_at_stake": amount,
+                        "note": note,
+                    },
+                )
+
             for key, item in current.items():
                 old = existing.get(key)
-                event = (
-                    "opened"
-                    if old is None
-                    else "reopened"
-                    if old["status"] == "closed"
-                    else "changed"
-                    if Decimal(str(old["amount_at_stake"])) != item["amount_at_stake"]
-                    else None
-                )
+                status, note = "open", None
+                if old is None:
+                    kind = "opened"
+                elif old["status"] == "closed":
+                    kind = "reopened"
+                elif old["status"] == "resolved":
+                    # A person's resolution stands; the run says it still sees the break, once a day.
+                    status, kind = "resolved", "still_found"
+                    note = (
+                        f"resolved {old['resolution_code']} by {old['resolved_by']} on {as_date(old['resolved_on'])}; "
+                        f"the {business_date} run still finds this break"
+                    )
+                elif Decimal(str(old["amount_at_stake"])) != item["amount_at_stake"]:
+                    kind = "changed"
+                else:
+                    kind = None
                 first = business_date if old is None else old["first_seen"]
                 query(
                     conn,
@@ -240,47 +263,30 @@ def update_queue(business_date: dt.date, found: list[dict]) -> pd.DataFrame:
                         "source": item["source"],
                         "amount_at_stake": item["amount_at_stake"],
                         "detail": item["detail"][:400],
-                        "status": "open",
+                        "status": status,
                         "first_seen": first,
                         "last_seen": business_date,
                         "closed_on": None,
+                        "payer_id": item.get("payer_id"),
                     },
                 )
-                if event:
-                    query(
-                        conn,
-                        "ops/exception_event_insert",
-                        {
-                            "item_key": key,
-                            "business_date": business_date,
-                            "event": event,
-                            "amount_at_stake": item["amount_at_stake"],
-                        },
-                    )
+                if kind:
+                    event(key, kind, item["amount_at_stake"], note)
             for key, old in existing.items():
                 if key in current or old["status"] == "closed":
                     continue
+                amount = Decimal(str(old["amount_at_stake"]))
                 query(
                     conn,
                     "ops/exception_upsert",
-                    {
-                        **old,
-                        "amount_at_stake": Decimal(str(old["amount_at_stake"])),
-                        "status": "closed",
-                        "last_seen": old["last_seen"],
-                        "closed_on": business_date,
-                    },
+                    {**old, "amount_at_stake": amount, "status": "closed", "closed_on": business_date},
                 )
-                query(
-                    conn,
-                    "ops/exception_event_insert",
-                    {
-                        "item_key": key,
-                        "business_date": business_date,
-                        "event": "closed",
-                        "amount_at_stake": Decimal(str(old["amount_at_stake"])),
-                    },
+                was = (
+                    f"; it had been resolved {old['resolution_code']} by {old['resolved_by']}"
+                    if old["status"] == "resolved"
+                    else ""
                 )
+                event(key, "closed", amount, f"the {business_date} run no longer finds this break{was}")
     else:
         log.warning("queue already evaluated on %s: replaying %s leaves it as it is", latest_day, business_date)
     with engine_for("ops").connect() as conn:

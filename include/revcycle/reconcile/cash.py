@@ -112,6 +112,7 @@ def cash_exceptions(extract: pd.DataFrame) -> list[dict]:
         {
             "category": r["status"],
             "reference": f"{r['payer_id']}|{r['trace_number']}",
+            "payer_id": r["payer_id"],
             "amount_at_stake": abs(r["difference"]) if r["status"] != "payment_not_in_erp" else r["payment_amount"],
             "detail": f"payment {r['payment_amount']} deposited {r['deposit_amount']} in {r['deposit_count']} line(s)",
         }

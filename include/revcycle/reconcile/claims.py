@@ -155,6 +155,7 @@ def claim_exceptions(extract: pd.DataFrame) -> list[dict]:
             {
                 "category": categories[r["status"]],
                 "reference": r["patient_control_number"],
+                "payer_id": r["payer_id"],
                 "amount_at_stake": abs(amount) if amount is not None else ZERO,
                 "detail": detail,
             }

@@ -1,0 +1,2 @@
+-- Work queue: one exception item.
+select * from ops.exception_item where item_key = :item_key
