@@ -21,7 +21,9 @@ create table ops.exception_event (
 
 insert into ops.exception_event (item_key, business_date, event, actor, event_at, amount_at_stake)
 select item_key, business_date, event, 'reconciliation', business_date, amount_at_stake
-from ops.exception_event_v1 as v1 order by v1.business_date, v1.item_key, v1.event;
+from ops.exception_event_v1 as v1
+order by v1.business_date, v1.item_key,
+    case v1.event when 'opened' then 0 when 'reopened' then 1 when 'changed' then 2 else 3 end;
 
 drop table ops.exception_event_v1;
 
