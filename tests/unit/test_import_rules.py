@@ -20,6 +20,7 @@ RANK = {
     "hl7": 2,
     "reconcile": 2,
     "delimited": 2,
+    "bank": 2,
     "adapters": 3,
     "sources": 4,
     "pipeline": 5,
@@ -28,7 +29,7 @@ RANK = {
     "airflow": 7,
     "cli": 8,
 }
-CORES = ("x12", "hl7", "reconcile", "delimited")
+CORES = ("x12", "hl7", "reconcile", "delimited", "bank")
 # Who may import Airflow itself: its own room, the adapters that read Airflow connections (secrets stay in
 # Airflow) and the lineage job (OpenLineage facets), each lazily inside the function that needs it.
 AIRFLOW_ALLOWED = (

@@ -82,6 +82,12 @@ def detect(path: Path) -> tuple[str | None, Source | None, RevcycleError | None]
         return None, None, refusal  # every source refuses an empty file alike
     if is_hl7(path):
         return "HL7", sources()["supply_usage"], None
+    with open(path, "rb") as fh:
+        head = fh.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"01,"):
+        return "BAI2 bank statement", sources()["bank_deposits"], None
+    if head.startswith(b"<") and b"camt.053" in head:
+        return "camt.053 bank statement", sources()["bank_deposits"], None
     try:
         source = _csv_source(path)
     except RevcycleError as exc:
