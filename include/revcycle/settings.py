@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,6 +46,9 @@ class Settings:
     stable_seconds: float
     # Local stand-in for the payers' SFTP folders (outbound 276s) when a partner has no connection.
     exchange: Path = Path("exchange")
+    # Sources that arrive over a partner's HTTPS API instead: source name -> (Airflow connection id, listing
+    # path), from REVCYCLE_API_SOURCES="remittance=clearinghouse_api:/remittances,...".
+    api_sources: dict = field(default_factory=dict)
     # A claim with no remittance and no final status is inquired (276) this many days after submission,
     # and again at most every ``reinquire_days``.
     inquiry_after_days: int = 21
@@ -124,6 +127,7 @@ def get_settings() -> Settings:
         ops_url=os.environ.get("REVCYCLE_OPS_URL", f"sqlite:///{home / 'ops.sqlite'}"),
         inbound_conn_id=os.environ.get("REVCYCLE_INBOUND_CONN_ID", ""),
         erp_conn_id=os.environ.get("REVCYCLE_ERP_CONN_ID", ""),
+        api_sources=_api_sources(os.environ.get("REVCYCLE_API_SOURCES", "")),
         stable_seconds=float(os.environ.get("REVCYCLE_STABLE_SECONDS", "0")),
         exchange=_path("REVCYCLE_EXCHANGE", home / "exchange"),
         inquiry_after_days=int(os.environ.get("REVCYCLE_INQUIRY_AFTER_DAYS", "21")),
@@ -165,3 +169,15 @@ def use_environment(values: dict[str, str]) -> None:
 def reset_settings() -> None:
     """Forget the cached settings (tests change the environment)."""
     get_settings.cache_clear()
+
+
+def _api_sources(text: str) -> dict[str, tuple[str, str]]:
+    """``remittance=clearinghouse_api:/remittances,other=conn:/path`` -> {source: (conn id, listing path)}."""
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        source, _, target = part.partition("=")
+        conn_id, _, path = target.partition(":")
+        if not source or not conn_id or not path.startswith("/"):
+            raise ValueError(f"REVCYCLE_API_SOURCES entry {part!r}: expected source=conn_id:/listing/path")
+        out[source.strip()] = (conn_id.strip(), path.strip())
+    return out

@@ -31,11 +31,12 @@ RANK = {
 }
 CORES = ("x12", "hl7", "reconcile", "delimited", "bank")
 # Who may import Airflow itself: its own room, the adapters that read Airflow connections (secrets stay in
-# Airflow) and the lineage job (OpenLineage facets), each lazily inside the function that needs it.
+# Airflow: SFTP, S3, partner APIs) and the lineage job (OpenLineage facets), each lazily inside the function that needs it.
 AIRFLOW_ALLOWED = (
     "revcycle.airflow.",
     "revcycle.adapters.db",
     "revcycle.adapters.objectstore",
+    "revcycle.adapters.partner_api",
     "revcycle.adapters.sftp",
     "revcycle.jobs.lineage",
 )

@@ -10,6 +10,7 @@ and kept in ``ops.kpi_daily`` (one row per KPI and day; recomputing a day overwr
 | unposted_payments | remittance files quarantined (count; their BPR02 in detail) + payments missing in the ERP |
 | reconciliation_backlog | open exception items (amount in detail), of which older than 7 days |
 | interfaces_monitored_share | DAGs with latency records for the day / DAG files in dags/ |
+| client_cert_days_left | days from the day to the expiry of the first partner API client certificate to lapse |
 | deployment_lead_time_hours | not measurable on the embedded default (no deployment record): stored empty, said so |
 """
 
@@ -28,6 +29,7 @@ def compute(day: dt.date) -> list[dict]:
         files = [dict(r) for r in query(conn, "ops/kpi_inputs_files", {"business_date": day}).mappings()]
         monitored = query(conn, "ops/kpi_monitored_dags", {"business_date": day}).scalar() or 0
         queue = [dict(r) for r in query(conn, "ops/exception_items").mappings()]
+        certificates = [dict(r) for r in query(conn, "ops/api_certificates").mappings()]
     with engine_for("erp").connect() as conn:
         lags = query(conn, "erp/kpi_charge_lag", {"business_date": day}).all()
     quarantined = [f for f in files if f["state"] == "quarantined"]
@@ -51,6 +53,11 @@ def compute(day: dt.date) -> list[dict]:
     open_items = [q for q in queue if q["status"] == "open"]
     aged = [q for q in open_items if (day - as_date(q["first_seen"])).days > 7]
     dag_files = len(list(DAGS_DIR.glob("*.py")))
+    # Partners' mutual-TLS client certificates: the days left on the first to lapse, counted from the day.
+    expiries = [
+        ((as_datetime(c["not_after"]).date() - day).days, (c["partner"], as_datetime(c["not_after"]).date()))
+        for c in certificates
+    ]
     rows = [
         (
             "failed_file_rate",
@@ -85,6 +92,14 @@ def compute(day: dt.date) -> list[dict]:
             _ratio(monitored, dag_files),
             "ratio",
             f"{monitored} of {dag_files} DAGs have latency records for the day",
+        ),
+        (
+            "client_cert_days_left",
+            Decimal(min(days for days, _ in expiries)) if expiries else None,
+            "days",
+            ", ".join(f"{partner} until {until}" for days, (partner, until) in sorted(expiries))
+            if expiries
+            else "no partner API client certificate in use",
         ),
         (
             "deployment_lead_time_hours",

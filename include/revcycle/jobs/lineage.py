@@ -115,10 +115,21 @@ def lake_dataset(name: str) -> tuple[str, str]:
     return file_dataset(f"{get_settings().lake_root}/{name}")
 
 
-def inbound_dataset(source_subdir: str, name: str) -> tuple[str, str]:
+def inbound_dataset(source_subdir: str, name: str, source_name: str | None = None) -> tuple[str, str]:
+    """Where an inbound file came from, as an OpenLineage dataset: the partner API's listing (namespace its
+    base URL), the SFTP server, or the local inbound folder."""
     from revcycle.settings import get_settings
 
     s = get_settings()
+    if source_name in s.api_sources:
+        conn_id, path = s.api_sources[source_name]
+        try:
+            from airflow.sdk import BaseHook
+
+            host = BaseHook.get_connection(conn_id).host or conn_id
+        except Exception:  # noqa: BLE001 - lineage never fails a task
+            host = conn_id
+        return (host if "://" in host else f"https://{host}").rstrip("/"), f"{path}/{name}"
     if s.inbound_conn_id:
         try:
             from airflow.sdk import BaseHook
@@ -185,8 +196,8 @@ def step_lineage(source_name: str, step: str, result: dict) -> dict:
     if step == "land":
         rows = [ledger.get(sha) for sha in result.get("files", [])]
         return {
-            "inputs": [(inbound_dataset(source.inbound_subdir, r["original_name"]), {}) for r in rows if r]
-            or [(inbound_dataset(source.inbound_subdir, ""), {})],
+            "inputs": [(inbound_dataset(source.inbound_subdir, r["original_name"], source.name), {}) for r in rows if r]
+            or [(inbound_dataset(source.inbound_subdir, "", source.name), {})],
             "outputs": [(file_dataset(r["raw_path"]), {}) for r in rows if r],
             "facet": RevcycleRunFacet(
                 source=source_name,

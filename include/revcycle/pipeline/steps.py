@@ -43,6 +43,11 @@ def _lake() -> Lake:
 
 def _transport(source: Source) -> Transport:
     s = get_settings()
+    if source.name in s.api_sources:
+        from revcycle.adapters.partner_api import ApiFolder, PartnerApi, PartnerConfig
+
+        conn_id, path = s.api_sources[source.name]
+        return ApiFolder(PartnerApi(PartnerConfig.from_connection(conn_id)), path)
     if s.inbound_conn_id:
         from revcycle.adapters.sftp import from_airflow_connection
 
@@ -293,7 +298,7 @@ def work_waiting(source_names: Iterable[str]) -> int | None:
     """How many files a run would find to do: files in the local inbound folders whose bytes the ledger does
     not know, plus files with work left (landed, released, interrupted).  None when an inbound is remote
     (SFTP): only a run can tell."""
-    if get_settings().inbound_conn_id:
+    if get_settings().inbound_conn_id or any(n in get_settings().api_sources for n in source_names):
         return None
     waiting = 0
     for name in source_names:

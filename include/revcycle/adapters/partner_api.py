@@ -1,0 +1,379 @@
+"""HTTPS APIs of trading partners (clearinghouses, payers), governed like the SFTP route.
+
+A partner is an Airflow connection (``conn_id``): ``host`` is the base URL; ``login``/``password`` the OAuth 2.0
+client id and secret; ``extra`` holds ``auth`` (``oauth2`` or ``mtls``), ``token_url``, ``scope``, ``ca_cert``
+(PEM: the partner's CA, verification is never off), ``client_cert``/``client_key`` (PEM, for mutual TLS),
+``rate_per_second`` and ``burst`` (the partner's limit), ``timeout``, ``max_attempts``.  Secrets live in the
+connection only.
+
+Every call:
+- waits for a token from the partner's token bucket (its rate limit, shared by the process's threads);
+- has a timeout; is retried with exponential backoff only when retrying can help (connect/read failures,
+  429 and 502/503/504), honouring ``Retry-After``; any other answer is final;
+- carries ``X-Correlation-ID`` (the business transaction's key and the attempt) and our application identity
+  in ``User-Agent``, and is written to ``ops.api_call`` (partner, method, path without query, status,
+  attempt, seconds, correlation id, business key; never a payload, never a query string).
+OAuth 2.0 client credentials are Authlib's (token fetched, cached and fetched again before it expires); mutual
+TLS is the ``ssl`` module's with the connection's certificate, whose expiry date is recorded in
+``ops.api_certificate`` each time a client is made, so the KPIs warn before it lapses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import os
+import ssl
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx2
+
+from revcycle.adapters.db import engine_for, query
+from revcycle.errors import RevcycleError
+
+log = logging.getLogger(__name__)
+USER_AGENT = "revcycle/1 (hospital revenue-cycle integration)"
+RETRYABLE = {429, 502, 503, 504}
+
+
+@dataclass
+class PartnerConfig:
+    name: str
+    base_url: str
+    auth: str = "oauth2"  # oauth2 or mtls
+    client_id: str | None = None
+    client_secret: str | None = None
+    token_url: str | None = None
+    scope: str | None = None
+    ca_cert: str | None = None  # PEM
+    client_cert: str | None = None  # PEM
+    client_key: str | None = None  # PEM
+    rate_per_second: float = 5.0
+    burst: int = 5
+    timeout: float = 30.0
+    max_attempts: int = 4
+    backoff_seconds: float = 0.5
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_connection(cls, conn_id: str) -> PartnerConfig:
+        from airflow.sdk import BaseHook
+
+        conn = BaseHook.get_connection(conn_id)
+        extra = conn.extra_dejson or {}
+        scheme = conn.conn_type if conn.conn_type in ("http", "https") else "https"
+        base = (
+            conn.host if "://" in (conn.host or "") else f"{scheme}://{conn.host}{f':{conn.port}' if conn.port else ''}"
+        )
+        return cls(
+            name=conn_id,
+            base_url=base.rstrip("/"),
+            auth=extra.get("auth", "oauth2"),
+            client_id=conn.login,
+            client_secret=conn.password,
+            token_url=extra.get("token_url"),
+            scope=extra.get("scope"),
+            ca_cert=extra.get("ca_cert"),
+            client_cert=extra.get("client_cert"),
+            client_key=extra.get("client_key"),
+            rate_per_second=float(extra.get("rate_per_second", 5)),
+            burst=int(extra.get("burst", 5)),
+            timeout=float(extra.get("timeout", 30)),
+            max_attempts=int(extra.get("max_attempts", 4)),
+            extra=extra,
+        )
+
+
+class TokenBucket:
+    """``rate`` calls a second on average, up to ``burst`` at once; ``take`` blocks until a call may go."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.capacity, self.clock = rate, float(burst), clock
+        self.tokens, self.stamp = float(burst), clock()
+        self.lock = threading.Lock()
+
+    def take(self) -> float:
+        """Wait for a token; return the seconds waited."""
+        waited = 0.0
+        while True:
+            with self.lock:
+                now = self.clock()
+                self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+                self.stamp = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return waited
+                pause = (1 - self.tokens) / self.rate
+            time.sleep(pause)
+            waited += pause
+
+    def hold(self, seconds: float) -> None:
+        """The partner said wait (429 Retry-After): no call goes before then."""
+        with self.lock:
+            self.tokens = min(self.tokens, 0.0) - seconds * self.rate
+
+
+_BUCKETS: dict[str, TokenBucket] = {}
+_BUCKETS_LOCK = threading.Lock()
+
+
+def bucket_for(config: PartnerConfig) -> TokenBucket:
+    with _BUCKETS_LOCK:
+        if config.name not in _BUCKETS:
+            _BUCKETS[config.name] = TokenBucket(config.rate_per_second, config.burst)
+        return _BUCKETS[config.name]
+
+
+def retry_after(response: httpx2.Response, default: float) -> float:
+    """Seconds to wait from ``Retry-After`` (delta-seconds or an HTTP date), else ``default``."""
+    value = response.headers.get("retry-after", "").strip()
+    if value.isdigit():
+        return float(value)
+    if value:
+        when = email.utils.parsedate_to_datetime(value)
+        if when is not None:
+            return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    return default
+
+
+class PartnerApi:
+    """One partner's HTTPS client (httpx2, which Authlib builds on): authenticated, rate limited, retried where retrying helps, logged."""
+
+    def __init__(self, config: PartnerConfig, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.config, self.sleep = config, sleep
+        self.bucket = bucket_for(config)
+        self._dir = Path(tempfile.mkdtemp(prefix="revcycle-tls-"))
+        os.chmod(self._dir, 0o700)
+        self.client = self._client()
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context()
+        if self.config.ca_cert:
+            ctx.load_verify_locations(cadata=self.config.ca_cert)
+        if self.config.auth == "mtls":
+            if not (self.config.client_cert and self.config.client_key):
+                raise RevcycleError("API_CONFIG", f"{self.config.name}: mutual TLS needs client_cert and client_key")
+            cert, key = self._dir / "client.pem", self._dir / "client.key"
+            for path, text in ((cert, self.config.client_cert), (key, self.config.client_key)):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(text)
+            ctx.load_cert_chain(cert, key)
+            record_certificate(self.config.name, self.config.client_cert)
+        return ctx
+
+    def _client(self) -> httpx2.Client:
+        common = {
+            "base_url": self.config.base_url,
+            "verify": self._ssl_context(),
+            "timeout": httpx2.Timeout(self.config.timeout),
+            "headers": {"User-Agent": USER_AGENT},
+        }
+        if self.config.auth == "oauth2":
+            from authlib.integrations.httpx_client import OAuth2Client
+
+            if not (self.config.client_id and self.config.client_secret and self.config.token_url):
+                raise RevcycleError(
+                    "API_CONFIG", f"{self.config.name}: OAuth 2.0 needs client id, secret and token_url"
+                )
+            client = OAuth2Client(
+                client_id=self.config.client_id,
+                client_secret=self.config.client_secret,
+                scope=self.config.scope,
+                token_endpoint=self.config.token_url,
+                grant_type="client_credentials",
+                leeway=60,  # a token that lapses within a minute is fetched again first
+                **common,
+            )
+            return client
+        if self.config.auth == "mtls":
+            return httpx2.Client(**common)
+        raise RevcycleError("API_CONFIG", f"{self.config.name}: auth must be oauth2 or mtls, not {self.config.auth!r}")
+
+    def _ensure_token(self) -> None:
+        client = self.client
+        if self.config.auth != "oauth2":
+            return
+        token = getattr(client, "token", None)
+        if not token or token.is_expired(leeway=60):
+            from authlib.integrations.base_client.errors import OAuthError
+
+            try:
+                client.fetch_token(self.config.token_url, grant_type="client_credentials")
+            except OAuthError as exc:
+                raise RevcycleError("API_AUTH", f"{self.config.name}: token refused ({exc.error})") from None
+
+    def request(self, method: str, path: str, *, business_key: str, **kwargs) -> httpx2.Response:
+        """One call with the partner's rules; the final answer (2xx, or a non-retryable error) is returned,
+        a call that kept failing raises ``API_UNAVAILABLE``."""
+        last: str = ""
+        for attempt in range(1, self.config.max_attempts + 1):
+            waited = self.bucket.take()
+            correlation = f"{business_key}-{attempt}"
+            headers = {**kwargs.pop("headers", {}), "X-Correlation-ID": correlation}
+            started = time.monotonic()
+            status: int | None = None
+            try:
+                self._ensure_token()
+                response = self.client.request(method, path, headers=headers, **kwargs)
+                status = response.status_code
+            except httpx2.ConnectError as exc:
+                refused = _tls_refusal(exc)
+                if refused:
+                    last = "TLS"
+                    raise RevcycleError("API_TLS", f"{self.config.name}: TLS handshake refused: {refused}") from None
+                last, response = type(exc).__name__, None
+            except (httpx2.TransportError, httpx2.TimeoutException) as exc:
+                last, response = type(exc).__name__, None
+            finally:
+                record_call(
+                    partner=self.config.name,
+                    method=method,
+                    path=path.split("?", 1)[0],
+                    status=status,
+                    attempt=attempt,
+                    seconds=time.monotonic() - started,
+                    waited=waited,
+                    correlation_id=correlation,
+                    business_key=business_key,
+                    error=last if status is None else None,
+                )
+            if response is not None and response.status_code not in RETRYABLE:
+                return response
+            if response is not None:
+                last = f"HTTP {response.status_code}"
+            if attempt == self.config.max_attempts:
+                break
+            pause = self.config.backoff_seconds * 2 ** (attempt - 1)
+            if response is not None and response.status_code in (429, 503):
+                pause = retry_after(response, pause)
+                self.bucket.hold(pause)
+            self.sleep(pause)
+        raise RevcycleError(
+            "API_UNAVAILABLE", f"{self.config.name} {method} {path.split('?', 1)[0]}: {last} after {attempt} attempts"
+        )
+
+    def close(self) -> None:
+        self.client.close()
+        for path in self._dir.glob("*"):
+            path.unlink()
+        self._dir.rmdir()
+
+
+def record_call(**call) -> None:
+    with engine_for("ops").begin() as conn:
+        query(
+            conn,
+            "ops/api_call_insert",
+            {
+                **call,
+                "seconds": round(call["seconds"], 3),
+                "waited": round(call["waited"], 3),
+                "called_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            },
+        )
+    log.info(
+        "api %s %s %s -> %s (attempt %s, %s)",
+        call["partner"],
+        call["method"],
+        call["path"],
+        call["status"] or call["error"],
+        call["attempt"],
+        call["correlation_id"],
+    )
+
+
+def record_certificate(partner: str, pem: str) -> dt.datetime:
+    """Keep the client certificate's expiry for the KPIs; return it."""
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate(pem.encode())
+    not_after = cert.not_valid_after_utc.replace(tzinfo=None)
+    with engine_for("ops").begin() as conn:
+        query(
+            conn,
+            "ops/api_certificate_upsert",
+            {
+                "partner": partner,
+                "subject": cert.subject.rfc4514_string()[:200],
+                "not_after": not_after,
+                "checked_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            },
+        )
+    days = (not_after - dt.datetime.now(dt.UTC).replace(tzinfo=None)).days
+    if days < 30:
+        log.warning("client certificate for %s expires in %d days (%s)", partner, days, not_after.date())
+    return not_after
+
+
+def _tls_refusal(exc: BaseException) -> str | None:
+    """Why a TLS handshake failed (certificate expired, unknown CA, our certificate refused), or None when the
+    connection failed for another reason (a retry may help there, not here)."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen.verify_message or "certificate verify failed"
+        if isinstance(seen, ssl.SSLError):
+            return seen.reason or str(seen)[:120]
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc)
+    return "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in text else None
+
+
+class ApiFolder:
+    """A partner's paged file listing as a landing transport (``list``/``fetch``/``describe``): what arrives
+    over the API lands in the raw zone and goes through the same steps as a file from SFTP.
+
+    ``GET <list_path>?page_token=`` answers ``{"items": [{"id", "name", "size", "created"}], "next_page_token"}``;
+    ``GET <list_path>/<id>/content`` the file's bytes.  Each call's business key names the file (or the
+    listing), so the request log ties every call to the file it brought in."""
+
+    def __init__(self, api: PartnerApi, list_path: str) -> None:
+        self.api, self.list_path = api, list_path.rstrip("/")
+        self.ids: dict[str, str] = {}
+
+    def list(self):
+        from revcycle.adapters.landing import RemoteFile, check_name
+
+        out, token, page = [], None, 0
+        while True:
+            page += 1
+            params = {"page_token": token} if token else {}
+            answer = self.api.request(
+                "GET", self.list_path, params=params, business_key=f"list{self.list_path}-p{page}"
+            )
+            if answer.status_code != 200:
+                raise RevcycleError("API_REFUSED", f"{self.api.config.name} listing: HTTP {answer.status_code}")
+            body = answer.json()
+            for item in body.get("items", []):
+                name = str(item["name"])
+                check_name(name)
+                created = dt.datetime.fromisoformat(
+                    str(item.get("created", "1970-01-01T00:00:00Z")).replace("Z", "+00:00")
+                )
+                self.ids[name] = str(item["id"])
+                out.append(RemoteFile(name, int(item["size"]), created.timestamp()))
+            token = body.get("next_page_token")
+            if not token:
+                return sorted(out, key=lambda f: f.name)
+
+    def fetch(self, name: str, out) -> None:
+        rid = self.ids.get(name)
+        if rid is None:
+            raise RevcycleError("API_REFUSED", f"{name}: not in the partner's listing")
+        answer = self.api.request("GET", f"{self.list_path}/{rid}/content", business_key=f"file-{rid}")
+        if answer.status_code != 200:
+            raise RevcycleError("API_REFUSED", f"{self.api.config.name} download of {rid}: HTTP {answer.status_code}")
+        out.write(answer.content)
+
+    def describe(self) -> str:
+        return f"{self.api.config.base_url}{self.list_path}"
+
+    def close(self) -> None:
+        self.api.close()
