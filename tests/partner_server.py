@@ -39,6 +39,9 @@ class Behaviour:
     tokens_issued: int = 0
     calls: list[tuple[str, str, str | None]] = field(default_factory=list)  # (method, path, correlation id)
     valid_tokens: dict[str, float] = field(default_factory=dict)
+    core_answers: dict[str, bytes] = field(default_factory=dict)  # ReceiverID -> the 277 it answers with
+    core_requests: list[dict] = field(default_factory=list)  # the envelopes received
+    core_sent: dict[str, bytes] = field(default_factory=dict)  # PayloadID -> answer (a repeat gets the same)
 
 
 def _app(b: Behaviour, require_client_cert: bool) -> Starlette:
@@ -113,6 +116,51 @@ def _app(b: Behaviour, require_client_cert: bool) -> Starlette:
             return JSONResponse({"error": "not found"}, status_code=404)
         return Response(b.files[names[index]], media_type="application/edi-x12")
 
+    async def core(request: Request) -> Response:
+        """CAQH CORE real-time: a multipart envelope in, the 277 for the request's receiver out."""
+        import hashlib
+        import uuid
+
+        if (refused := gate(request)) is not None:
+            return refused
+        form = await request.form()
+        fields = {k: (v if isinstance(v, str) else (await v.read()).decode()) for k, v in form.multi_items()}
+        payload = fields.pop("Payload", "").encode()
+        b.core_requests.append(fields)
+        problems = []
+        if fields.get("PayloadType") != "X12_276_Request_005010X212" or fields.get("ProcessingMode") != "RealTime":
+            problems.append("PayloadType/ProcessingMode")
+        if fields.get("Checksum") != hashlib.sha1(payload).hexdigest() or fields.get("PayloadLength") != str(
+            len(payload)
+        ):
+            problems.append("Checksum/PayloadLength")
+        uuid.UUID(fields.get("PayloadID", ""))
+        pid = fields["PayloadID"]
+        answer = b.core_sent.setdefault(pid, b.core_answers.get(fields.get("ReceiverID", ""), b""))
+        reply = {
+            "PayloadType": "X12_277_Response_005010X212",
+            "ProcessingMode": "RealTime",
+            "PayloadID": pid,
+            "TimeStamp": "2026-11-24T07:00:01Z",
+            "SenderID": fields.get("ReceiverID", ""),
+            "ReceiverID": fields.get("SenderID", ""),
+            "CORERuleVersion": "2.2.0",
+            "ErrorCode": "Success" if not problems and answer else "PayloadTypeNotSupported",
+            "ErrorMessage": "; ".join(problems) or ("" if answer else "no answer for this receiver"),
+            "Checksum": hashlib.sha1(answer).hexdigest(),
+        }
+        boundary = "revcycle-test-boundary"
+        body = (
+            b"".join(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'.encode()
+                + (v if isinstance(v, bytes) else v.encode())
+                + b"\r\n"
+                for k, v in [*reply.items(), ("Payload", answer)]
+            )
+            + f"--{boundary}--\r\n".encode()
+        )
+        return Response(body, media_type=f"multipart/form-data; boundary={boundary}")
+
     async def echo(request: Request) -> Response:
         if (refused := gate(request)) is not None:
             return refused
@@ -127,6 +175,7 @@ def _app(b: Behaviour, require_client_cert: bool) -> Starlette:
             Route("/oauth/token", token, methods=["POST"]),
             Route("/remittances", listing),
             Route("/remittances/{rid}/content", content),
+            Route("/core/realtime", core, methods=["POST"]),
             Route("/echo", echo),
             Route("/bad", bad),
         ]

@@ -221,3 +221,21 @@ def land_source(
         if any(fnmatch.fnmatch(name, p) for p in pats):
             refuse(name, reason, detail)
     return LandingResult(landed, skipped, refused)
+
+
+class MemoryFolder:
+    """Files already in hand (a partner's real-time answer) as a landing transport, so they land exactly as a
+    listed file would: raw zone by sha256, ledger row, the same steps after."""
+
+    def __init__(self, files: dict[str, bytes], origin: str) -> None:
+        self.files, self.origin = files, origin
+
+    def list(self) -> list[RemoteFile]:
+        return [RemoteFile(name, len(data), 0.0) for name, data in sorted(self.files.items())]
+
+    def fetch(self, name: str, out: BinaryIO) -> None:
+        check_name(name)
+        out.write(self.files[name])
+
+    def describe(self) -> str:
+        return self.origin

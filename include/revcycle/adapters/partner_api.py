@@ -377,3 +377,78 @@ class ApiFolder:
 
     def close(self) -> None:
         self.api.close()
+
+
+# -- CAQH CORE connectivity: X12 over HTTP MIME multipart -------------------------------------------------
+CORE_RULE_VERSION = "2.2.0"
+
+
+@dataclass(frozen=True)
+class CoreEnvelope:
+    """The CORE Connectivity Rule's envelope fields around one X12 payload."""
+
+    payload_type: str  # e.g. X12_276_Request_005010X212
+    processing_mode: str  # RealTime or Batch
+    payload_id: str  # a UUID; the partner treats a repeat as the same request (idempotency key)
+    sender_id: str
+    receiver_id: str
+    timestamp: str  # ISO 8601 with zone, e.g. 2026-11-24T07:00:00Z
+
+    def fields(self, payload: bytes) -> dict[str, str]:
+        import hashlib
+
+        return {
+            "PayloadType": self.payload_type,
+            "ProcessingMode": self.processing_mode,
+            "PayloadID": self.payload_id,
+            "PayloadLength": str(len(payload)),
+            "TimeStamp": self.timestamp,
+            "SenderID": self.sender_id,
+            "ReceiverID": self.receiver_id,
+            "CORERuleVersion": CORE_RULE_VERSION,
+            "Checksum": hashlib.sha1(payload, usedforsecurity=False).hexdigest(),  # the rule's checksum is SHA-1
+        }
+
+
+def multipart_fields(content_type: str, body: bytes) -> dict[str, bytes]:
+    """The named parts of a multipart/form-data body (a CORE response), parsed by the standard library."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+    if not message.is_multipart():
+        raise RevcycleError("CORE_ENVELOPE", f"the answer is {content_type.split(';')[0]}, not multipart")
+    out = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            out[str(name)] = part.get_payload(decode=True) or b""
+    return out
+
+
+def core_exchange(api: PartnerApi, path: str, envelope: CoreEnvelope, payload: bytes) -> tuple[dict[str, str], bytes]:
+    """Send one X12 payload in a CORE envelope; return the answer's envelope fields and its payload.  An answer
+    whose PayloadID is not ours, whose ErrorCode is not Success, or whose checksum does not match is refused."""
+    import hashlib
+
+    fields = envelope.fields(payload)
+    answer = api.request(
+        "POST",
+        path,
+        business_key=f"core-{envelope.payload_id}",
+        files={**{k: (None, v) for k, v in fields.items()}, "Payload": (None, payload)},
+    )
+    if answer.status_code != 200:
+        raise RevcycleError("API_REFUSED", f"{api.config.name} CORE {envelope.payload_type}: HTTP {answer.status_code}")
+    parts = multipart_fields(answer.headers.get("content-type", ""), answer.content)
+    meta = {k: v.decode("utf-8", "replace") for k, v in parts.items() if k != "Payload"}
+    body = parts.get("Payload", b"")
+    if meta.get("PayloadID") != envelope.payload_id:
+        raise RevcycleError("CORE_ENVELOPE", "the answer's PayloadID is not the request's")
+    if meta.get("ErrorCode", "Success") != "Success":
+        raise RevcycleError(
+            "CORE_ENVELOPE", f"the partner answered {meta.get('ErrorCode')}: {meta.get('ErrorMessage', '')[:200]}"
+        )
+    if meta.get("Checksum") and meta["Checksum"].lower() != hashlib.sha1(body, usedforsecurity=False).hexdigest():
+        raise RevcycleError("CORE_ENVELOPE", "the answer's payload does not match its checksum")
+    return meta, body

@@ -238,7 +238,9 @@ def upload(key: str, dag_run_id: str | None = None) -> dict:
     if row["state"] == "uploaded":
         return _pointer(row)
     cfg = trading_partners()["payers"][row["partner_id"]]
-    if cfg.get("conn_id"):
+    if cfg.get("core_conn_id"):
+        target = _exchange_realtime(row, cfg, dag_run_id)
+    elif cfg.get("conn_id"):
         from revcycle.adapters.sftp import from_airflow_connection
 
         transport = from_airflow_connection(cfg["conn_id"], cfg.get("remote_dir", "/outbound"))
@@ -257,6 +259,51 @@ def upload(key: str, dag_run_id: str | None = None) -> dict:
         )
     log.info("276 %s uploaded for payer %s (%d claims)", row["file_name"], row["partner_id"], row["claims"])
     return _pointer(_get(key))
+
+
+def _exchange_realtime(row: dict, cfg: dict, dag_run_id: str | None) -> str:
+    """Send a 276 to the payer's CAQH CORE real-time endpoint and land its 277 answer (or the 999 that rejects
+    the 276) in the raw zone, where the claim_status (or payer_acks) steps take it as they take a file.  The
+    PayloadID comes from the 276's business key, so a repeated send is the same request to the partner."""
+    import uuid
+
+    from revcycle.adapters.landing import MemoryFolder, land_source
+    from revcycle.adapters.objectstore import read_location
+    from revcycle.adapters.partner_api import CoreEnvelope, PartnerApi, PartnerConfig, core_exchange
+
+    partners = trading_partners()
+    payload = read_location(row["raw_path"])
+    if payload is None:
+        raise ValueError(f"the 276 {row['file_name']} is gone from the raw zone")
+    envelope = CoreEnvelope(
+        payload_type="X12_276_Request_005010X212",
+        processing_mode="RealTime",
+        payload_id=str(uuid.UUID(hex=business_key("core", row["file_key"]))),
+        sender_id=partners["submitter"]["interchange_id"],
+        receiver_id=cfg["interchange_id"],
+        timestamp=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    api = PartnerApi(PartnerConfig.from_connection(cfg["core_conn_id"]))
+    path = cfg.get("core_path", "/core/realtime")
+    try:
+        meta, answer = core_exchange(api, path, envelope, payload)
+    finally:
+        api.close()
+    kind = meta.get("PayloadType", "")
+    source, suffix = ("payer_acks", "999") if kind.startswith("X12_999") else ("claim_status", "277")
+    name = f"core_{row['partner_id']}_{envelope.payload_id}.{suffix}"
+    s = get_settings()
+    land_source(
+        source,
+        MemoryFolder({name: answer}, f"{api.config.base_url}{path}"),
+        s.raw_root,
+        ["*"],
+        as_date(row["business_date"]),
+        0,
+        dag_run_id,
+    )
+    log.info("276 %s answered in real time by %s (%s)", row["file_name"], row["partner_id"], kind)
+    return f"{api.config.base_url}{path}#{envelope.payload_id}"
 
 
 def local_upload(path: Path, payer_id: str, name: str) -> Path:
