@@ -89,3 +89,16 @@ def s3_endpoint(tmp_path_factory):
 
     with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as url:
         yield url
+
+
+def use_home(monkeypatch, home: Path, *unset: str):
+    """Switch this test to another fresh REVCYCLE_HOME (one route of a side-by-side comparison), with the
+    named variables unset; return its settings."""
+    from revcycle.settings import get_settings
+
+    monkeypatch.setenv("REVCYCLE_HOME", str(home))
+    monkeypatch.setenv("REVCYCLE_TOKEN_KEY", "side-by-side")
+    for name in unset:
+        monkeypatch.delenv(name, raising=False)
+    reset_caches()
+    return get_settings()

@@ -199,6 +199,20 @@ class Partner:
     def ca_pem(self) -> str:
         return self.ca.cert_pem.bytes().decode()
 
+    def airflow_connection(self) -> str:
+        """This partner as an ``AIRFLOW_CONN_*`` JSON value: OAuth client credentials, its CA pinned."""
+        import json
+
+        return json.dumps(
+            {
+                "conn_type": "https",
+                "host": self.base_url,
+                "login": CLIENT_ID,
+                "password": CLIENT_SECRET,
+                "extra": {"token_url": f"{self.base_url}/oauth/token", "ca_cert": self.ca_pem},
+            }
+        )
+
     def client_pair(self, ca: trustme.CA | None = None, not_after: dt.datetime | None = None) -> tuple[str, str]:
         """A client certificate and key (PEM) issued by the partner's client CA (or another CA)."""
         leaf = (ca or self.client_ca).issue_cert("revcycle-hospital@example.test", not_after=not_after)

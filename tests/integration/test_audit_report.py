@@ -32,6 +32,22 @@ class Links(html.parser.HTMLParser):
             self.hrefs += [v for k, v in attrs if k == "href" and v]
 
 
+def timed(dag_id: str, task_id: str, seconds: float) -> None:
+    """One successful task try of the day, as the latency listener records it."""
+    start = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)
+    sla.record_task(
+        dag_id=dag_id,
+        task_id=task_id,
+        run_id="scheduled__2026-11-24",
+        map_index=-1,
+        try_number=1,
+        business_date=DAY,
+        state="success",
+        started_at=start,
+        ended_at=start + dt.timedelta(seconds=seconds),
+    )
+
+
 def a_day_with_a_bad_file() -> None:
     """Two 835s (one unbalanced: quarantined) and an HL7 batch with malformed messages, PHI sentinel seeded;
     three task tries recorded, two of them past their thresholds."""
@@ -51,19 +67,8 @@ def a_day_with_a_bad_file() -> None:
     assert SENTINEL in (s.inbound / "remittance" / "reversal-and-correction.835").read_text()
     rows = {**run_source("remittance", DAY), **run_source("supply_usage", DAY)}
     assert sorted(r["state"] for r in rows.values()) == ["posted", "posted", "quarantined"]
-    start = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)
     for n, task in enumerate(("land", "process_file.parse", "summarize")):
-        sla.record_task(
-            dag_id="remittance",
-            task_id=task,
-            run_id="scheduled__2026-11-24",
-            map_index=-1,
-            try_number=1,
-            business_date=DAY,
-            state="success",
-            started_at=start,
-            ended_at=start + dt.timedelta(seconds=5 + n * 400),
-        )
+        timed("remittance", task, 5 + n * 400)
     reconciliation.run(DAY)
 
 
@@ -148,19 +153,8 @@ def test_a_clean_day_says_so(rc_home, request):
         (FIXTURES / "x12" / "835" / "reversal-and-correction.835").read_bytes()
     )
     assert {r["state"] for r in run_source("remittance", DAY).values()} == {"posted"}
-    start = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)
     for dag_file in sorted(DAGS_DIR.glob("*.py")):  # every interface monitored, each in time
-        sla.record_task(
-            dag_id=dag_file.stem,
-            task_id="run",
-            run_id="scheduled__2026-11-24",
-            map_index=-1,
-            try_number=1,
-            business_date=DAY,
-            state="success",
-            started_at=start,
-            ended_at=start + dt.timedelta(seconds=3),
-        )
+        timed(dag_file.stem, "run", 3)
     reconciliation.run(DAY)
     index = Path(audit.build(DAY))
     with chromium_page() as page:

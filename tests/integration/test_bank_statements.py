@@ -15,7 +15,7 @@ from revcycle.jobs import reconciliation
 from revcycle.settings import get_settings
 from revcycle.synthetic import bank_statements
 from revcycle.synthetic.day import generate_day
-from tests.conftest import reset_caches
+from tests.conftest import use_home
 from tests.pipeline_helpers import run_source
 
 DAY = dt.date(2026, 11, 24)
@@ -43,9 +43,7 @@ def reconcile_with(kind: str) -> tuple[list[dict], set, dict]:
 def test_csv_bai2_and_camt053_reconcile_the_same(tmp_path, monkeypatch):
     results = {}
     for kind in ("csv", "bai2", "camt053"):
-        monkeypatch.setenv("REVCYCLE_HOME", str(tmp_path / kind))
-        monkeypatch.setenv("REVCYCLE_TOKEN_KEY", "bank-test")
-        reset_caches()
+        use_home(monkeypatch, tmp_path / kind)
         results[kind] = reconcile_with(kind)
     cash, queue, deposits = results["csv"]
     assert len(cash) > 3 and any(r["status"] == "split_deposit_matched" for r in cash)

@@ -5,7 +5,6 @@ PayloadID from the 276's business key, checksum), OAuth 2.0 against the test ser
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 
 from sqlalchemy import text
@@ -13,10 +12,9 @@ from sqlalchemy import text
 from revcycle.adapters import ledger
 from revcycle.adapters.db import engine_for
 from revcycle.jobs import inquiries
-from revcycle.settings import get_settings
 from revcycle.synthetic.day import generate_day
-from tests.conftest import reset_caches
-from tests.partner_server import CLIENT_ID, CLIENT_SECRET, Behaviour, partner_server
+from tests.conftest import reset_caches, use_home
+from tests.partner_server import Behaviour, partner_server
 from tests.pipeline_helpers import run_source
 
 DAY = dt.date(2026, 11, 24)
@@ -33,11 +31,7 @@ def claim_status_tables() -> dict:
 def test_277s_answered_in_real_time_post_like_the_files(tmp_path, monkeypatch):
     results = {}
     for route in ("files", "core"):
-        monkeypatch.setenv("REVCYCLE_HOME", str(tmp_path / route))
-        monkeypatch.setenv("REVCYCLE_TOKEN_KEY", "core-test")
-        monkeypatch.delenv("REVCYCLE_TRADING_PARTNERS", raising=False)
-        reset_caches()
-        s = get_settings()
+        s = use_home(monkeypatch, tmp_path / route, "REVCYCLE_TRADING_PARTNERS")
         generate_day(s.inbound, DAY, 150, 9)
         for source in ("open_items", "remittance"):
             assert {r["state"] for r in run_source(source, DAY).values()} == {"posted"}
@@ -56,18 +50,7 @@ def test_277s_answered_in_real_time_post_like_the_files(tmp_path, monkeypatch):
             )
         )
         with partner_server(tmp_path / "tls", Behaviour(core_answers=answers)) as partner:
-            monkeypatch.setenv(
-                "AIRFLOW_CONN_CLEARINGHOUSE_CORE",
-                json.dumps(
-                    {
-                        "conn_type": "https",
-                        "host": partner.base_url,
-                        "login": CLIENT_ID,
-                        "password": CLIENT_SECRET,
-                        "extra": {"token_url": f"{partner.base_url}/oauth/token", "ca_cert": partner.ca_pem},
-                    }
-                ),
-            )
+            monkeypatch.setenv("AIRFLOW_CONN_CLEARINGHOUSE_CORE", partner.airflow_connection())
             monkeypatch.setenv("REVCYCLE_TRADING_PARTNERS", str(partners))
             reset_caches()
             built = [f for f in inquiries.build(DAY, "run") if f["file_key"]]

@@ -18,9 +18,8 @@ from revcycle.adapters import ledger
 from revcycle.adapters.db import engine_for
 from revcycle.adapters.partner_api import ApiFolder, PartnerApi, PartnerConfig
 from revcycle.errors import RevcycleError
-from revcycle.settings import get_settings
 from revcycle.synthetic.day import generate_day
-from tests.conftest import reset_caches
+from tests.conftest import reset_caches, use_home
 from tests.partner_server import CLIENT_ID, CLIENT_SECRET, Behaviour, partner_server
 from tests.pipeline_helpers import run_source
 
@@ -145,31 +144,27 @@ def test_refused_certificates(rc_home, tmp_path):
         assert err.value.reason == "API_TLS"
 
 
+def mtls(partner, name: str, cert: str, key: str) -> PartnerConfig:
+    return PartnerConfig(
+        name=name,
+        base_url=partner.base_url,
+        auth="mtls",
+        ca_cert=partner.ca_pem,
+        client_cert=cert,
+        client_key=key,
+        backoff_seconds=0.01,
+    )
+
+
 def test_mutual_tls_and_certificate_expiry_kpi(rc_home, tmp_path):
     with partner_server(tmp_path / "mtls", require_client_cert=True) as partner:
         soon = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=10)
         cert, key = partner.client_pair(not_after=soon)
-        config = PartnerConfig(
-            name="payer_mtls",
-            base_url=partner.base_url,
-            auth="mtls",
-            ca_cert=partner.ca_pem,
-            client_cert=cert,
-            client_key=key,
-            backoff_seconds=0.01,
-        )
+        config = mtls(partner, "payer_mtls", cert, key)
         assert PartnerApi(config).request("GET", "/echo", business_key="mtls").status_code == 200
         # A client certificate from another CA is refused by the partner.
         cert2, key2 = partner.client_pair(ca=trustme.CA())
-        other = PartnerConfig(
-            name="payer_mtls_wrong",
-            base_url=partner.base_url,
-            auth="mtls",
-            ca_cert=partner.ca_pem,
-            client_cert=cert2,
-            client_key=key2,
-            backoff_seconds=0.01,
-        )
+        other = mtls(partner, "payer_mtls_wrong", cert2, key2)
         with pytest.raises(RevcycleError) as err:
             PartnerApi(other).request("GET", "/echo", business_key="mtls-wrong")
         # Under TLS 1.3 the partner drops the connection after the handshake rather than sending an alert, so
@@ -185,11 +180,7 @@ def test_mutual_tls_and_certificate_expiry_kpi(rc_home, tmp_path):
 def test_remittances_through_the_api_post_like_the_files(tmp_path, monkeypatch):
     erp = {}
     for route in ("files", "api"):
-        monkeypatch.setenv("REVCYCLE_HOME", str(tmp_path / route))
-        monkeypatch.setenv("REVCYCLE_TOKEN_KEY", "api-test")
-        monkeypatch.delenv("REVCYCLE_API_SOURCES", raising=False)
-        reset_caches()
-        s = get_settings()
+        s = use_home(monkeypatch, tmp_path / route, "REVCYCLE_API_SOURCES")
         generate_day(s.inbound, DAY, 80, 17, supply_messages=10)
         if route == "files":
             rows = run_source("remittance", DAY)
@@ -199,14 +190,7 @@ def test_remittances_through_the_api_post_like_the_files(tmp_path, monkeypatch):
             for p in folder.glob("*.835"):
                 p.unlink()
             with partner_server(tmp_path / "tls", Behaviour(files=files, page_size=2)) as partner:
-                conn = {
-                    "conn_type": "https",
-                    "host": partner.base_url,
-                    "login": CLIENT_ID,
-                    "password": CLIENT_SECRET,
-                    "extra": {"token_url": f"{partner.base_url}/oauth/token", "ca_cert": partner.ca_pem},
-                }
-                monkeypatch.setenv("AIRFLOW_CONN_CLEARINGHOUSE_API", json.dumps(conn))
+                monkeypatch.setenv("AIRFLOW_CONN_CLEARINGHOUSE_API", partner.airflow_connection())
                 monkeypatch.setenv("REVCYCLE_API_SOURCES", "remittance=clearinghouse_api:/remittances")
                 reset_caches()
                 rows = run_source("remittance", DAY)

@@ -20,25 +20,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from revcycle.errors import RevcycleError
+from revcycle.jobs import pages
 
 RESOURCE = "revcycle_work_queue"
 STATUS_OF = {"NOT_ALLOWED": 403, "UNKNOWN_ITEM": 404, "BAD_ACTION": 400}
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_TEMPLATES.filters.update(
-    money=lambda v: "" if v in (None, "") else f"{Decimal(str(v)):,.2f}",
-    label=lambda s: str(s).replace("_", " "),
-)
+_TEMPLATES = pages.environment(Path(__file__).parent / "templates")
 
 
 async def viewer(request: Request):

@@ -25,13 +25,11 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
-import jinja2
-
 from revcycle.adapters import ledger
 from revcycle.adapters.db import engine_for, query
 from revcycle.adapters.lake import Lake
 from revcycle.adapters.objectstore import keep_tree, kept_location, sha256_location
-from revcycle.jobs import kpi, lineage, reconciliation, sla
+from revcycle.jobs import kpi, lineage, pages, reconciliation, sla
 from revcycle.settings import CONFIG_DIR, get_settings
 
 
@@ -240,12 +238,6 @@ def kpi_value(value: Decimal | None, unit: str) -> str:
     return f"{value:,.1f} {unit}"
 
 
-def _money(value: object) -> str:
-    if value in (None, ""):
-        return ""
-    return f"{Decimal(str(value)):,.2f}"
-
-
 def _amount(value: object) -> str:
     """A control total as read: money with separators, counts as counts, small structures flattened."""
     if isinstance(value, dict):
@@ -330,21 +322,13 @@ def latency_chart(tasks: list[dict], width: int = 1180) -> str:
     return "".join(parts)
 
 
-_ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_ENV = pages.environment(Path(__file__).parent / "templates")
 _ENV.filters.update(
-    money=_money,
     amount=_amount,
     seconds=_seconds,
     minutes=_minutes,
     when=_when,
     count=lambda v: "" if v is None else f"{int(v):,}",
-    label=lambda name: str(name).replace("_", " "),
     removeprefix=lambda text, prefix: str(text).removeprefix(prefix),
 )
 
