@@ -121,11 +121,9 @@ class Lake:
         }
 
     # -- whole objects ---------------------------------------------------------------------------------
-    def put_table(self, key: str, table: pa.Table) -> tuple[str, str]:
-        """Write one Parquet object whole (a reconciled extract); return its location and sha256."""
-        buf = pa.BufferOutputStream()
-        pq.write_table(table, buf, compression="zstd")
-        data = buf.getvalue().to_pybytes()
+    def put_parquet(self, key: str, data: bytes) -> tuple[str, str]:
+        """Write one Parquet object whole (a reconciled extract, from ``parquet_bytes``); return its location
+        and sha256."""
         self.store.put(key, data)
         return self.store.location(key), hashlib.sha256(data).hexdigest()
 
@@ -147,3 +145,10 @@ class Lake:
             return pq.read_table(location)
         with self.store.fs.open(self.store.path(self.key_of(str(location))), "rb") as fh:
             return pq.read_table(fh)
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """A table as one Parquet file's bytes, as every whole object of the lake is written."""
+    buf = pa.BufferOutputStream()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue().to_pybytes()

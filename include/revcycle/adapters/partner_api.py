@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
-import os
 import ssl
 import tempfile
 import threading
@@ -35,6 +34,7 @@ from pathlib import Path
 import httpx2
 
 from revcycle.adapters.db import engine_for, query
+from revcycle.adapters.storage import write_private
 from revcycle.errors import RevcycleError
 
 log = logging.getLogger(__name__)
@@ -148,8 +148,6 @@ class PartnerApi:
     def __init__(self, config: PartnerConfig, sleep: Callable[[float], None] = time.sleep) -> None:
         self.config, self.sleep = config, sleep
         self.bucket = bucket_for(config)
-        self._dir = Path(tempfile.mkdtemp(prefix="revcycle-tls-"))
-        os.chmod(self._dir, 0o700)
         self.client = self._client()
 
     def _ssl_context(self) -> ssl.SSLContext:
@@ -159,12 +157,11 @@ class PartnerApi:
         if self.config.auth == "mtls":
             if not (self.config.client_cert and self.config.client_key):
                 raise RevcycleError("API_CONFIG", f"{self.config.name}: mutual TLS needs client_cert and client_key")
-            cert, key = self._dir / "client.pem", self._dir / "client.key"
-            for path, text in ((cert, self.config.client_cert), (key, self.config.client_key)):
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(text)
-            ctx.load_cert_chain(cert, key)
+            # The ssl module loads a certificate chain from files only: they exist just while it reads them.
+            with tempfile.TemporaryDirectory(prefix="revcycle-tls-") as folder:
+                cert = write_private(Path(folder) / "client.pem", self.config.client_cert)
+                key = write_private(Path(folder) / "client.key", self.config.client_key)
+                ctx.load_cert_chain(cert, key)
             record_certificate(self.config.name, self.config.client_cert)
         return ctx
 
@@ -213,10 +210,11 @@ class PartnerApi:
         """One call with the partner's rules; the final answer (2xx, or a non-retryable error) is returned,
         a call that kept failing raises ``API_UNAVAILABLE``."""
         last: str = ""
+        given = kwargs.pop("headers", {})
         for attempt in range(1, self.config.max_attempts + 1):
             waited = self.bucket.take()
             correlation = f"{business_key}-{attempt}"
-            headers = {**kwargs.pop("headers", {}), "X-Correlation-ID": correlation}
+            headers = {**given, "X-Correlation-ID": correlation}
             started = time.monotonic()
             status: int | None = None
             try:
@@ -229,7 +227,7 @@ class PartnerApi:
                     last = "TLS"
                     raise RevcycleError("API_TLS", f"{self.config.name}: TLS handshake refused: {refused}") from None
                 last, response = type(exc).__name__, None
-            except (httpx2.TransportError, httpx2.TimeoutException) as exc:
+            except httpx2.TransportError as exc:  # timeouts included
                 last, response = type(exc).__name__, None
             finally:
                 record_call(
@@ -261,9 +259,6 @@ class PartnerApi:
 
     def close(self) -> None:
         self.client.close()
-        for path in self._dir.glob("*"):
-            path.unlink()
-        self._dir.rmdir()
 
 
 def record_call(**call) -> None:

@@ -89,7 +89,7 @@ def _run_day_function(target: str, context: dict) -> dict:
     """Call ``module:function(business_date, run_id)``, mark the outlet events with the day, record lineage."""
     import importlib
 
-    from revcycle.airflow.tasks import business_date_of, record_business_date
+    from revcycle.airflow.tasks import asset_name, business_date_of, record_business_date
     from revcycle.jobs import lineage
     from revcycle.pipeline.summary import function_extras
 
@@ -97,7 +97,7 @@ def _run_day_function(target: str, context: dict) -> dict:
     day = business_date_of(context)
     result = getattr(importlib.import_module(module), function)(day, context["run_id"])
     outlets = getattr(context.get("task"), "outlets", None) or []
-    record_business_date(context, day, function_extras(result, [str(a.uri).rsplit("/", 1)[-1] for a in outlets]))
+    record_business_date(context, day, function_extras(result, [asset_name(a) for a in outlets]))
     lineage.record(context, lineage.function_lineage(target, result))
     return result
 

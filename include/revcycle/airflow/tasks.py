@@ -35,5 +35,9 @@ def record_business_date(context: dict, day: dt.date, extras: dict[str, dict] | 
     events = context.get("outlet_events")
     for asset in getattr(context.get("task"), "outlets", None) or []:
         if events is not None:
-            name = str(getattr(asset, "uri", asset)).rstrip("/").rsplit("/", 1)[-1]
-            events[asset].extra = {"business_date": day.isoformat(), **(extras or {}).get(name, {})}
+            events[asset].extra = {"business_date": day.isoformat(), **(extras or {}).get(asset_name(asset), {})}
+
+
+def asset_name(asset: object) -> str:
+    """An Asset's dataset name: the last part of its URI (``.../lake/canonical__remittance``)."""
+    return str(getattr(asset, "uri", asset)).rstrip("/").rsplit("/", 1)[-1]

@@ -33,8 +33,7 @@ from revcycle.jobs import kpi, lineage, pages, reconciliation, sla
 from revcycle.settings import CONFIG_DIR, get_settings
 
 
-def _lineage_for_file(sha256: str, folder: Path) -> str | None:
-    events = lineage.events_for_file(sha256)
+def _lineage_for_file(sha256: str, events: list[dict], folder: Path) -> str | None:
     if not events:
         return None
     folder.mkdir(parents=True, exist_ok=True)
@@ -57,7 +56,9 @@ def build(day: dt.date) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     lake = Lake.configured()
     files = []
-    for row in ledger.for_day(day):
+    day_rows = ledger.for_day(day)
+    events = lineage.events_for_files({r["sha256"] for r in day_rows})  # the lineage log read once
+    for row in day_rows:
         full = ledger.get(row["sha256"]) or row
         report = full.get("report_path") or None
         outputs = json.loads(full.get("outputs") or "[]")
@@ -81,7 +82,7 @@ def build(day: dt.date) -> str:
                 "report_sha256_now": sha256_location(report) if report else None,
                 "acknowledgements": [{"path": a, "sha256": sha256_location(a)} for a in acks],
                 "outputs": [{"path": o, "dataset": _dataset(o), "sha256": lake.sha256(o)} for o in outputs],
-                "lineage": _lineage_for_file(full["sha256"], folder / "lineage"),
+                "lineage": _lineage_for_file(full["sha256"], events[full["sha256"]], folder / "lineage"),
             }
         )
     sla_report = sla.report(day)

@@ -152,10 +152,7 @@ def svg(chart: dict) -> str:
     """One chart as an SVG document: the trend per series over business days, the target (dashed) and alert
     (solid red) lines, labelled axes."""
     import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # a bare Figure: no pyplot, no GUI backend, nothing to close
 
     fig = Figure(figsize=(5.6, 2.6), dpi=96)
     ax = fig.add_subplot()
@@ -196,6 +193,5 @@ def svg(chart: dict) -> str:
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text: readable, searchable, smaller
         fig.savefig(buf, format="svg", metadata={"Date": None})
-    plt.close("all")
     text = buf.getvalue()
     return text[text.index("<svg") :]

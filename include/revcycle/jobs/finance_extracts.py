@@ -29,10 +29,9 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from revcycle.adapters.db import as_date, engine_for, query
-from revcycle.adapters.lake import Lake
+from revcycle.adapters.lake import Lake, parquet_bytes
 from revcycle.adapters.objectstore import keep
 from revcycle.adapters.storage import write_atomic
 from revcycle.domain.decimals import CENT
@@ -197,15 +196,13 @@ def write(name: str, frame: pd.DataFrame, business_date: dt.date, ties: list[Tie
     """Write one extract (lake Parquet; outbound CSV and Parquet) and record it in ``ops.recon_run``."""
     schema = EXTRACTS[name]
     records = [{c: _cell(r.get(c), schema.field(c).type) for c in schema.names} for r in frame.to_dict("records")]
-    table = pa.Table.from_pylist(records, schema=schema)
-    parquet, parquet_sha = Lake.configured().put_table(
-        f"recon__{name}/business_date={business_date}/{name}.parquet", table
+    data = parquet_bytes(pa.Table.from_pylist(records, schema=schema))  # one file: the lake's and finance's
+    parquet, parquet_sha = Lake.configured().put_parquet(
+        f"recon__{name}/business_date={business_date}/{name}.parquet", data
     )
     folder = finance_folder(business_date)
     csv_sha = write_atomic(folder / f"{name}.csv", _csv(schema.names, ([r[c] for c in schema.names] for r in records)))
-    buf = pa.BufferOutputStream()
-    pq.write_table(table, buf, compression="zstd")
-    write_atomic(folder / f"{name}.parquet", buf.getvalue().to_pybytes())
+    write_atomic(folder / f"{name}.parquet", data)
     info = {
         "row_count": len(records),
         "control_totals": json.dumps({"ties": [asdict(t) for t in ties], **counts}, sort_keys=True, default=str),

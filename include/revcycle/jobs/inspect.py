@@ -70,6 +70,7 @@ def _csv_source(path: Path) -> Source | None:
 
 def detect(path: Path) -> tuple[str | None, Source | None, RevcycleError | None]:
     """(type, source, refusal): the source that would read the file, or the reason no source can."""
+    from revcycle.sources.bank_deposits import statement_format
     from revcycle.sources.supply_usage import is_hl7
 
     gs01, refusal = _x12_group(path)
@@ -82,12 +83,9 @@ def detect(path: Path) -> tuple[str | None, Source | None, RevcycleError | None]
         return None, None, refusal  # every source refuses an empty file alike
     if is_hl7(path):
         return "HL7", sources()["supply_usage"], None
-    with open(path, "rb") as fh:
-        head = fh.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"01,"):
-        return "BAI2 bank statement", sources()["bank_deposits"], None
-    if head.startswith(b"<") and b"camt.053" in head:
-        return "camt.053 bank statement", sources()["bank_deposits"], None
+    fmt = statement_format(path)
+    if fmt in ("bai2", "camt053"):
+        return {"bai2": "BAI2", "camt053": "camt.053"}[fmt] + " bank statement", sources()["bank_deposits"], None
     try:
         source = _csv_source(path)
     except RevcycleError as exc:

@@ -412,18 +412,25 @@ def to_operator_lineage(lineage: dict) -> object:
     )
 
 
-def events_for_file(sha256: str) -> list[dict]:
-    """The OpenLineage events of one inbound file (its ``revcycle`` run facet names the sha256), from the
-    embedded file transport's log; they carry counts, codes and dataset names, never PHI."""
+def events_for_files(shas: set[str]) -> dict[str, list[dict]]:
+    """The OpenLineage events of inbound files (their ``revcycle`` run facet names the sha256), from the
+    embedded file transport's log, read once for all of them; they carry counts, codes and dataset names,
+    never PHI."""
     from revcycle.settings import get_settings
 
     path = get_settings().lineage_file
-    events = []
-    if path.exists():
+    found: dict[str, list[dict]] = {sha: [] for sha in shas}
+    if path.exists() and shas:
         with open(path) as fh:
             for line in fh:
-                if sha256 in line:
-                    event = json.loads(line)
-                    if (event.get("run", {}).get("facets", {}).get("revcycle") or {}).get("sha256") == sha256:
-                        events.append(event)
-    return events
+                if '"sha256"' not in line:
+                    continue
+                event = json.loads(line)
+                sha = (event.get("run", {}).get("facets", {}).get("revcycle") or {}).get("sha256")
+                if sha in found:
+                    found[sha].append(event)
+    return found
+
+
+def events_for_file(sha256: str) -> list[dict]:
+    return events_for_files({sha256})[sha256]

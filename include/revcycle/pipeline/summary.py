@@ -86,17 +86,11 @@ def function_extras(result: dict, assets: list[str]) -> dict[str, dict]:
         if isinstance(value, dict) and all(isinstance(v, int) for v in value.values()):
             counts[key] = value
     per_extract = result.get("extracts") or {}
-    return {
-        name: {
-            **counts,
-            **(
-                {"rows": per_extract[name.removeprefix("recon__")]}
-                if name.removeprefix("recon__") in per_extract
-                else {}
-            ),
-        }
-        for name in assets
-    }
+    extras = {}
+    for name in assets:
+        extract = name.removeprefix("recon__")
+        extras[name] = {**counts, "rows": per_extract[extract]} if extract in per_extract else dict(counts)
+    return extras
 
 
 def _number(value: object) -> Decimal | None:

@@ -31,21 +31,30 @@ CONTRACT = Contract(
 )
 
 
-def parse_deposits(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
+def statement_format(path: Path) -> str:
+    """By content, not by name: ``bai2`` (a 01 file header first), ``camt053`` (XML naming camt.053 near its
+    start), ``xml`` (other XML: the camt.053 reader says why it is not one) or ``csv``."""
     with open(path, "rb") as fh:
-        head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        head = fh.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"01,"):
+        return "bai2"
+    if head.startswith(b"<"):
+        return "camt053" if b"camt.053" in head else "xml"
+    return "csv"
+
+
+def parse_deposits(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
+    fmt = statement_format(path)
+    if fmt == "bai2":
         try:
             text = path.read_bytes().decode("ascii")
         except UnicodeDecodeError as exc:
             raise MappingError("BAI_SYNTAX", f"byte {exc.start}: BAI2 is ASCII") from None
         rows = [_row(d) for d in bai2.read(text)]
-        fmt = "bai2"
-    elif head.startswith(b"<"):
-        rows = [_row(d) for d in camt053.read(path.read_bytes())]
-        fmt = "camt053"
+    elif fmt in ("camt053", "xml"):
+        rows, fmt = [_row(d) for d in camt053.read(path.read_bytes())], "camt053"
     else:
-        rows, fmt = _csv_rows(path), "csv"
+        rows = _csv_rows(path)
     if not rows:
         raise MappingError("NO_ROWS", "the bank statement has no deposit")
     total = sum((r["amount"] for r in rows), Decimal("0"))
