@@ -56,3 +56,36 @@ def test_a_dag_run_leaves_no_process_behind(rc_home, tmp_path):
         runner.close()
     assert "left behind" not in log.read_text()
     assert _processes_with(f"REVCYCLE_HOME={rc_home}") == []
+
+
+_WARM_CHECK = """
+import gc, threading
+import airflow
+from revcycle.airflow import dag_runner
+warmed = dag_runner._warm_airflow()
+assert "execution API" in warmed and "plugins" in warmed, warmed
+assert threading.active_count() == 1, threading.enumerate()  # nothing a fork would lose
+from airflow.sdk.execution_time import supervisor
+api = supervisor.in_process_api_server()
+assert api is supervisor.in_process_api_server()  # one API (and one lifespan) for every task of a DAG run
+assert api.app._cadwyn_initialized  # its versioned routes are built before the fork, not on a first request
+for _ in range(2):  # clients come and go per task; the shared transport keeps serving
+    client = supervisor.InProcessTestSupervisor._api_client()
+    assert client.get("health/ping").status_code in (200, 404)
+    del client
+    gc.collect()
+print("warm ok")
+"""
+
+
+def test_the_runner_builds_the_execution_api_once_before_forking(rc_home, tmp_path):
+    """Each ``dag.test`` used to build its execution API and generate cadwyn's routes (~3 s) before its first
+    task; the runner builds them once, and a DAG's tasks share one API instance."""
+    import subprocess
+    import sys
+
+    env = airflow_env(tmp_path / "airflow")
+    ensure_airflow_home(env, print)
+    out = subprocess.run([sys.executable, "-c", _WARM_CHECK], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "warm ok" in out.stdout
