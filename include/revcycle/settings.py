@@ -65,6 +65,8 @@ class Settings:
     deadlines: bool = True
     # Modules a worker imports (and warms up) before it forks task processes, comma-separated.
     preload: str = ""
+    # How many DAGs of one dependency wave `revcycle run-day` runs at once (default: the CPUs, at most 4).
+    day_lanes: int = 1
     # The raw zone on object storage (s3://bucket/prefix) instead of the raw_zone folder, and the Airflow
     # connection holding that store's keys and endpoint.
     raw_zone_url: str = ""
@@ -139,6 +141,7 @@ def get_settings() -> Settings:
         alert_callback=os.environ.get("REVCYCLE_ALERT_CALLBACK", ""),
         deadlines=os.environ.get("REVCYCLE_DEADLINES", "on").lower() not in ("off", "0", "false"),
         preload=os.environ.get("REVCYCLE_PRELOAD", ""),
+        day_lanes=max(1, int(os.environ.get("REVCYCLE_DAY_LANES") or min(os.cpu_count() or 1, 4))),
         raw_zone_url=os.environ.get("REVCYCLE_RAW_ZONE_URL", ""),
         storage_conn_id=os.environ.get("REVCYCLE_STORAGE_CONN_ID", ""),
         lake_url=os.environ.get("REVCYCLE_LAKE_URL", ""),

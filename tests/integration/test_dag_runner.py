@@ -89,3 +89,28 @@ def test_the_runner_builds_the_execution_api_once_before_forking(rc_home, tmp_pa
     out = subprocess.run([sys.executable, "-c", _WARM_CHECK], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "warm ok" in out.stdout
+
+
+def _span(log) -> tuple[str, str]:
+    stamps = [line[:27] for line in log.read_text().splitlines() if line[:4].isdigit() and line[4:5] == "-"]
+    return stamps[0], stamps[-1]
+
+
+def test_two_dags_run_side_by_side_on_a_fresh_metadata_database(rc_home, tmp_path):
+    """run-day's lanes: two DAG processes at once, on SQLite, the first time either is written to the database.
+    Without the runner writing the DAGs first, both would insert the same DAG and asset rows and one fail."""
+    env = airflow_env(tmp_path / "airflow")
+    ensure_airflow_home(env, print)
+    runner = WarmRunner(env, tmp_path / "dag_runner.log")
+    day = dt.date(2026, 11, 24)
+    try:
+        logs = {dag_id: runner.start(dag_id, day, tmp_path / "logs") for dag_id in ("bank_deposits", "supply_usage")}
+        ended = [runner.next_done() for _ in logs]
+    finally:
+        runner.close()
+    assert {e[0] for e in ended} == set(logs)
+    for dag_id, ok, seconds, log in ended:
+        assert ok, f"{dag_id}: " + log.read_text()[-3000:]
+        assert seconds > 0 and log == logs[dag_id]
+    (a0, a1), (b0, b1) = (_span(log) for log in logs.values())
+    assert a0 < b1 and b0 < a1  # the two runs overlapped in time

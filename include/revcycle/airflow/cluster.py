@@ -39,7 +39,7 @@ from pathlib import Path
 import psutil
 
 from revcycle.airflow import s3server
-from revcycle.airflow.runtime import _airflow_bin, airflow_env
+from revcycle.airflow.runtime import WAVES, _airflow_bin, airflow_env
 from revcycle.settings import get_settings, token_key, use_environment
 
 # The servers are read from the settings when the module loads; the cluster's databases are named after it
@@ -50,15 +50,6 @@ METADATA_DB, DATA_DB = f"{_S.cluster_name}_airflow", _S.cluster_name
 BUCKET = "revcycle"
 WORKERS = ("worker1", "worker2")
 API_USER = "revcycle"
-
-# DAGs of one wave do not read what another DAG of the same wave writes; each wave waits for the last.
-WAVES = (
-    ("billing_open_items", "remittance", "bank_deposits", "claim_status", "supply_usage"),
-    ("claim_status_inquiry", "supplier_invoices"),
-    ("payer_acks",),
-    ("reconciliation",),
-)
-
 
 # What a day on the cluster and the embedded run of the same day and seed must agree on: everything the day
 # produced, never how long it took or where it lives.

@@ -6,8 +6,8 @@ This runner imports both once, then forks a child per DAG, as an Airflow worker 
 the children start warm and stay isolated from one another.  ``runtime.replay_day`` drives it over pipes:
 
     -> ready <seconds spent preloading GX>  (after Airflow's own warm-up, ``_warm_airflow``)
-    <- <dag_id> TAB <business day> TAB <log path>
-    -> <exit code> TAB <seconds>
+    <- <dag_id> TAB <business day> TAB <log path>      (any number, one child forked for each at once)
+    -> <dag_id> TAB <exit code> TAB <seconds>          (one line per child, as it ends)
 
 A DAG's output goes to its log file, never to the protocol stream.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
+import select
 import signal
 import sys
 import time
@@ -142,6 +143,28 @@ def _load_metrics_registry() -> None:
     sdk_stats._get_registry()
 
 
+def sync_dags() -> None:
+    """Write every DAG of the DAGs folder to the metadata database once, before any DAG runs.
+
+    ``dag.test`` writes the whole folder's DAGs (and their assets) itself; two of them doing so at once on
+    a fresh database, or after a DAG file changed, insert the same rows and one fails (``IntegrityError`` on
+    ``asset``).  Written here first, what they write later is unchanged rows.  The connections used are
+    closed, so no forked child inherits one.
+    """
+    from airflow import settings
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+
+    manager = DagBundlesManager()
+    manager.sync_bundles_to_db()
+    for bundle in manager.get_all_dag_bundles():
+        bundle.initialize()
+        bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
+        sync_bag_to_db(bag, bundle.name, bundle.version)
+    settings.Session.remove()
+    settings.engine.dispose()
+
+
 def _warm_airflow() -> list[str]:
     """Do once, before forking, what every ``airflow dags test`` would otherwise do again in its child.
 
@@ -184,26 +207,59 @@ def main() -> None:
     # Everything loaded so far lives as long as the runner: move it out of the collector's sight, so a full
     # collection in a DAG's process does not walk Airflow's and GX's objects (0.1-0.3 s each time) nor
     # touch their pages (which would copy them into every child).
+    sync_dags()
     gc.freeze()
     protocol.write(f"ready\t{gx_seconds:.3f}\n")
     protocol.flush()
-    for line in sys.stdin:
-        dag_id, day, log_path = line.rstrip("\n").split("\t")
-        start = time.monotonic()
-        pid = os.fork()
-        if pid == 0:
-            os.setpgid(0, 0)
-            _exit_after_hooks(_run_in_child(dag_id, day, log_path))
-        _, status = os.waitpid(pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-        try:
-            os.killpg(pid, signal.SIGKILL)  # anything the DAG's process left behind in its group
-            with open(log_path, "a") as log:
-                log.write("revcycle.airflow.dag_runner: stopped processes this DAG run left behind\n")
-        except ProcessLookupError:
-            pass
-        protocol.write(f"{code}\t{time.monotonic() - start:.3f}\n")
-        protocol.flush()
+    _serve(protocol)
+
+
+def _start(dag_id: str, day: str, log_path: str) -> int:
+    pid = os.fork()
+    if pid == 0:
+        os.setpgid(0, 0)
+        _exit_after_hooks(_run_in_child(dag_id, day, log_path))
+    return pid
+
+
+def _ended(pid: int, status: int, dag_id: str, started: float, log_path: str, protocol) -> None:
+    code = os.waitstatus_to_exitcode(status)
+    try:
+        os.killpg(pid, signal.SIGKILL)  # anything the DAG's process left behind in its group
+        with open(log_path, "a") as log:
+            log.write("revcycle.airflow.dag_runner: stopped processes this DAG run left behind\n")
+    except ProcessLookupError:
+        pass
+    protocol.write(f"{dag_id}\t{code}\t{time.monotonic() - started:.3f}\n")
+    protocol.flush()
+
+
+def _serve(protocol) -> None:
+    """Fork a child for each request as it arrives; answer each as its child ends, in the order they end.
+
+    One thread only (a fork from a threaded process can copy a lock another thread holds): requests are
+    read from the raw stdin descriptor when ``select`` says so, children reaped without blocking between.
+    """
+    running: dict[int, tuple[str, float, str]] = {}
+    pending = b""
+    stdin_open = True
+    while stdin_open or running:
+        if stdin_open:
+            readable, _, _ = select.select([0], [], [], 0.05 if running else None)
+            if readable:
+                chunk = os.read(0, 65536)
+                stdin_open = bool(chunk)
+                pending += chunk
+                while b"\n" in pending:
+                    line, pending = pending.split(b"\n", 1)
+                    dag_id, day, log_path = line.decode().split("\t")
+                    running[_start(dag_id, day, log_path)] = (dag_id, time.monotonic(), log_path)
+        while running:
+            pid, status = os.waitpid(-1, 0 if not stdin_open else os.WNOHANG)
+            if pid == 0:
+                break
+            if pid in running:
+                _ended(pid, status, *running.pop(pid), protocol)
 
 
 if __name__ == "__main__":

@@ -16,24 +16,24 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 from revcycle.domain.decimals import cents
 from revcycle.jobs import work_queue
 from revcycle.settings import DAGS_DIR, IN_CHECKOUT, PLUGINS_DIR, PROJECT_ROOT, get_settings
 
-# Every DAG file of dags/, in the order a business day runs them (a test keeps this complete).
-RUN_ORDER = (
-    "billing_open_items",
-    "remittance",
-    "bank_deposits",
-    "claim_status",
-    "claim_status_inquiry",
-    "payer_acks",
-    "supply_usage",
-    "supplier_invoices",
-    "reconciliation",
+# Every DAG file of dags/ by dependency wave: the DAGs of one wave do not read what another DAG of the same
+# wave writes, and each wave waits for the one before (the 276s are answered between waves 2 and 3).
+# run-day runs a wave's DAGs side by side (``REVCYCLE_DAY_LANES``), the cluster triggers them together.
+WAVES = (
+    ("billing_open_items", "remittance", "bank_deposits", "claim_status", "supply_usage"),
+    ("claim_status_inquiry", "supplier_invoices"),
+    ("payer_acks",),
+    ("reconciliation",),
 )
+# The order a business day runs them in one lane (a test keeps this complete).
+RUN_ORDER = tuple(dag_id for wave in WAVES for dag_id in wave)
 
 
 def airflow_env(home: Path | None = None) -> dict[str, str]:
@@ -49,7 +49,8 @@ def airflow_env(home: Path | None = None) -> dict[str, str]:
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "4",
             "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "60",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{af_home / 'airflow.db'}",
+            # run-day runs DAGs side by side: a writer waits for the other's lock (WAL, see ensure_airflow_home).
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{af_home / 'airflow.db'}?timeout=60",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(af_home / "logs"),
             "AIRFLOW__OPENLINEAGE__NAMESPACE": "revcycle",
             "AIRFLOW__OPENLINEAGE__EXTRACTORS": "revcycle.airflow.lineage_extractor.RevcycleExtractor",
@@ -80,11 +81,18 @@ def ensure_airflow_home(env: dict[str, str], echo: Callable[[str], None]) -> Non
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     marker = home / ".migrated"
-    if marker.exists():
-        return
-    echo(f"preparing Airflow home {home} (SQLite metadata) ...")
-    subprocess.run([*_airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
-    marker.write_text("ok\n")
+    if not marker.exists():
+        echo(f"preparing Airflow home {home} (SQLite metadata) ...")
+        subprocess.run([*_airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
+        marker.write_text("ok\n")
+    url = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    if url.startswith("sqlite:///"):
+        # Write-ahead logging, kept in the file: DAG processes running side by side read while one writes.
+        import sqlite3
+
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///").split("?")[0], timeout=60)) as db:
+            if db.execute("pragma journal_mode").fetchone()[0] != "wal":
+                db.execute("pragma journal_mode=wal")
 
 
 def _dag_log(log_dir: Path, dag_id: str) -> Path:
@@ -104,7 +112,11 @@ def run_dag(dag_id: str, day: dt.date, env: dict[str, str], log_dir: Path) -> tu
 
 
 class WarmRunner:
-    """``revcycle.airflow.dag_runner`` in a child process: Airflow and GX imported once, a fork per DAG."""
+    """``revcycle.airflow.dag_runner`` in a child process: Airflow and GX imported once, a fork per DAG.
+
+    It starts loading at once; ``preload_seconds`` (and the first ``start``) wait until it is ready, so a
+    caller can do other work meanwhile (run-day generates the day while the runner loads).
+    """
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         # What Airflow and the libraries log while loading (GX alone writes ~200 INFO lines) goes to ``log``,
@@ -120,41 +132,81 @@ class WarmRunner:
                 stdout=subprocess.PIPE,
                 stderr=err,
             )
-        assert self.proc.stdout is not None and self.proc.stdin is not None
-        ready = self.proc.stdout.readline().rstrip("\n").split("\t")
-        if ready[0] != "ready":
-            self.close()
-            raise RuntimeError(f"the DAG runner did not start: see {log}")
-        self.preload_seconds = float(ready[1])
+        self._preload_seconds: float | None = None
+        self._logs: dict[str, Path] = {}
 
-    def run(self, dag_id: str, day: dt.date, log_dir: Path) -> tuple[bool, float, Path]:
-        log_path = _dag_log(log_dir, dag_id)
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+    @property
+    def preload_seconds(self) -> float:
+        """Seconds the runner spent importing GX; waits for the runner to be ready."""
+        if self._preload_seconds is None:
+            assert self.proc.stdout is not None
+            ready = self.proc.stdout.readline().rstrip("\n").split("\t")
+            if ready[0] != "ready":
+                self.close()
+                raise RuntimeError(f"the DAG runner did not start: see {self.log}")
+            self._preload_seconds = float(ready[1])
+        return self._preload_seconds
+
+    def start(self, dag_id: str, day: dt.date, log_dir: Path) -> Path:
+        """Fork a process for the DAG's run now; ``next_done`` tells when it ends."""
+        self.preload_seconds  # noqa: B018 - ready first
+        log_path = self._logs[dag_id] = _dag_log(log_dir, dag_id)
+        assert self.proc.stdin is not None
         self.proc.stdin.write(f"{dag_id}\t{day.isoformat()}\t{log_path}\n")
         self.proc.stdin.flush()
+        return log_path
+
+    def next_done(self) -> tuple[str, bool, float, Path]:
+        """The next DAG run to end: (dag_id, success, seconds, log)."""
+        assert self.proc.stdout is not None
         answer = self.proc.stdout.readline().rstrip("\n").split("\t")
-        if len(answer) != 2:
-            raise RuntimeError(f"the DAG runner stopped while running {dag_id} (log {log_path})")
-        return answer[0] == "0", float(answer[1]), log_path
+        if len(answer) != 3:
+            raise RuntimeError(f"the DAG runner stopped while running {', '.join(self._logs)} (log {self.log})")
+        dag_id, code, seconds = answer
+        return dag_id, code == "0", float(seconds), self._logs.pop(dag_id)
+
+    def run(self, dag_id: str, day: dt.date, log_dir: Path) -> tuple[bool, float, Path]:
+        """One DAG run, waited for (nothing else may be running)."""
+        self.start(dag_id, day, log_dir)
+        _, ok, seconds, log_path = self.next_done()
+        return ok, seconds, log_path
 
     def close(self) -> None:
+        if self._preload_seconds is None:  # never used (nothing to run): no need to let it finish loading
+            self.proc.terminate()
         if self.proc.stdin:
             self.proc.stdin.close()
         self.proc.wait(timeout=60)
 
 
+def _open_runner(day: dt.date, echo: Callable[[str], None]) -> tuple[dict[str, str], WarmRunner | None]:
+    """The Airflow home made ready and, where processes can fork, a warm runner loading (not waited for)."""
+    env = airflow_env()
+    ensure_airflow_home(env, echo)
+    log = get_settings().home / "logs" / day.isoformat() / "dag_runner.log"
+    return env, (WarmRunner(env, log) if hasattr(os, "fork") else None)
+
+
 def run_day(day: dt.date, claims: int, seed: int, generate: bool, echo: Callable[[str], None]) -> dict:
     s = get_settings()
     s.ensure_dirs()
-    if generate:
-        from revcycle.synthetic.day import generate_day
-
-        echo(f"generating business day {day} ({claims} claims, seed {seed}) into {s.inbound} ...")
-        generate_day(s.inbound, day, claims, seed)
-    idle = nothing_to_run(day)
-    if idle:
+    if not generate and (idle := nothing_to_run(day)):
         return idle
-    return replay_day(day, echo, simulate_payers=generate)
+    # The runner loads Airflow and GX in its own process while this one generates the day.
+    env, runner = _open_runner(day, echo)
+    try:
+        if generate:
+            from revcycle.synthetic.day import generate_day
+
+            echo(f"generating business day {day} ({claims} claims, seed {seed}) into {s.inbound} ...")
+            generate_day(s.inbound, day, claims, seed)
+        idle = nothing_to_run(day)
+        if idle:
+            return idle
+        return replay_day(day, echo, simulate_payers=generate, opened=(env, runner))
+    finally:
+        if runner:
+            runner.close()
 
 
 def nothing_to_run(day: dt.date) -> dict | None:
@@ -229,35 +281,52 @@ def _payers_answer(day: dt.date, echo: Callable[[str], None]) -> None:
     echo(f"synthetic payers answered {len(acks)} 276 file(s) with 999s into {s.inbound / 'acks'}")
 
 
-def replay_day(day: dt.date, echo: Callable[[str], None], simulate_payers: bool = False) -> dict:
-    """Run every DAG of the project for the day and summarise (no generation)."""
+def replay_day(
+    day: dt.date,
+    echo: Callable[[str], None],
+    simulate_payers: bool = False,
+    opened: tuple[dict[str, str], WarmRunner | None] | None = None,
+) -> dict:
+    """Run every DAG of the project for the day, wave by wave, and summarise (no generation).
+
+    With a warm runner the DAGs of a wave run side by side, ``day_lanes`` at a time, each in its own forked
+    process; without one (no ``fork``) one after another.  A wave's results are shown in the wave's order
+    as they become known, so the output reads the same whichever DAG ends first.
+    """
     from revcycle.adapters import ledger
     from revcycle.pipeline.summary import run_effect
 
     s = get_settings()
     s.ensure_dirs()
     before = ledger.for_day(day)
-    env = airflow_env()
-    ensure_airflow_home(env, echo)
-    results = []
-    # Where processes can fork, one warm runner serves every DAG; elsewhere each DAG is its own process.
+    env, runner = opened or _open_runner(day, echo)
     log_dir = s.home / "logs" / day.isoformat()
-    runner = WarmRunner(env, log_dir / "dag_runner.log") if hasattr(os, "fork") else None
+    lanes = s.day_lanes if runner else 1
+    number = {dag_id: n for n, dag_id in enumerate(RUN_ORDER, start=1)}
+    results = []
     try:
         if runner:
             echo(
                 f"Airflow and Great Expectations loaded once ({runner.preload_seconds:.1f}s for GX); "
                 "each DAG runs in a process forked from them"
             )
-        for n, dag_id in enumerate(RUN_ORDER, start=1):
-            echo(f"[{n}/{len(RUN_ORDER)}] {dag_id}: running through Airflow ...")
-            ok, seconds, log_path = runner.run(dag_id, day, log_dir) if runner else run_dag(dag_id, day, env, log_dir)
-            echo(f"[{n}/{len(RUN_ORDER)}] {dag_id}: {'success' if ok else 'FAILED'} in {seconds:.1f}s (log {log_path})")
-            results.append({"dag_id": dag_id, "success": ok, "seconds": round(seconds, 1), "log": str(log_path)})
-            if simulate_payers and dag_id == "claim_status_inquiry" and ok:
+        for w, wave in enumerate(WAVES, start=1):
+            at_once = f", {min(lanes, len(wave))} at a time" if min(lanes, len(wave)) > 1 else ""
+            echo(f"[wave {w}/{len(WAVES)}] {', '.join(wave)}: running through Airflow{at_once} ...")
+            ended = {}
+            for dag_id, ok, seconds, log_path in _run_wave(wave, lanes, runner, day, env, log_dir):
+                ended[dag_id] = {"dag_id": dag_id, "success": ok, "seconds": round(seconds, 1), "log": str(log_path)}
+                while len(results) < number[wave[-1]] and RUN_ORDER[len(results)] in ended:
+                    r = ended[RUN_ORDER[len(results)]]
+                    results.append(r)
+                    echo(
+                        f"[{len(results)}/{len(RUN_ORDER)}] {r['dag_id']}: {'success' if r['success'] else 'FAILED'} "
+                        f"in {r['seconds']:.1f}s (log {r['log']})"
+                    )
+            if simulate_payers and "claim_status_inquiry" in wave and ended["claim_status_inquiry"]["success"]:
                 _payers_answer(day, echo)
     finally:
-        if runner:
+        if runner and not opened:
             runner.close()
     from revcycle.jobs.audit import build
 
@@ -268,6 +337,21 @@ def replay_day(day: dt.date, echo: Callable[[str], None], simulate_payers: bool 
     summary["this_run"] = run_effect(before, ledger.for_day(day))
     summary["gx_preload_seconds"] = round(runner.preload_seconds, 3) if runner else None
     return summary
+
+
+def _run_wave(wave, lanes, runner, day, env, log_dir):
+    """Yield (dag_id, success, seconds, log) for each DAG of the wave as it ends, ``lanes`` running at once."""
+    if runner is None:
+        for dag_id in wave:
+            yield (dag_id, *run_dag(dag_id, day, env, log_dir))
+        return
+    waiting, running = list(wave), 0
+    while waiting or running:
+        while waiting and running < lanes:
+            runner.start(waiting.pop(0), day, log_dir)
+            running += 1
+        yield runner.next_done()
+        running -= 1
 
 
 def day_summary(day: dt.date) -> dict:
