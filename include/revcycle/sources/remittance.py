@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from revcycle.adapters.storage import StagingWriter
-from revcycle.domain.canonical import to_table
+from revcycle.domain.canonical import business_rows, to_table
 from revcycle.domain.datasets import SOURCE_DATASETS, lake_uri
 from revcycle.domain.reference import gl_map
 from revcycle.domain.remittance_posting import build_remittance_postings
@@ -66,7 +66,7 @@ def parse_835(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
 
 
 def post_835(tables: dict[str, pa.Table], business_date: dt.date, sha256: str) -> dict:
-    rows = {name: tables[name].to_pylist() for name in DATASETS}
+    rows = {name: business_rows(tables[name]) for name in DATASETS if name != "canonical__remark"}
     return build_remittance_postings(
         rows["canonical__remittance"],
         rows["canonical__claim_payment"],
