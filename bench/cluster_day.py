@@ -12,6 +12,7 @@ writes section 8 of bench/RESULTS.md.  Needs the local PostgreSQL and Redis, and
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import re
@@ -22,6 +23,9 @@ import time
 from pathlib import Path
 
 from revcycle.airflow.cluster import differences, lake_digests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import day_task_shares  # bench/run.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY, SEED = "2026-11-24", "42"
@@ -64,10 +68,17 @@ def main() -> None:
                 cluster_env, "run-day", "--on", "cluster", "--date", DAY, "--claims", claims, "--seed", SEED, "--json"
             )
             on_cluster = json.loads(out)
+            # The validate tasks' share of the cluster's task time, read before the cluster is wiped.
+            pg = os.environ.get("REVCYCLE_CLUSTER_PG", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
+            ops_url = (
+                pg.replace("postgresql://", "postgresql+psycopg://", 1) + "/" + cluster_env["REVCYCLE_CLUSTER_NAME"]
+            )
+            cluster_shares = day_task_shares(Path(tmp) / "caller", dt.date.fromisoformat(DAY), ops_url)
         finally:
             _run(cluster_env, "cluster", "down", "--wipe")
         print(f"  wall {cluster_wall:.0f}s", flush=True)
         same_lake = on_cluster["cluster"]["lake_digests"] == lake_digests(embedded_env, DAY)
+        embedded_shares = day_task_shares(Path(tmp) / "embedded", dt.date.fromisoformat(DAY))
     diff = differences(embedded, on_cluster)
     ok = all(r["success"] for r in embedded["dag_runs"] + on_cluster["dag_runs"])
     by_worker = on_cluster["cluster"]["task_instances_by_worker"]
@@ -76,8 +87,8 @@ def main() -> None:
         f"## 8. A business day on the cluster ({claims} claims, seed {SEED})",
         "",
         f"Produced by `.venv/bin/python bench/cluster_day.py --claims {claims}` on {time.strftime('%Y-%m-%d')} "
-        f"({os.cpu_count()} cores, every component on this one machine). Embedded: `airflow dags test` one DAG "
-        "after another, SQLite, local folders. Cluster: CeleryExecutor with two workers (2 slots each), "
+        f"({os.cpu_count()} cores, every component on this one machine). Embedded: `airflow dags test` from the "
+        "warm runner, the DAGs of a wave side by side, SQLite, local folders. Cluster: CeleryExecutor with two workers (2 slots each), "
         "PostgreSQL metadata/ERP/ops, Redis broker, every kept file on S3 (SeaweedFS), GX preloaded in the "
         "workers, DAGs triggered "
         "through the REST API in dependency waves. Both walls include generating the day; the cluster's "
@@ -93,6 +104,17 @@ def main() -> None:
     ]
     lines += [f"| {r['dag_id']} | {embedded_dags.get(r['dag_id'])} | {r['seconds']} |" for r in on_cluster["dag_runs"]]
     lines += [
+        "",
+        "| run | validate tasks s | all task tries s | validate share | target <= 15% |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {name} | {sh['validate_seconds']:.1f} | {sh['task_seconds']:.1f} | {sh['validate_share']:.0%} | "
+            f"{'met' if sh['validate_share'] <= 0.15 else 'not met'} |"
+            for name, sh in (("embedded", embedded_shares), ("cluster", cluster_shares))
+        ),
+        "",
+        "Validate tasks are GX plus reading the staged Parquet and writing the report (ops.task_latency, the SLA "
+        "listener's timings); the workers import GX once each when they start (`REVCYCLE_PRELOAD`), before the day.",
         "",
         "Task instances by worker: " + ", ".join(f"{h} {n}" for h, n in sorted(by_worker.items())) + ".",
         f"All DAG runs succeeded: **{'yes' if ok else 'NO'}**. Summary fields equal (ERP totals, journal balance, "
