@@ -4,7 +4,7 @@
 
 Each repeat gets its own ISA13/IEA02 and GS06/GE02 (and so its own remittance keys are unchanged: the
 point is the streaming parser's memory, not posting).  The parse runs in a child process whose peak RSS
-(``ru_maxrss``) is reported next to the reader-only pass, both over the same file.
+(the worker's own VmHWM) is reported next to the reader-only pass, both over the same file.
 """
 
 from __future__ import annotations
