@@ -96,21 +96,43 @@ def _span(log) -> tuple[str, str]:
     return stamps[0], stamps[-1]
 
 
-def test_two_dags_run_side_by_side_on_a_fresh_metadata_database(rc_home, tmp_path):
-    """run-day's lanes: two DAG processes at once, on SQLite, the first time either is written to the database.
-    Without the runner writing the DAGs first, both would insert the same DAG and asset rows and one fail."""
-    env = airflow_env(tmp_path / "airflow")
-    ensure_airflow_home(env, print)
-    runner = WarmRunner(env, tmp_path / "dag_runner.log")
+@pytest.mark.parametrize("erp", ["sqlite", "postgresql"])
+def test_two_dags_run_side_by_side_on_a_fresh_metadata_database(rc_home, tmp_path, monkeypatch, erp):
+    """run-day's lanes: two DAG processes at once, both posting to the ERP (SQLite or PostgreSQL), the first time
+    either DAG is written to the metadata database.  Without the runner writing the DAGs first, both would insert
+    the same DAG and asset rows and one fail."""
+    from contextlib import nullcontext
+
+    from revcycle.adapters import ledger
+    from revcycle.airflow.runtime import day_summary
+    from revcycle.settings import get_settings, reset_settings
+    from revcycle.synthetic.day import generate_day
+    from tests.postgres import fresh_database
+
     day = dt.date(2026, 11, 24)
-    try:
-        logs = {dag_id: runner.start(dag_id, day, tmp_path / "logs") for dag_id in ("bank_deposits", "supply_usage")}
-        ended = [runner.next_done() for _ in logs]
-    finally:
-        runner.close()
-    assert {e[0] for e in ended} == set(logs)
-    for dag_id, ok, seconds, log in ended:
-        assert ok, f"{dag_id}: " + log.read_text()[-3000:]
-        assert seconds > 0 and log == logs[dag_id]
-    (a0, a1), (b0, b1) = (_span(log) for log in logs.values())
-    assert a0 < b1 and b0 < a1  # the two runs overlapped in time
+    with fresh_database() if erp == "postgresql" else nullcontext() as url:
+        if url:
+            monkeypatch.setenv("REVCYCLE_ERP_URL", url)
+            monkeypatch.setenv("REVCYCLE_OPS_URL", url)
+            reset_settings()
+        manifest = generate_day(get_settings().inbound, day, 60, 7)
+        env = airflow_env(tmp_path / "airflow")
+        ensure_airflow_home(env, print)
+        runner = WarmRunner(env, tmp_path / "dag_runner.log")
+        try:
+            logs = {d: runner.start(d, day, tmp_path / "logs") for d in ("remittance", "supply_usage")}
+            ended = [runner.next_done() for _ in logs]
+        finally:
+            runner.close()
+        assert {e[0] for e in ended} == set(logs)
+        for dag_id, ok, seconds, log in ended:
+            assert ok, f"{dag_id}: " + log.read_text()[-3000:]
+            assert seconds > 0 and log == logs[dag_id]
+        (a0, a1), (b0, b1) = (_span(log) for log in logs.values())
+        assert a0 < b1 and b0 < a1  # the two runs overlapped in time
+        states = {(f["source"], f["state"]) for f in ledger.for_day(day)}
+        assert states == {("remittance", "posted"), ("supply_usage", "posted")}, states
+        summary = day_summary(day)  # both posted in full: cash to the cent, journals balanced, usage lines
+        assert summary["amount_posted"] == manifest["totals"]["bpr02"]
+        assert summary["journal_debits"] == summary["journal_credits"]
+        assert summary["supply"]["usage_lines_posted"] > 0

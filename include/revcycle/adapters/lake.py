@@ -60,8 +60,8 @@ class Lake:
             ),
         )
 
-    def read_staging(self, sha256: str, dataset: str) -> pa.Table:
-        return self.read(self.store.location(self._staging_key(sha256, f"{dataset}.parquet")))
+    def read_staging(self, sha256: str, dataset: str, columns: list[str] | None = None) -> pa.Table:
+        return self.read(self.store.location(self._staging_key(sha256, f"{dataset}.parquet")), columns)
 
     def put_staging_json(self, sha256: str, name: str, value: object) -> None:
         self.store.put(self._staging_key(sha256, f"{name}.json"), json.dumps(value).encode())
@@ -140,11 +140,12 @@ class Lake:
     def exists(self, location: str) -> bool:
         return self.store.exists(self.key_of(location))
 
-    def read(self, location: str | Path) -> pa.Table:
+    def read(self, location: str | Path, columns: list[str] | None = None) -> pa.Table:
+        """A lake file, whole or only ``columns``."""
         if self.local:
-            return pq.read_table(location)
+            return pq.read_table(location, columns=columns)
         with self.store.fs.open(self.store.path(self.key_of(str(location))), "rb") as fh:
-            return pq.read_table(fh)
+            return pq.read_table(fh, columns=columns)
 
 
 def parquet_bytes(table: pa.Table) -> bytes:

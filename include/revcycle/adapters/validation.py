@@ -12,6 +12,7 @@ import copy
 import datetime as dt
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -78,6 +79,26 @@ def load_suite_spec(name: str, business_date: dt.date) -> dict:
         if isinstance(vs, dict) and "$ref" in vs:
             exp["kwargs"]["value_set"] = active_codes(vs["$ref"], business_date)
     return spec
+
+
+_COLUMN_ARGS = ("column", "column_A", "column_B")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def suite_columns(name: str, available: list[str]) -> list[str] | None:
+    """The columns of ``available`` that the suite's expectations check or filter on (``row_condition``), in
+    ``available``'s order; None (read every column) when an expectation is not about named columns (a
+    table-level one)."""
+    spec = json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text())
+    wanted: set[str] = set()
+    for exp in spec["expectations"]:
+        kwargs = exp["kwargs"]
+        named = [kwargs[k] for k in _COLUMN_ARGS if k in kwargs] + list(kwargs.get("column_list", []))
+        if not named:
+            return None
+        wanted.update(named)
+        wanted.update(_IDENTIFIER.findall(str(kwargs.get("row_condition") or "")))
+    return [c for c in available if c in wanted]
 
 
 class _Gx:

@@ -193,7 +193,7 @@ def parse(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
     if source.exclusive is not None:
         # Decided before publish, and again on every release: a payment is never in the lake twice.
         ex = source.exclusive
-        keys = lake.read_staging(sha256, ex.dataset).column(ex.column).to_pylist()
+        keys = lake.read_staging(sha256, ex.dataset, [ex.column]).column(ex.column).to_pylist()
         owner = ledger.claim(sha256, ex.erp_table, [k for k in keys if k])
         if owner:
             return quarantine(

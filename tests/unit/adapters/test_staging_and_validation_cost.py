@@ -74,3 +74,24 @@ def test_validation_never_hashes_the_rows(monkeypatch):
     )
     validate_frames({"canonical__provider_adjustment": frame}, dt.date(2026, 11, 24))
     assert hashed == []
+
+
+def test_validation_reads_only_the_columns_its_suites_check_or_filter_on():
+    from revcycle.adapters.validation import suite_columns
+
+    adjustment = suite_columns("canonical__adjustment", SCHEMAS["canonical__adjustment"].names)
+    assert adjustment == ["adjustment_key", "group_code", "reason_code"]  # no decimal column turned into Decimals
+    # check__balance filters each expectation on ``level`` (row_condition): that column is read too.
+    assert suite_columns("check__balance", SCHEMAS["check__balance"].names) == ["level", "difference_cents"]
+
+
+def test_a_suite_with_a_table_level_expectation_reads_every_column(tmp_path, monkeypatch):
+    import json
+
+    from revcycle.adapters import validation
+
+    (tmp_path / "t.json").write_text(
+        json.dumps({"expectations": [{"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}]})
+    )
+    monkeypatch.setattr(validation, "EXPECTATIONS_DIR", tmp_path)
+    assert validation.suite_columns("t", ["a", "b"]) is None
