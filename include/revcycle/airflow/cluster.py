@@ -469,7 +469,7 @@ def run_day(
 ) -> dict:
     """The same business day as the embedded ``run_day``, triggered on the running cluster."""
     from revcycle.adapters import ledger
-    from revcycle.airflow.runtime import day_summary, nothing_to_run
+    from revcycle.airflow.runtime import day_summary, generate_then_check
     from revcycle.pipeline.summary import run_effect
 
     state = load_state()
@@ -478,12 +478,7 @@ def run_day(
     use_cluster_settings(state)
     s = get_settings()
     s.ensure_dirs()
-    if generate:
-        from revcycle.synthetic.day import generate_day
-
-        echo(f"generating business day {day} ({claims} claims, seed {seed}) into {s.inbound} ...")
-        generate_day(s.inbound, day, claims, seed)
-    idle = nothing_to_run(day)
+    idle = generate_then_check(day, claims, seed, generate, echo)
     if idle:
         return idle
     before = ledger.for_day(day)

@@ -195,18 +195,26 @@ def run_day(day: dt.date, claims: int, seed: int, generate: bool, echo: Callable
     # The runner loads Airflow and GX in its own process while this one generates the day.
     env, runner = _open_runner(day, echo)
     try:
-        if generate:
-            from revcycle.synthetic.day import generate_day
-
-            echo(f"generating business day {day} ({claims} claims, seed {seed}) into {s.inbound} ...")
-            generate_day(s.inbound, day, claims, seed)
-        idle = nothing_to_run(day)
+        idle = generate_then_check(day, claims, seed, generate, echo)
         if idle:
             return idle
         return replay_day(day, echo, simulate_payers=generate, opened=(env, runner))
     finally:
         if runner:
             runner.close()
+
+
+def generate_then_check(
+    day: dt.date, claims: int, seed: int, generate: bool, echo: Callable[[str], None]
+) -> dict | None:
+    """Generate the day into the inbound folders when asked; then ``nothing_to_run``'s answer."""
+    if generate:
+        from revcycle.synthetic.day import generate_day
+
+        inbound = get_settings().inbound
+        echo(f"generating business day {day} ({claims} claims, seed {seed}) into {inbound} ...")
+        generate_day(inbound, day, claims, seed)
+    return nothing_to_run(day)
 
 
 def nothing_to_run(day: dt.date) -> dict | None:
