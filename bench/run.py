@@ -628,7 +628,7 @@ def main() -> None:
     lines += [
         "",
         f"GX's import in a parent process: {gx['fork_preloaded']['parent_start_up']:.2f}s, paid once per worker "
-        "when preloaded (`REVCYCLE_PRELOAD=great_expectations`), else once per validate task. GX's cost "
+        "when preloaded (`REVCYCLE_PRELOAD=revcycle.adapters.validation`), else once per validate task. GX's cost "
         "is per expectation (about 8 ms each, ~50 per 835 file), not per row, so its share falls as files grow; "
         "stage 6 gives the share over a whole day.",
         "",
