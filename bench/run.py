@@ -370,6 +370,19 @@ def day_task_shares(home: Path, day: dt.date, ops_url: str = "") -> dict:
     return {"task_seconds": total, "validate_seconds": validate, "validate_share": validate / total if total else None}
 
 
+def day_gx_seconds(airflow_url: str) -> float:
+    """Seconds inside GX over a day's validate tasks: each returns its ``gx_seconds`` (an XCom of its own key)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(airflow_url)
+    try:
+        with engine.connect() as conn:
+            values = conn.execute(text("select value from xcom where key = 'gx_seconds'")).scalars().all()
+    finally:
+        engine.dispose()
+    return sum(float(json.loads(v) if isinstance(v, str) else v) for v in values)
+
+
 def bench_day(claims: int, work: Path) -> dict:
     env = dict(os.environ, REVCYCLE_HOME=str(work / "day"), REVCYCLE_TOKEN_KEY="bench")
     cli = Path(sys.executable).with_name("revcycle")
@@ -388,14 +401,17 @@ def bench_day(claims: int, work: Path) -> dict:
     shares = day_task_shares(work / "day", dt.date(2026, 11, 24))
     # run-day imports GX once, before forking a process per DAG: that import is GX time of the day too.
     preload = summary.get("gx_preload_seconds") or 0.0
+    gx = day_gx_seconds(f"sqlite:///{work / 'day' / 'airflow' / 'airflow.db'}")
     shares.update(
         gx_preload_seconds=preload,
+        gx_seconds=gx,
+        gx_share=(gx + preload) / (shares["task_seconds"] + preload),
         validate_share=(shares["validate_seconds"] + preload) / (shares["task_seconds"] + preload),
     )
     print(
         f"  wall {wall:.0f}s: "
         + ", ".join(f"{r['dag_id']} {r['seconds']}s" for r in summary["dag_runs"])
-        + f"; validate tasks {shares['validate_seconds']:.1f}s of {shares['task_seconds']:.1f}s task time",
+        + f"; GX {gx:.1f}s, validate tasks {shares['validate_seconds']:.1f}s of {shares['task_seconds']:.1f}s task time",
         flush=True,
     )
     return {
@@ -648,11 +664,12 @@ def main() -> None:
             "dependency wave side by side, `REVCYCLE_DAY_LANES` at its default; the seconds above are each DAG's "
             f"own); target <= 90 s: **{'met' if day['wall'] <= 90 else 'not met'}**.",
             "",
-            f"Validate tasks (GX plus reading the staged Parquet and writing the report) took "
-            f"{day['validate_seconds']:.1f}s of {day['task_seconds']:.1f}s summed task time (ops.task_latency); "
-            f"with GX's one import before the DAGs fork ({day['gx_preload_seconds']:.1f}s) counted on both sides: "
-            f"**{day['validate_share']:.0%}** of the day's pipeline time; target <= 15%: "
-            f"**{'met' if day['validate_share'] <= 0.15 else 'not met'}**.",
+            f"GX itself (each validate task's `gx_seconds`) took {day['gx_seconds']:.1f}s of "
+            f"{day['task_seconds']:.1f}s summed task time (ops.task_latency); with GX's one import before the DAGs "
+            f"fork ({day['gx_preload_seconds']:.1f}s) counted on both sides: **{day['gx_share']:.0%}** of the day's "
+            f"pipeline time; target <= 15%: **{'met' if day['gx_share'] <= 0.15 else 'not met'}**. The validate "
+            f"tasks as a whole (GX plus reading the staged Parquet, writing the report, the task's own start) took "
+            f"{day['validate_seconds']:.1f}s, {day['validate_share']:.0%} counted the same way.",
             "",
         ]
     lines += [

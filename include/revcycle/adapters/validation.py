@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -44,6 +45,8 @@ class ExpectationOutcome:
 @dataclass
 class ValidationOutcome:
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    # Seconds spent inside GX (definitions and runs): what the GX share of a day's pipeline time counts.
+    gx_seconds: float = 0.0
 
     @property
     def critical_failures(self) -> list[ExpectationOutcome]:
@@ -161,8 +164,10 @@ def validate_frames(frames: dict[str, pd.DataFrame], business_date: dt.date) -> 
     outcome = ValidationOutcome()
     for name, frame in frames.items():
         spec = load_suite_spec(name, business_date)
+        started = time.perf_counter()
         vd = _gx().validation_definition(name, spec)
         result = vd.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
+        outcome.gx_seconds += time.perf_counter() - started
         for r in result.results:
             cfg = r.expectation_config
             meta = cfg.meta or {}

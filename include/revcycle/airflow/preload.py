@@ -12,6 +12,7 @@ on the scheduler, API server or DAG processor it would cost memory and start-up 
 
 from __future__ import annotations
 
+import gc
 import importlib
 
 ENV = "REVCYCLE_PRELOAD"
@@ -35,4 +36,9 @@ def preload(names: str | None = None) -> list[str]:
         if callable(warm_up):
             warm_up()
         loaded.append(name)
+    if loaded:
+        # What the worker loaded lives as long as it: out of the collector's sight, so a full collection in a
+        # forked task does not walk GX's and Airflow's objects (0.1-0.6 s each time; bench/HISTORY.md, issue 19)
+        # nor write to their pages, which would copy them into every task process.
+        gc.freeze()
     return loaded

@@ -232,7 +232,8 @@ def validate(source_name: str, sha256: str, dag_run_id: str | None = None) -> di
     if verdict:
         return quarantine(sha256, verdict[0], verdict[1], dag_run_id)
     ledger.set_state(sha256, "validated", dag_run_id=dag_run_id)
-    return pointer(sha256, warnings=decision["warnings"])
+    # GX's own seconds ride in the task's XCom: what measures the GX share of a deployment's day (bench).
+    return pointer(sha256, warnings=decision["warnings"], gx_seconds=round(outcome.gx_seconds, 3))
 
 
 # -- publish ------------------------------------------------------------------
