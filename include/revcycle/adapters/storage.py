@@ -32,17 +32,19 @@ class StagingWriter:
         self.upload = upload  # object storage: each finished file is put under staging, then the scratch goes
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._waiting: dict[str, list[pa.Table]] = {}
+        self._waiting_rows: dict[str, int] = {}
         self.rows: dict[str, int] = {}
 
     def write(self, dataset: str, table: pa.Table) -> None:
-        waiting = self._waiting.setdefault(dataset, [])
-        waiting.append(table)
+        self._waiting.setdefault(dataset, []).append(table)
+        self._waiting_rows[dataset] = self._waiting_rows.get(dataset, 0) + table.num_rows
         self.rows[dataset] = self.rows.get(dataset, 0) + table.num_rows
-        if sum(t.num_rows for t in waiting) >= self.ROW_GROUP:
+        if self._waiting_rows[dataset] >= self.ROW_GROUP:
             self._flush(dataset)
 
     def _flush(self, dataset: str) -> None:
         waiting = self._waiting.pop(dataset, [])
+        self._waiting_rows.pop(dataset, None)
         if not waiting:
             return
         table = waiting[0] if len(waiting) == 1 else pa.concat_tables(waiting)
@@ -73,6 +75,7 @@ class StagingWriter:
 
     def abort(self) -> None:
         self._waiting.clear()
+        self._waiting_rows.clear()
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()

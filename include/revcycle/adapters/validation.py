@@ -16,6 +16,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -74,9 +75,20 @@ class ValidationOutcome:
         return [o.__dict__ for o in self.outcomes]
 
 
+@lru_cache(maxsize=64)
+def _read_suite(path: Path) -> str:
+    """A suite's JSON, read once per process (each file's validation needs it twice: for the columns to
+    read, then for the suite)."""
+    return path.read_text()
+
+
+def _suite_text(name: str) -> str:
+    return _read_suite(EXPECTATIONS_DIR / f"{name}.json")
+
+
 def load_suite_spec(name: str, business_date: dt.date) -> dict:
     """The suite JSON with ``{"$ref": list}`` value sets resolved against versioned code lists."""
-    spec = json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text())
+    spec = json.loads(_suite_text(name))
     for exp in spec["expectations"]:
         vs = exp["kwargs"].get("value_set")
         if isinstance(vs, dict) and "$ref" in vs:
@@ -92,7 +104,7 @@ def suite_columns(name: str, available: list[str]) -> list[str] | None:
     """The columns of ``available`` that the suite's expectations check or filter on (``row_condition``), in
     ``available``'s order; None (read every column) when an expectation is not about named columns (a
     table-level one)."""
-    spec = json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text())
+    spec = json.loads(_suite_text(name))
     wanted: set[str] = set()
     for exp in spec["expectations"]:
         kwargs = exp["kwargs"]

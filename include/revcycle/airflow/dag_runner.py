@@ -204,10 +204,10 @@ def main() -> None:
     t1 = time.perf_counter()
     warmed = _warm_airflow()
     print(f"dag_runner: warmed {', '.join(warmed)} in {time.perf_counter() - t1:.2f}s", file=sys.stderr)
+    sync_dags()
     # Everything loaded so far lives as long as the runner: move it out of the collector's sight, so a full
     # collection in a DAG's process does not walk Airflow's and GX's objects (0.1-0.3 s each time) nor
     # touch their pages (which would copy them into every child).
-    sync_dags()
     gc.freeze()
     protocol.write(f"ready\t{gx_seconds:.3f}\n")
     protocol.flush()

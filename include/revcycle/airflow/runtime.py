@@ -195,8 +195,7 @@ def run_day(day: dt.date, claims: int, seed: int, generate: bool, echo: Callable
     # The runner loads Airflow and GX in its own process while this one generates the day.
     env, runner = _open_runner(day, echo)
     try:
-        idle = generate_then_check(day, claims, seed, generate, echo)
-        if idle:
+        if generate and (idle := generate_then_check(day, claims, seed, generate, echo)):
             return idle
         return replay_day(day, echo, simulate_payers=generate, opened=(env, runner))
     finally:
@@ -310,7 +309,6 @@ def replay_day(
     env, runner = opened or _open_runner(day, echo)
     log_dir = s.home / "logs" / day.isoformat()
     lanes = s.day_lanes if runner else 1
-    number = {dag_id: n for n, dag_id in enumerate(RUN_ORDER, start=1)}
     results = []
     try:
         if runner:
@@ -321,11 +319,12 @@ def replay_day(
         for w, wave in enumerate(WAVES, start=1):
             at_once = f", {min(lanes, len(wave))} at a time" if min(lanes, len(wave)) > 1 else ""
             echo(f"[wave {w}/{len(WAVES)}] {', '.join(wave)}: running through Airflow{at_once} ...")
-            ended = {}
+            ended, shown = {}, 0
             for dag_id, ok, seconds, log_path in _run_wave(wave, lanes, runner, day, env, log_dir):
                 ended[dag_id] = {"dag_id": dag_id, "success": ok, "seconds": round(seconds, 1), "log": str(log_path)}
-                while len(results) < number[wave[-1]] and RUN_ORDER[len(results)] in ended:
-                    r = ended[RUN_ORDER[len(results)]]
+                while shown < len(wave) and wave[shown] in ended:  # in the wave's order, as soon as known
+                    r = ended[wave[shown]]
+                    shown += 1
                     results.append(r)
                     echo(
                         f"[{len(results)}/{len(RUN_ORDER)}] {r['dag_id']}: {'success' if r['success'] else 'FAILED'} "
