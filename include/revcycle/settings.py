@@ -67,6 +67,9 @@ class Settings:
     preload: str = ""
     # How many DAGs of one dependency wave `revcycle run-day` runs at once (default: the CPUs, at most 4).
     day_lanes: int = 1
+    # An 835 up to this many MB is mapped whole, column by column (revcycle.x12.columnar); larger files, and
+    # any file that path declines, stream through the set-by-set mapper. 0 turns the columnar path off.
+    columnar_max_mb: int = 64
     # The raw zone on object storage (s3://bucket/prefix) instead of the raw_zone folder, and the Airflow
     # connection holding that store's keys and endpoint.
     raw_zone_url: str = ""
@@ -142,6 +145,7 @@ def get_settings() -> Settings:
         deadlines=os.environ.get("REVCYCLE_DEADLINES", "on").lower() not in ("off", "0", "false"),
         preload=os.environ.get("REVCYCLE_PRELOAD", ""),
         day_lanes=max(1, int(os.environ.get("REVCYCLE_DAY_LANES") or min(os.cpu_count() or 1, 4))),
+        columnar_max_mb=max(0, int(os.environ.get("REVCYCLE_COLUMNAR_MAX_MB", "64"))),
         raw_zone_url=os.environ.get("REVCYCLE_RAW_ZONE_URL", ""),
         storage_conn_id=os.environ.get("REVCYCLE_STORAGE_CONN_ID", ""),
         lake_url=os.environ.get("REVCYCLE_LAKE_URL", ""),

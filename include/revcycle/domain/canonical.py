@@ -444,17 +444,24 @@ def _check_lengths(dataset: str, table: pa.Table) -> None:
 def to_table(dataset: str, rows: list[dict], lineage: dict) -> pa.Table:
     """Rows (dicts of Python values) plus the file's lineage columns, as a typed Arrow table whose text
     fits the element maxima (``MappingError`` ELEMENT_TOO_LONG otherwise)."""
-    schema = SCHEMAS[dataset]
     columns = {}
-    for f in schema:
-        if f.name in lineage:
-            columns[f.name] = pa.array([lineage[f.name]] * len(rows), type=f.type)
-        else:
+    for f in SCHEMAS[dataset]:
+        if f.name not in lineage:
             try:  # a column every row has (mappers create records with all their columns): C-level lookups
                 values = list(map(itemgetter(f.name), rows))
             except KeyError:
                 values = [r.get(f.name) for r in rows]
             columns[f.name] = pa.array(values, type=f.type)
-    table = pa.table(columns, schema=schema)
+    return with_lineage(dataset, columns, len(rows), lineage)
+
+
+def with_lineage(dataset: str, columns: dict[str, pa.Array | pa.ChunkedArray], rows: int, lineage: dict) -> pa.Table:
+    """A dataset's own columns, typed as its schema says (any order), plus the file's lineage columns, as
+    its canonical table; its text must fit the element maxima (``MappingError`` ELEMENT_TOO_LONG)."""
+    schema = SCHEMAS[dataset]
+    arrays = [
+        pa.repeat(pa.scalar(lineage[f.name], f.type), rows) if f.name in lineage else columns[f.name] for f in schema
+    ]
+    table = pa.Table.from_arrays(arrays, schema=schema)
     _check_lengths(dataset, table)
     return table

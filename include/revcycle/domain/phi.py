@@ -9,6 +9,7 @@ in ``$REVCYCLE_HOME/secrets/token.key`` (mode 0600) for the embedded default.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import secrets
@@ -40,3 +41,28 @@ def tokenise(value: str | None) -> str | None:
 
 def reset_token_key() -> None:
     _token_key.cache_clear()
+
+
+def tokenise_all(values: list[str | None]) -> list[str | None]:
+    """``tokenise`` of each value (columnar mappers).  HMAC-SHA256 written out (RFC 2104): the two padded
+    key blocks are hashed once, and each value continues a copy of them, half the cost of ``hmac.digest``."""
+    key = _token_key()
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    tokens: list[str | None] = []
+    for value in values:
+        if not value:
+            tokens.append(None)
+            continue
+        h = inner.copy()
+        h.update(value.encode())
+        o = outer.copy()
+        o.update(h.digest())
+        tokens.append(o.hexdigest()[:32])
+    return tokens
+
+
+_BLOCK = 64  # SHA-256's block size

@@ -7,16 +7,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 
 from revcycle.adapters.storage import StagingWriter
-from revcycle.domain.canonical import business_rows, to_table
+from revcycle.domain.canonical import business_rows, to_table, with_lineage
 from revcycle.domain.datasets import SOURCE_DATASETS, lake_uri
 from revcycle.domain.reference import gl_map
 from revcycle.domain.remittance_posting import build_remittance_postings
+from revcycle.errors import RevcycleError
+from revcycle.settings import get_settings
 from revcycle.sources.base import Exclusive, ParseContext, ParseResult, Source
-from revcycle.sources.x12_parse import parse_x12_file, sum_str
+from revcycle.sources.x12_parse import parse_x12_file, settle, sum_str
 from revcycle.x12.balancing import balance
+from revcycle.x12.columnar import remittance_columns
 from revcycle.x12.remittance import RemittanceSet, map_remittances
 
 if TYPE_CHECKING:
@@ -36,6 +40,10 @@ def _emit_835(rset: RemittanceSet, out: StagingWriter, lineage: dict, result: Pa
         for key, diff in diffs.items()
     ]
     out.write("check__balance", to_table("check__balance", checks, lineage))
+    _add_totals(rset, {lvl: all(v == 0 for v in d.values()) for lvl, d in levels.items()}, result)
+
+
+def _add_totals(rset: RemittanceSet, balanced: dict[str, bool], result: ParseResult) -> None:
     rem = rset.remittance
     result.control_totals.setdefault("transactions", []).append(
         {
@@ -44,15 +52,49 @@ def _emit_835(rset: RemittanceSet, out: StagingWriter, lineage: dict, result: Pa
             "bpr02": str(rem["payment_amount"]),
             "sum_clp04": str(rem["sum_claim_paid_amount"]),
             "sum_plb": str(rem["sum_provider_adjustment_amount"]),
-            "balanced": {lvl: all(v == 0 for v in d.values()) for lvl, d in levels.items()},
+            "balanced": balanced,
         }
     )
     if result.partition_key is None:
         result.partition_key = rem["payer_identifier"] or None
 
 
+def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult | None:
+    """A whole-file columnar mapping (``revcycle.x12.columnar``), staged set by set as ``_emit_835`` stages
+    the set-by-set mapper's records (the same rows in the same row groups); None when that path declines
+    the file, before anything is staged."""
+    columns = remittance_columns(path, get_settings().columnar_max_mb << 20)
+    if columns is None:
+        return None
+    lineage = ctx.lineage()
+    header = {
+        "canonical__remittance": [r.remittance for r in columns.sets],
+        "canonical__provider_adjustment": [p for r in columns.sets for p in r.provider_adjustments],
+    }
+    try:
+        tables = {name: to_table(name, rows, lineage) for name, rows in header.items()}
+        tables.update(
+            (name, with_lineage(name, dict(zip(t.column_names, t.columns, strict=True)), t.num_rows, lineage))
+            for name, t in columns.tables.items()
+        )
+    except RevcycleError:
+        return None  # a value too long for its column: the set-by-set path refuses it at its set
+    set_rows = dict(columns.set_rows)
+    set_rows["canonical__remittance"] = np.ones(len(columns.sets), np.int64)
+    set_rows["canonical__provider_adjustment"] = np.array([len(r.provider_adjustments) for r in columns.sets])
+    starts = {name: 0 for name in tables}
+    result = ParseResult()
+    for k, (rset, balanced) in enumerate(zip(columns.sets, columns.balanced, strict=True)):
+        for name in (*DATASETS, *CHECKS):
+            rows = int(set_rows[name][k])
+            out.write(name, tables[name].slice(starts[name], rows))
+            starts[name] += rows
+        _add_totals(rset, balanced, result)
+    return settle(result, columns.envelope, path, ctx, ctx.ack_dir, True)
+
+
 def parse_835(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
-    result = parse_x12_file(path, ctx, out, map_remittances, _emit_835)
+    result = _stage_columns(path, ctx, out) or parse_x12_file(path, ctx, out, map_remittances, _emit_835)
     sets = result.control_totals.get("transactions", [])
     result.control_totals.update(
         {

@@ -18,6 +18,7 @@ from revcycle.errors import RevcycleError
 from revcycle.sources.base import ParseContext, ParseFailure, ParseResult
 from revcycle.sources.ig_validation import structural_findings
 from revcycle.sources.x12_acks import write_acks
+from revcycle.x12.columnar import Envelope
 from revcycle.x12.reader import X12Reader
 
 
@@ -44,12 +45,20 @@ def parse_x12_file(
             _envelope(result, reader)
             result.acks = write_acks(reader, ctx.sha256, ctx.landed_at, ack_dir, error)
             raise ParseFailure(error.reason, error.detail, result) from None
-    _envelope(result, reader)
-    result.control_totals.update({"interchanges": len(reader.interchanges), "segments": reader.segment_count})
-    result.acks = write_acks(reader, ctx.sha256, ctx.landed_at, ack_dir)
+    return settle(result, reader, path, ctx, ack_dir, ig_validation)
+
+
+def settle(
+    result: ParseResult, envelope: X12Reader | Envelope, path: Path, ctx: ParseContext, ack_dir, ig_validation: bool
+) -> ParseResult:
+    """A file read to its end: its envelope numbers, acknowledgements and implementation-guide findings
+    (``envelope``: the reader that read it, or what a whole-file mapper found)."""
+    _envelope(result, envelope)
+    result.control_totals.update({"interchanges": len(envelope.interchanges), "segments": envelope.segment_count})
+    result.acks = write_acks(envelope, ctx.sha256, ctx.landed_at, ack_dir)
     if ig_validation:
-        result.findings = structural_findings(path, reader.segment_count)
-    result.findings += [{"check": "envelope", "reason": w} for w in reader.warnings]
+        result.findings = structural_findings(path, envelope.segment_count)
+    result.findings += [{"check": "envelope", "reason": w} for w in envelope.warnings]
     return result
 
 
@@ -60,7 +69,7 @@ def _arrow_refusal(exc: pa.ArrowInvalid) -> RevcycleError:
     return RevcycleError("BAD_AMOUNT_SIZE", "amount with more digits than its column holds")
 
 
-def _envelope(result: ParseResult, reader: X12Reader) -> None:
+def _envelope(result: ParseResult, reader: X12Reader | Envelope) -> None:
     result.sender_id = reader.interchanges[0].sender_id if reader.interchanges else ""
     result.interchanges = [i.control_number for i in reader.interchanges]
     result.groups = [g.control_number for i in reader.interchanges for g in i.groups]

@@ -76,7 +76,7 @@ def digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def _same_number(a: str, b: str) -> bool:
+def same_number(a: str, b: str) -> bool:
     a, b = a.strip(), b.strip()
     if digits(a) and digits(b):
         return int(a) == int(b)
@@ -374,7 +374,7 @@ class _EnvelopeChecker:
                 raise X12Error(
                     "SE_COUNT_MISMATCH", f"SE01={se01} but transaction set {self.st02} has {self.st_segments} segments"
                 )
-            if not _same_number(se02, self.st02):
+            if not same_number(se02, self.st02):
                 raise X12Error("SE_CONTROL_MISMATCH", f"SE02={se02} does not match ST02={self.st02}")
             self.st02 = None
         elif tag == "GE":
@@ -385,7 +385,7 @@ class _EnvelopeChecker:
                 raise X12Error(
                     "GE_COUNT_MISMATCH", f"GE01={ge01} but group {self.gs.control_number} has {self.st_count} sets"
                 )
-            if not _same_number(ge02, self.gs.control_number):
+            if not same_number(ge02, self.gs.control_number):
                 raise X12Error("GE_CONTROL_MISMATCH", f"GE02={ge02} does not match GS06={self.gs.control_number}")
             self.gs = None
         elif tag == "IEA":
@@ -400,7 +400,7 @@ class _EnvelopeChecker:
                     "IEA_COUNT_MISMATCH",
                     f"IEA01={iea01} but interchange {self.isa.control_number} has {len(self.isa.groups)} groups",
                 )
-            if not _same_number(iea02, self.isa.control_number):
+            if not same_number(iea02, self.isa.control_number):
                 raise X12Error("IEA_CONTROL_MISMATCH", f"IEA02={iea02} does not match ISA13={self.isa.control_number}")
             self.isa = None
         else:

@@ -29,7 +29,7 @@ from revcycle.x12.values import amount, date8, money
 REVERSAL_STATUS = "22"
 ONE = Decimal("1")
 # RARC positions: MOA03-07 outpatient and MIA05/20-23 inpatient claim remarks, LQ02 (LQ01 = HE) line remark.
-_REMARK_POSITIONS = {"MOA": (3, 4, 5, 6, 7), "MIA": (5, 20, 21, 22, 23), "LQ": (2,)}
+REMARK_POSITIONS = {"MOA": (3, 4, 5, 6, 7), "MIA": (5, 20, 21, 22, 23), "LQ": (2,)}
 
 
 @dataclass
@@ -74,7 +74,7 @@ def map_remittances(reader: X12Reader) -> Iterator[RemittanceSet]:
         reader,
         "HP",
         "835",
-        lambda env, delim, body: _map_set(
+        lambda env, delim, body: map_set(
             RemittanceSet(
                 env.interchange_sender,
                 env.interchange_control,
@@ -88,7 +88,7 @@ def map_remittances(reader: X12Reader) -> Iterator[RemittanceSet]:
     )
 
 
-def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> RemittanceSet:  # noqa: C901
+def map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> RemittanceSet:  # noqa: C901
     """One pass over the set's segments with the loop state in locals; keys are attached at the end."""
     tc = rset.transaction_control
     rem: dict = {
@@ -235,12 +235,12 @@ def _map_set(rset: RemittanceSet, body: Iterator[list[str]], comp: str) -> Remit
         elif tag == "AMT":
             if claim is not None and line is None and n > 1 and seg[1] == "AU":
                 claim["coverage_amount"] = money(seg[2] if n > 2 else "", "AMT*AU")
-        elif tag in _REMARK_POSITIONS:
+        elif tag in REMARK_POSITIONS:
             # Remark codes (RARC) at the claim, or at the line once an SVC has opened one.
             owner = line if line is not None else claim
             if owner is None or (tag == "LQ" and (seg[1] if n > 1 else "") != "HE"):
                 continue
-            for pos in _REMARK_POSITIONS[tag]:
+            for pos in REMARK_POSITIONS[tag]:
                 code = seg[pos] if n > pos else ""
                 if code:
                     remarks.append(
