@@ -120,14 +120,18 @@ def _map_file(data: bytes) -> RemittanceColumns:
     # Interchanges, then runs of whole sets, are mapped side by side: numpy and Arrow let go of the GIL, so
     # one thread's vectorised work runs while another hashes keys in Python.
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 4)) as pool:
-        read = list(pool.map(_read_interchange, found))
+        read = _each(pool, _read_interchange, found)
         chunks = [(segs.window(sets), isa, delim.component) for isa, segs, sets, delim in read for sets in _runs(sets)]
-        parts = list(pool.map(_map_chunk, chunks))
+        parts = _each(pool, _map_chunk, chunks)
     envelope = Envelope([isa for isa, _, _, _ in read], sum(1 + segs.n for _, segs, _, _ in read))
     return _combine(parts, envelope)
 
 
-CHUNK_SEGMENTS = 100_000  # a run of whole sets mapped as one piece
+def _each(pool: ThreadPoolExecutor, work, items: list) -> list:
+    return [work(items[0])] if len(items) == 1 else list(pool.map(work, items))
+
+
+CHUNK_SEGMENTS = 250_000  # a run of whole sets mapped as one piece
 
 
 def _read_interchange(found: tuple[bytes, list[str], Delimiters]):
@@ -177,15 +181,26 @@ def _interchanges(data: bytes):
             raise Declined("newline-terminated ISA")
         term, elem = delim.segment.encode(), delim.element.encode()
         start = pos + ISA_LENGTH
-        iea = re.compile(re.escape(term) + rb"[ \t\r\n]*IEA" + re.escape(elem)).search(data, start - 1)
-        if iea is None:
-            raise Declined("no IEA")
-        end = data.find(term, iea.end())
+        end = data.find(term, _trailer(data, start, term, elem))
         if end < 0:  # the trailer may lack its terminator at the end of the file
             yield data[start:].rstrip(_BLANKS) + term, fields, delim
             return
         yield data[start : end + 1], fields, delim
         pos = end + 1
+
+
+def _trailer(data: bytes, start: int, term: bytes, elem: bytes) -> int:
+    """Where the IEA segment after ``start`` begins: an ``IEA`` and element separator that follow a segment
+    terminator and blanks (``bytes.find`` scans far faster than a regular expression)."""
+    at = start
+    while True:
+        at = data.find(b"IEA" + elem, at)
+        if at < 0:
+            raise Declined("no IEA")
+        before = data[max(start - 1, at - 64) : at].rstrip(_BLANKS)
+        if before.endswith(term):
+            return at
+        at += 1
 
 
 class _Segments:
