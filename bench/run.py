@@ -38,10 +38,10 @@ WORKERS = {
         "from revcycle.x12.remittance import read_remittances\nimport revcycle.domain.phi as phi",
         "for r, s in read_remittances(P): pass\nn=r.segment_count",
     ),
-    # The whole-file columnar mapper (revcycle.x12.columnar): the canonical tables of every set, keys and
+    # The whole-file columnar mapper (revcycle.x12.remittance_columns): the canonical tables of every set, keys and
     # balance checks included. It must not decline the bench's files (it would return None).
     "revcycle_835_columnar": (
-        "from pathlib import Path\nfrom revcycle.x12.columnar import remittance_columns",
+        "from pathlib import Path\nfrom revcycle.x12.remittance_columns import remittance_columns",
         "c=remittance_columns(Path(P), 1 << 40)\nassert c is not None, 'declined'\nn=c.envelope.segment_count",
     ),
     # The floor of any mapper that emits our records as dicts keyed by sha256: the records are built

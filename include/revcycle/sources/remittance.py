@@ -20,7 +20,7 @@ from revcycle.settings import get_settings
 from revcycle.sources.base import Exclusive, ParseContext, ParseResult, Source
 from revcycle.sources.x12_parse import parse_x12_file, settle, sum_str
 from revcycle.x12.balancing import balance
-from revcycle.x12.columnar import remittance_columns
+from revcycle.x12.remittance_columns import remittance_columns
 from revcycle.x12.remittance import RemittanceSet, map_remittances
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def _add_totals(rset: RemittanceSet, balanced: dict[str, bool], result: ParseRes
 
 
 def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult | None:
-    """A whole-file columnar mapping (``revcycle.x12.columnar``), staged set by set as ``_emit_835`` stages
+    """A whole-file columnar mapping (``revcycle.x12.remittance_columns``), staged set by set as ``_emit_835`` stages
     the set-by-set mapper's records (the same rows in the same row groups); None when that path declines
     the file, before anything is staged."""
     columns = remittance_columns(path, get_settings().columnar_max_mb << 20)
@@ -77,8 +77,8 @@ def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseRe
             (name, with_lineage(name, dict(zip(t.column_names, t.columns, strict=True)), t.num_rows, lineage))
             for name, t in columns.tables.items()
         )
-    except RevcycleError:
-        return None  # a value too long for its column: the set-by-set path refuses it at its set
+    except (RevcycleError, pa.ArrowInvalid):
+        return None  # a value too long or too precise for its column: the set-by-set path refuses it at its set
     set_rows = dict(columns.set_rows)
     set_rows["canonical__remittance"] = np.ones(len(columns.sets), np.int64)
     set_rows["canonical__provider_adjustment"] = np.array([len(r.provider_adjustments) for r in columns.sets])
