@@ -20,8 +20,8 @@ from revcycle.settings import get_settings
 from revcycle.sources.base import Exclusive, ParseContext, ParseResult, Source
 from revcycle.sources.x12_parse import parse_x12_file, settle, sum_str
 from revcycle.x12.balancing import balance
-from revcycle.x12.remittance_columns import remittance_columns
 from revcycle.x12.remittance import RemittanceSet, map_remittances
+from revcycle.x12.remittance_columns import remittance_columns
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
