@@ -6,15 +6,20 @@ import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from revcycle.adapters.storage import StagingWriter
-from revcycle.domain.canonical import to_table
+from revcycle.domain.canonical import to_table, with_lineage
 from revcycle.domain.datasets import SOURCE_DATASETS, lake_uri
 from revcycle.domain.keys import business_key
 from revcycle.domain.reference import descriptions
+from revcycle.errors import RevcycleError
+from revcycle.settings import get_settings
 from revcycle.sources.base import ParseContext, ParseResult, Source
-from revcycle.sources.x12_parse import parse_x12_file
+from revcycle.sources.x12_parse import parse_x12_file, settle, stage_in_sets, table_columns
 from revcycle.x12.claim_status import StatusSet, map_claim_status
+from revcycle.x12.claim_status_columns import EVENTS, claim_status_columns
+from revcycle.x12.columnar import or_none
 
 DATASETS = SOURCE_DATASETS["claim_status"]
 
@@ -41,9 +46,46 @@ def _emit_277(sset: StatusSet, out: StagingWriter, lineage: dict, result: ParseR
         result.partition_key = next((e["payer_id"] for e in sset.events if e["payer_id"]), None)
 
 
+def _described(codes: pa.ChunkedArray, names: dict[str, str]) -> pa.Array:
+    """``names.get(code or "")`` for each code, once per distinct code."""
+    encoded = pc.dictionary_encode(pc.fill_null(codes, "")).combine_chunks()
+    return pa.array([names.get(c) for c in encoded.dictionary.to_pylist()], pa.string()).take(encoded.indices)
+
+
+def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult | None:
+    """A whole-file columnar mapping (``revcycle.x12.claim_status_columns``), staged as ``_emit_277`` stages
+    the set-by-set mapper's events; None when that path declines the file, before anything is staged."""
+    mapped = claim_status_columns(path, get_settings().columnar_max_mb << 20)
+    if mapped is None:
+        return None
+    columns = table_columns(mapped.events)
+    columns["category_description"] = _described(columns["category_code"], descriptions("claim_status_category"))
+    columns["status_description"] = _described(columns["status_code"], descriptions("claim_status_code"))
+    try:
+        events = with_lineage(EVENTS, columns, mapped.events.num_rows, ctx.lineage())
+    except (RevcycleError, pa.ArrowInvalid):
+        return None  # a value too long for its column: the set-by-set path refuses it at its set
+    stage_in_sets(out, {EVENTS: events}, {EVENTS: mapped.set_rows}, len(mapped.controls))
+    result = ParseResult()
+    start = 0
+    for st02, implementation, claims, rows in zip(
+        mapped.controls, mapped.implementations, mapped.claims.tolist(), mapped.set_rows.tolist(), strict=True
+    ):
+        result.control_totals.setdefault("transactions", []).append(
+            {"st02": st02, "implementation": implementation, "claims": claims, "stc_composites": rows}
+        )
+        if result.partition_key is None:
+            payers = pc.drop_null(or_none(events["payer_id"].slice(start, rows).combine_chunks()))
+            result.partition_key = payers[0].as_py() if len(payers) else None
+        start += rows
+    return settle(result, mapped.envelope, path, ctx, ctx.ack_dir, ig_validation=False)
+
+
 def parse_277(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
     # pyx12 ships no 277 X212/X214 maps, so no implementation-guide pass here.
-    result = parse_x12_file(path, ctx, out, map_claim_status, _emit_277, ig_validation=False)
+    result = _stage_columns(path, ctx, out) or parse_x12_file(
+        path, ctx, out, map_claim_status, _emit_277, ig_validation=False
+    )
     sets = result.control_totals.get("transactions", [])
     result.control_totals.update(
         {"claims": sum(t["claims"] for t in sets), "stc_composites": sum(t["stc_composites"] for t in sets)}

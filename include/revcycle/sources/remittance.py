@@ -18,7 +18,7 @@ from revcycle.domain.remittance_posting import build_remittance_postings
 from revcycle.errors import RevcycleError
 from revcycle.settings import get_settings
 from revcycle.sources.base import Exclusive, ParseContext, ParseResult, Source
-from revcycle.sources.x12_parse import parse_x12_file, settle, sum_str
+from revcycle.sources.x12_parse import parse_x12_file, settle, stage_in_sets, sum_str, table_columns
 from revcycle.x12.balancing import balance
 from revcycle.x12.remittance import RemittanceSet, map_remittances
 from revcycle.x12.remittance_columns import remittance_columns
@@ -60,9 +60,8 @@ def _add_totals(rset: RemittanceSet, balanced: dict[str, bool], result: ParseRes
 
 
 def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult | None:
-    """A whole-file columnar mapping (``revcycle.x12.remittance_columns``), staged set by set as ``_emit_835`` stages
-    the set-by-set mapper's records (the same rows in the same row groups); None when that path declines
-    the file, before anything is staged."""
+    """A whole-file columnar mapping (``revcycle.x12.remittance_columns``), staged as ``_emit_835`` stages the
+    set-by-set mapper's records; None when that path declines the file, before anything is staged."""
     columns = remittance_columns(path, get_settings().columnar_max_mb << 20)
     if columns is None:
         return None
@@ -74,21 +73,18 @@ def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseRe
     try:
         tables = {name: to_table(name, rows, lineage) for name, rows in header.items()}
         tables.update(
-            (name, with_lineage(name, dict(zip(t.column_names, t.columns, strict=True)), t.num_rows, lineage))
-            for name, t in columns.tables.items()
+            (name, with_lineage(name, table_columns(t), t.num_rows, lineage)) for name, t in columns.tables.items()
         )
     except (RevcycleError, pa.ArrowInvalid):
         return None  # a value too long or too precise for its column: the set-by-set path refuses it at its set
-    set_rows = dict(columns.set_rows)
-    set_rows["canonical__remittance"] = np.ones(len(columns.sets), np.int64)
-    set_rows["canonical__provider_adjustment"] = np.array([len(r.provider_adjustments) for r in columns.sets])
-    starts = {name: 0 for name in tables}
+    set_rows = {
+        **columns.set_rows,
+        "canonical__remittance": np.ones(len(columns.sets), np.int64),
+        "canonical__provider_adjustment": np.array([len(r.provider_adjustments) for r in columns.sets]),
+    }
+    stage_in_sets(out, tables, set_rows, len(columns.sets))
     result = ParseResult()
-    for k, (rset, balanced) in enumerate(zip(columns.sets, columns.balanced, strict=True)):
-        for name in (*DATASETS, *CHECKS):
-            rows = int(set_rows[name][k])
-            out.write(name, tables[name].slice(starts[name], rows))
-            starts[name] += rows
+    for rset, balanced in zip(columns.sets, columns.balanced, strict=True):
         _add_totals(rset, balanced, result)
     return settle(result, columns.envelope, path, ctx, ctx.ack_dir, True)
 

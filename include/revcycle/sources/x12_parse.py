@@ -48,6 +48,21 @@ def parse_x12_file(
     return settle(result, reader, path, ctx, ack_dir, ig_validation)
 
 
+def stage_in_sets(out: StagingWriter, tables: dict[str, pa.Table], set_rows: dict, sets: int) -> None:
+    """Whole-file tables written set by set, as a set-by-set parse writes its records: the staged files
+    get the same rows in the same row groups."""
+    starts = dict.fromkeys(tables, 0)
+    for k in range(sets):
+        for name, table in tables.items():
+            rows = int(set_rows[name][k])
+            out.write(name, table.slice(starts[name], rows))
+            starts[name] += rows
+
+
+def table_columns(table: pa.Table) -> dict[str, pa.ChunkedArray]:
+    return dict(zip(table.column_names, table.columns, strict=True))
+
+
 def settle(
     result: ParseResult, envelope: X12Reader | Envelope, path: Path, ctx: ParseContext, ack_dir, ig_validation: bool
 ) -> ParseResult:

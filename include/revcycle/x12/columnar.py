@@ -186,7 +186,9 @@ class Segments:
         self.first[1:] = last[:-1] + 1
         self.count = last - self.first + 1
         self.n = len(last)
-        tags = pc.dictionary_encode(pc.utf8_trim(self.values.take(self.first), " \t\r\n"))
+        # Blanks before an id belong to the segment's start, which the streaming reader strips; blanks after
+        # it stay part of the id there ("ST\r\n" is no ST), so they are kept here and make the id unknown.
+        tags = pc.dictionary_encode(pc.utf8_ltrim(self.values.take(self.first), " \t\r\n"))
         self.names: list[str] = tags.dictionary.to_pylist()
         if not all(_TAG.fullmatch(name) for name in self.names):
             raise Declined("a segment id that is not two or three capitals or digits")
@@ -402,3 +404,20 @@ def numbered(size: int, rows: np.ndarray) -> np.ndarray:
 def qualified(segs: Segments, rows: np.ndarray, k: int = 1) -> np.ndarray:
     """Element ``k`` (a qualifier) of each of ``rows``, as a numpy array to select rows with."""
     return segs.text(rows, k).to_numpy(zero_copy_only=False)
+
+
+def list_item(lists: pa.Array, k: int) -> pa.Array:
+    """Item ``k`` of each list (a split composite); empty where a list is shorter."""
+    lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
+    offsets = lists.offsets.to_numpy()[:-1] - lists.offsets[0].as_py()
+    has = lengths > k
+    return pc.fill_null(lists.flatten().take(pa.array(offsets + k, mask=~has)), "")
+
+
+def carried(size: int, setters: np.ndarray, resets: np.ndarray) -> np.ndarray:
+    """For each position, which of ``setters`` (rows, in order) last set a value, or -1 where none has since
+    the last of ``resets``: a value a set-by-set mapper keeps in a local until something clears it."""
+    events = np.zeros(size, bool)
+    events[setters] = True
+    events[resets] = True
+    return filled(events, numbered(size, setters))

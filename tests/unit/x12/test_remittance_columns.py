@@ -264,6 +264,7 @@ def test_python_hashing_gives_the_pinned_keys(rich):
         ("TRN*1*TRC0102*1999999999~\n", ""),  # no TRN
         ("REF*6R*L0001~", "REF*6R*L0001 ~"),  # a blank before the terminator
         ("*P*:~", "*P*:\n"),  # a newline-terminated ISA
+        ("CLP*PCN0003", "CLP\r\n*PCN0003"),  # blanks after an id: the reference reads an unknown segment
         ("ICN0001", "I" * 60),  # longer than CLP07 may be
         ("BPR*I*1107.6*", "BPR*I*1107.011*"),  # a header amount with more decimals than its column keeps
         ("WO:ICN0099*25*", "WO:ICN0099*25.001*"),  # a PLB amount, the same
