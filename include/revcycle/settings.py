@@ -67,8 +67,8 @@ class Settings:
     preload: str = ""
     # How many DAGs of one dependency wave `revcycle run-day` runs at once (default: the CPUs, at most 4).
     day_lanes: int = 1
-    # An 835 up to this many MB is mapped whole, column by column (revcycle.x12.remittance_columns); larger files, and
-    # any file that path declines, stream through the set-by-set mapper. 0 turns the columnar path off.
+    # An 835 or 277 up to this many MB is mapped whole, column by column (revcycle.x12.columnar); larger files,
+    # and any file that path declines, stream through the set-by-set mappers. 0 turns the columnar path off.
     columnar_max_mb: int = 64
     # The raw zone on object storage (s3://bucket/prefix) instead of the raw_zone folder, and the Airflow
     # connection holding that store's keys and endpoint.
