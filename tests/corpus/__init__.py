@@ -388,3 +388,20 @@ def cases() -> Iterator[Case]:
 
 
 CASES = list(cases())
+
+
+def status_candidates(count: int) -> list[dict]:
+    """Claims for ``claim_status_277.write_277_files`` to answer: one payer, every fifth unpaid, every ninth
+    denied."""
+    return [
+        {
+            "payer": "1123456789",
+            "pcn": f"PCN{n:09d}",
+            "icn": f"ICN{n:010d}",
+            "charge": "250.00",
+            "paid": "180.00" if n % 5 else "0",
+            "status": "1" if n % 9 else "4",
+            "service_date": "20261101",
+        }
+        for n in range(count)
+    ]

@@ -24,7 +24,6 @@ import pyarrow.compute as pc
 from revcycle.domain.canonical import MONEY
 from revcycle.domain.keys import business_key
 from revcycle.domain.phi import tokenise_all
-from revcycle.errors import RevcycleError
 from revcycle.x12.claim_status import LEVELS
 from revcycle.x12.columnar import (
     Declined,
@@ -39,6 +38,7 @@ from revcycle.x12.columnar import (
     last_of,
     list_item,
     map_file,
+    map_path,
     or_none,
     qualified,
     seq_within,
@@ -64,12 +64,7 @@ class StatusColumns:
 
 def claim_status_columns(path: Path, max_bytes: int) -> StatusColumns | None:
     """The file's events, or None when the file is larger than ``max_bytes`` or declined (see module)."""
-    if path.stat().st_size > max_bytes:
-        return None
-    try:
-        return _map_file(path.read_bytes())
-    except (Declined, RevcycleError, pa.ArrowInvalid):
-        return None
+    return map_path(path, max_bytes, _map_file)
 
 
 def _map_file(data: bytes) -> StatusColumns:

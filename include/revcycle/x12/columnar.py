@@ -29,13 +29,14 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from revcycle.domain.keys import joined_keys
-from revcycle.errors import X12Error
+from revcycle.errors import RevcycleError, X12Error
 from revcycle.x12.reader import (
     ISA_LENGTH,
     Delimiters,
@@ -70,6 +71,16 @@ class Envelope:
     warnings: list[str] = field(default_factory=list)
 
 
+def map_path(path: Path, max_bytes: int, map_data: Callable[[bytes], object]):
+    """``map_data`` of the file's bytes, or None when the file is larger than ``max_bytes`` or declined."""
+    if path.stat().st_size > max_bytes:
+        return None
+    try:
+        return map_data(path.read_bytes())
+    except (Declined, RevcycleError, pa.ArrowInvalid):
+        return None
+
+
 def map_file(data: bytes, functional_id: str, set_id: str, map_chunk: Callable) -> tuple[Envelope, list]:
     """Check the file's envelopes and hand each run of whole sets to ``map_chunk(segments, sets, component)``;
     the envelope and what ``map_chunk`` returned for each run, in file order."""
@@ -99,7 +110,7 @@ CHUNK_SEGMENTS = 250_000  # a run of whole sets mapped as one piece
 def _read_interchange(found: tuple[bytes, list[str], Delimiters], functional_id: str, set_id: str):
     body, fields, delim = found
     segs = Segments(body, ord(delim.element), ord(delim.segment))
-    isa = _interchange(fields, delim)
+    isa = Interchange.from_isa(fields, delim)
     return isa, segs, _check_envelope(segs, isa, functional_id, set_id), delim
 
 
@@ -241,20 +252,6 @@ class SetSpan:
     group_control: str
     control: str
     version: str
-
-
-def _interchange(fields: list[str], delim) -> Interchange:
-    return Interchange(
-        sender_qualifier=fields[5].strip(),
-        sender_id=fields[6].strip(),
-        receiver_id=fields[8].strip(),
-        control_number=fields[13].strip(),
-        version=fields[12].strip(),
-        usage=fields[15].strip(),
-        date=fields[9].strip(),
-        time=fields[10].strip(),
-        delimiters=delim,
-    )
 
 
 def _el(seg: list[str], i: int) -> str:

@@ -60,6 +60,21 @@ class Interchange:
     delimiters: Delimiters
     groups: list[FunctionalGroup] = field(default_factory=list)
 
+    @classmethod
+    def from_isa(cls, fields: list[str], delimiters: Delimiters) -> Interchange:
+        """The envelope of an ISA split into its 17 fields (``parse_isa``)."""
+        return cls(
+            sender_qualifier=fields[5].strip(),
+            sender_id=fields[6].strip(),
+            receiver_id=fields[8].strip(),
+            control_number=fields[13].strip(),
+            version=fields[12].strip(),
+            usage=fields[15].strip(),
+            date=fields[9].strip(),
+            time=fields[10].strip(),
+            delimiters=delimiters,
+        )
+
 
 @dataclass
 class FunctionalGroup:
@@ -411,17 +426,7 @@ class _EnvelopeChecker:
             raise X12Error("TRUNCATED", f"interchange {self.isa.control_number} has no IEA before the next ISA")
         delim = self.reader.delimiters
         assert delim is not None
-        self.isa = Interchange(
-            sender_qualifier=seg[5].strip(),
-            sender_id=seg[6].strip(),
-            receiver_id=seg[8].strip(),
-            control_number=seg[13].strip(),
-            version=seg[12].strip(),
-            usage=seg[15].strip(),
-            date=seg[9].strip(),
-            time=seg[10].strip(),
-            delimiters=delim,
-        )
+        self.isa = Interchange.from_isa(seg, delim)
         self.reader.interchanges.append(self.isa)
 
     def finish(self) -> None:

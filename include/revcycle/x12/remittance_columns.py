@@ -25,7 +25,6 @@ import pyarrow.compute as pc
 
 from revcycle.domain.canonical import MONEY, QTY
 from revcycle.domain.phi import tokenise_all
-from revcycle.errors import RevcycleError
 from revcycle.x12.balancing import ZERO, cents
 from revcycle.x12.columnar import (
     Declined,
@@ -41,6 +40,7 @@ from revcycle.x12.columnar import (
     labels,
     last_of,
     map_file,
+    map_path,
     numbered,
     or_none,
     qualified,
@@ -74,12 +74,7 @@ class RemittanceColumns:
 
 def remittance_columns(path: Path, max_bytes: int) -> RemittanceColumns | None:
     """The file's tables, or None when the file is larger than ``max_bytes`` or declined (see module)."""
-    if path.stat().st_size > max_bytes:
-        return None
-    try:
-        return _map_file(path.read_bytes())
-    except (Declined, RevcycleError, pa.ArrowInvalid):
-        return None
+    return map_path(path, max_bytes, _map_file)
 
 
 def _map_file(data: bytes) -> RemittanceColumns:

@@ -22,6 +22,7 @@ from revcycle.domain import phi
 from revcycle.x12.claim_status import read_claim_status
 from revcycle.x12.remittance import read_remittances
 from tests.conftest import FIXTURES
+from tests.corpus import status_candidates
 
 GOLDEN = Path(__file__).resolve().parents[3] / "tests" / "golden" / "x12_records.json"
 DAY = dt.date(2026, 11, 24)
@@ -62,18 +63,7 @@ def generated(tmp_path_factory) -> dict[str, Path]:
 
     work = tmp_path_factory.mktemp("pinned")
     generate_day(work, DAY, 400, 11, supply_messages=5)
-    candidates = [
-        {
-            "payer": "1123456789",
-            "pcn": f"PCN{n:09d}",
-            "icn": f"ICN{n:010d}",
-            "charge": "250.00",
-            "paid": "180.00" if n % 5 else "0",
-            "status": "1" if n % 9 else "4",
-            "service_date": "20261101",
-        }
-        for n in range(300)
-    ]
+    candidates = status_candidates(300)
     claim_status_277.write_277_files(work / "claim_status", work, DAY, random.Random(3), candidates, 700000000)
     return {
         "835": max((work / "remittance").glob("*.835"), key=lambda p: p.stat().st_size),
