@@ -46,6 +46,8 @@ def reset_token_key() -> None:
 def tokenise_all(values: list[str | None]) -> list[str | None]:
     """``tokenise`` of each value (columnar mappers).  HMAC-SHA256 written out (RFC 2104): the two padded
     key blocks are hashed once, and each value continues a copy of them, half the cost of ``hmac.digest``."""
+    if not any(values):
+        return [None] * len(values)  # no key read (nor created) for nothing to tokenise
     key = _token_key()
     if len(key) > _BLOCK:
         key = hashlib.sha256(key).digest()

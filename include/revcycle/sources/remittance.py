@@ -62,31 +62,31 @@ def _add_totals(rset: RemittanceSet, balanced: dict[str, bool], result: ParseRes
 def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult | None:
     """A whole-file columnar mapping (``revcycle.x12.remittance_columns``), staged as ``_emit_835`` stages the
     set-by-set mapper's records; None when that path declines the file, before anything is staged."""
-    columns = remittance_columns(path, get_settings().columnar_max_mb << 20)
-    if columns is None:
+    mapped = remittance_columns(path, get_settings().columnar_max_mb << 20)
+    if mapped is None:
         return None
     lineage = ctx.lineage()
     header = {
-        "canonical__remittance": [r.remittance for r in columns.sets],
-        "canonical__provider_adjustment": [p for r in columns.sets for p in r.provider_adjustments],
+        "canonical__remittance": [r.remittance for r in mapped.sets],
+        "canonical__provider_adjustment": [p for r in mapped.sets for p in r.provider_adjustments],
     }
     try:
         tables = {name: to_table(name, rows, lineage) for name, rows in header.items()}
         tables.update(
-            (name, with_lineage(name, table_columns(t), t.num_rows, lineage)) for name, t in columns.tables.items()
+            (name, with_lineage(name, table_columns(t), t.num_rows, lineage)) for name, t in mapped.tables.items()
         )
     except (RevcycleError, pa.ArrowInvalid):
         return None  # a value too long or too precise for its column: the set-by-set path refuses it at its set
     set_rows = {
-        **columns.set_rows,
-        "canonical__remittance": np.ones(len(columns.sets), np.int64),
-        "canonical__provider_adjustment": np.array([len(r.provider_adjustments) for r in columns.sets]),
+        **mapped.set_rows,
+        "canonical__remittance": np.ones(len(mapped.sets), np.int64),
+        "canonical__provider_adjustment": np.array([len(r.provider_adjustments) for r in mapped.sets]),
     }
-    stage_in_sets(out, tables, set_rows, len(columns.sets))
+    stage_in_sets(out, tables, set_rows, len(mapped.sets))
     result = ParseResult()
-    for rset, balanced in zip(columns.sets, columns.balanced, strict=True):
+    for rset, balanced in zip(mapped.sets, mapped.balanced, strict=True):
         _add_totals(rset, balanced, result)
-    return settle(result, columns.envelope, path, ctx, ctx.ack_dir, True)
+    return settle(result, mapped.envelope, path, ctx, ctx.ack_dir, True)
 
 
 def parse_835(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:

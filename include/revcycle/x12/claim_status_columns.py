@@ -26,6 +26,7 @@ from revcycle.domain.keys import business_key
 from revcycle.domain.phi import tokenise_all
 from revcycle.x12.claim_status import LEVELS
 from revcycle.x12.columnar import (
+    NULL_TEXT,
     Declined,
     Envelope,
     Segments,
@@ -46,7 +47,6 @@ from revcycle.x12.columnar import (
 )
 
 EVENTS = "canonical__claim_status_event"
-_NULL_TEXT = pa.scalar(None, pa.string())
 
 
 @dataclass
@@ -139,7 +139,7 @@ def _map_chunk(segs: Segments, sets: list[SetSpan], comp: str):
     procedure = pc.split_pattern(segs.text(line_rows, 1), comp)
     composite = pc.greater(pc.list_value_length(procedure), 1)
     first, second = list_item(procedure, 0), list_item(procedure, 1)
-    line_qualifier = pc.if_else(composite, first, _NULL_TEXT)
+    line_qualifier = pc.if_else(composite, first, NULL_TEXT)
     line_code = pc.if_else(composite, second, first)
     line_charge = amounts(segs.text(line_rows, 2), MONEY, required=False)
     line_seq = seq_within(claim_of[line_rows])
@@ -168,9 +168,6 @@ def _map_chunk(segs: Segments, sets: list[SetSpan], comp: str):
     claim, line = claim_of[rows], line_of[rows]
     in_claim, in_line = claim >= 0, line >= 0
 
-    def at(values: pa.Array, index: np.ndarray) -> pa.Array:
-        return spread(values, index)
-
     def per_stc(values: pa.Array) -> pa.Array:
         return values.take(pa.array(event_stc))
 
@@ -182,29 +179,29 @@ def _map_chunk(segs: Segments, sets: list[SetSpan], comp: str):
     use_line = in_line & line_has_date[np.maximum(line, 0)] if nlines else np.zeros(len(rows), bool)
     event_dates = []
     for k in (0, 1):
-        from_claim = at(claim_dates[k], np.where(in_claim & ~use_line, claim, -1))
-        from_line = at(line_dates[k], np.where(use_line, line, -1)) if nlines else from_claim
+        from_claim = spread(claim_dates[k], np.where(in_claim & ~use_line, claim, -1))
+        from_line = spread(line_dates[k], np.where(use_line, line, -1)) if nlines else from_claim
         event_dates.append(pc.coalesce(from_line, from_claim))
     stc_amounts = [amounts(segs.text(stc, k), MONEY, required=False) for k in (4, 5)]
     stc_dates = [dates(segs.text(stc, k)) for k in (2, 6, 8)]
     events = {
         "level": level,
-        "hl_id": pc.fill_null(at(hl_ids, hl), ""),
+        "hl_id": pc.fill_null(spread(hl_ids, hl), ""),
         "stc_seq": pa.array(stc_seq[event_stc], pa.int32()),
         "composite_seq": pa.array(event_number, pa.int32()),
-        "payer_id": at(or_none(segs.text(payer, 9)), payer_at[rows]),
-        "payer_name": at(or_none(segs.text(payer, 3)), payer_at[rows]),
-        "receiver_id": at(or_none(segs.text(receiver, 9)), receiver_at[rows]),
-        "provider_id": at(or_none(segs.text(provider, 9)), provider_at[rows]),
-        "member_token": at(pa.array(tokenise_all(segs.text(member, 9).to_pylist()), pa.string()), member_at[rows]),
-        "trace_number": at(or_none(segs.text(trace_rows, 2)), np.where(in_claim, -1, trace_of[rows])),
-        "patient_control_number": at(segs.text(claim_rows, 2), claim),
-        "payer_claim_control_number": at(payer_claim, claim),
-        "claim_seq": at(pa.array(claim_seq, pa.int32()), claim),
-        "line_seq": at(pa.array(line_seq, pa.int32()), line),
-        "procedure_qualifier": at(line_qualifier, line),
-        "procedure_code": at(line_code, line),
-        "line_charge_amount": at(line_charge, line),
+        "payer_id": spread(or_none(segs.text(payer, 9)), payer_at[rows]),
+        "payer_name": spread(or_none(segs.text(payer, 3)), payer_at[rows]),
+        "receiver_id": spread(or_none(segs.text(receiver, 9)), receiver_at[rows]),
+        "provider_id": spread(or_none(segs.text(provider, 9)), provider_at[rows]),
+        "member_token": spread(pa.array(tokenise_all(segs.text(member, 9).to_pylist()), pa.string()), member_at[rows]),
+        "trace_number": spread(or_none(segs.text(trace_rows, 2)), np.where(in_claim, -1, trace_of[rows])),
+        "patient_control_number": spread(segs.text(claim_rows, 2), claim),
+        "payer_claim_control_number": spread(payer_claim, claim),
+        "claim_seq": spread(pa.array(claim_seq, pa.int32()), claim),
+        "line_seq": spread(pa.array(line_seq, pa.int32()), line),
+        "procedure_qualifier": spread(line_qualifier, line),
+        "procedure_code": spread(line_code, line),
+        "line_charge_amount": spread(line_charge, line),
         "category_code": or_none(list_item(parts, 0)),
         "status_code": or_none(list_item(parts, 1)),
         "entity_code": or_none(list_item(parts, 2)),

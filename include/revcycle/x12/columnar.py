@@ -55,7 +55,7 @@ _X12_DECIMAL = r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$"
 _FAST_LENGTH = 15  # as values.amount: no longer than this, no amount has too many integer digits
 _TAG = re.compile(r"[A-Z0-9]{2,3}")
 _ENVELOPE = ("ISA", "GS", "ST", "SE", "GE", "IEA", "TA1")
-_NULL = pa.scalar(None, pa.string())
+NULL_TEXT = pa.scalar(None, pa.string())
 
 
 class Declined(Exception):
@@ -321,7 +321,7 @@ def filled(events: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def or_none(text: pa.Array) -> pa.Array:
-    return pc.if_else(pc.equal(text, ""), _NULL, text)
+    return pc.if_else(pc.equal(text, ""), NULL_TEXT, text)
 
 
 def amounts(text: pa.Array, kind: pa.DataType, required: bool = True) -> pa.Array:
@@ -332,7 +332,7 @@ def amounts(text: pa.Array, kind: pa.DataType, required: bool = True) -> pa.Arra
     ok = pc.and_(pc.match_substring_regex(text, _X12_DECIMAL), pc.less_equal(pc.utf8_length(text), _FAST_LENGTH))
     if any_true(pc.invert(pc.or_(ok, empty))):
         raise Declined("an amount that is no plain X12 decimal")
-    return pc.cast(pc.if_else(empty, _NULL, text), kind)
+    return pc.cast(pc.if_else(empty, NULL_TEXT, text), kind)
 
 
 def unscaled(values: pa.Array) -> np.ndarray:

@@ -33,15 +33,14 @@ from revcycle.x12.columnar import (
     SetSpan,
     amounts,
     any_true,
+    carried,
     dates,
-    filled,
     first_of,
     hashed,
     labels,
     last_of,
     map_file,
     map_path,
-    numbered,
     or_none,
     qualified,
     seq_within,
@@ -98,11 +97,10 @@ class _Chunk:
 
     def __init__(self, segs: Segments, sets: list[SetSpan]) -> None:
         self.segs, self.sets = segs, sets
-        is_clp, is_svc = segs.tagged("CLP"), segs.tagged("SVC")
-        closes = segs.tagged("LX", "PLB", "ST")  # LX and PLB close the claim, and ST begins another set
-        self.clp_rows, self.svc_rows = np.flatnonzero(is_clp), np.flatnonzero(is_svc)
-        self.claim_of = filled(is_clp | closes, numbered(segs.n, self.clp_rows))
-        self.line_of = filled(is_svc | is_clp | closes, numbered(segs.n, self.svc_rows))
+        self.clp_rows, self.svc_rows = np.flatnonzero(segs.tagged("CLP")), np.flatnonzero(segs.tagged("SVC"))
+        closes = np.flatnonzero(segs.tagged("LX", "PLB", "ST"))  # LX and PLB close the claim; ST begins a set
+        self.claim_of = carried(segs.n, self.clp_rows, closes)
+        self.line_of = carried(segs.n, self.svc_rows, np.concatenate([closes, self.clp_rows]))
         self.set_of = np.cumsum(segs.tagged("ST"), dtype=np.int32) - 1
         self.cas_rows = np.flatnonzero(segs.tagged("CAS"))
         if (self.claim_of[self.svc_rows] < 0).any() or (self.claim_of[self.cas_rows] < 0).any():

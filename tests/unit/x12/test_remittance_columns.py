@@ -362,3 +362,16 @@ def test_tokens_are_the_hmac_of_each_member_id(monkeypatch, key):
         assert phi.tokenise_all(values) == [phi.tokenise(v) for v in values]
     finally:
         phi.reset_token_key()
+
+
+def test_nothing_to_tokenise_reads_no_key(monkeypatch):
+    """The columnar mapper's import-time warm-up maps an 835 without member ids: it must not read (nor, on the
+    embedded default, create) the token key file."""
+    from revcycle.domain import phi
+
+    def no_key():
+        raise AssertionError("the token key was read")
+
+    monkeypatch.setattr(phi, "_token_key", no_key)
+    assert phi.tokenise_all([None, "", None]) == [None, None, None]
+    assert phi.tokenise_all([]) == []
