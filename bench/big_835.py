@@ -64,5 +64,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("REVCYCLE_TOKEN_KEY", "bench")
+    os.environ.setdefault("REVCYCLE_TOKEN_KEY", "bench-token-key-0001")
     main()

@@ -46,7 +46,7 @@ def main() -> None:
     args = ap.parse_args()
     claims = str(args.claims)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("REVCYCLE_", "AIRFLOW"))}
-    base["REVCYCLE_TOKEN_KEY"] = "bench"
+    base["REVCYCLE_TOKEN_KEY"] = "bench-token-key-0001"
     with tempfile.TemporaryDirectory(prefix="revcycle-cluster-bench-") as tmp:
         embedded_env = {**base, "REVCYCLE_HOME": f"{tmp}/embedded"}
         print(f"embedded: run-day {DAY}, {claims} claims ...", flush=True)

@@ -83,7 +83,7 @@ def _in_child(step: str, sha: str) -> dict:
 
 def measure(mode: str, claims: int, work: Path) -> dict:
     os.environ["REVCYCLE_HOME"] = str(work / "home")
-    os.environ.setdefault("REVCYCLE_TOKEN_KEY", "bench")
+    os.environ.setdefault("REVCYCLE_TOKEN_KEY", "bench-token-key-0001")
     from revcycle import settings
     from revcycle.pipeline import steps
     from revcycle.synthetic.day import generate_day

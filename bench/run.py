@@ -127,7 +127,7 @@ def run_worker(name: str, path: Path) -> dict:
         "    s=time.perf_counter()-t\n    best=s if best is None else min(best, s)\n    if s > 2: break\n"
         f"{PEAK_RSS}\nprint(json.dumps({{'segments': n, 'seconds': best, 'rss_mb': peak_rss_mb()}}))"
     )
-    env = dict(os.environ, REVCYCLE_TOKEN_KEY="bench")
+    env = dict(os.environ, REVCYCLE_TOKEN_KEY="bench-token-key-0001")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=3600)
     if out.returncode:
         raise SystemExit(f"{name} failed: {out.stderr[-2000:]}")
@@ -172,7 +172,7 @@ def bench_inspect(claims: int, work: Path) -> dict:
         "segments",
         "seg_per_s",
     )
-    env = dict(os.environ, REVCYCLE_TOKEN_KEY="bench", REVCYCLE_HOME=str(work / "home"))
+    env = dict(os.environ, REVCYCLE_TOKEN_KEY="bench-token-key-0001", REVCYCLE_HOME=str(work / "home"))
     start = time.perf_counter()
     cli = subprocess.run(
         [str(Path(sys.executable).with_name("revcycle")), "inspect", str(path), "--date", "2026-11-24"],
@@ -347,7 +347,7 @@ def bench_gx_share(claims: int, work: Path) -> dict:
                 "--work",
                 str(work / mode),
             ],
-            env=dict(os.environ, REVCYCLE_TOKEN_KEY="bench"),
+            env=dict(os.environ, REVCYCLE_TOKEN_KEY="bench-token-key-0001"),
             capture_output=True,
             text=True,
             timeout=3600,
@@ -411,7 +411,7 @@ def day_gx_seconds(airflow_url: str) -> float:
 
 
 def bench_day(claims: int, work: Path) -> dict:
-    env = dict(os.environ, REVCYCLE_HOME=str(work / "day"), REVCYCLE_TOKEN_KEY="bench")
+    env = dict(os.environ, REVCYCLE_HOME=str(work / "day"), REVCYCLE_TOKEN_KEY="bench-token-key-0001")
     cli = Path(sys.executable).with_name("revcycle")
     t0 = __import__("time").perf_counter()
     out = subprocess.run(

@@ -46,7 +46,7 @@ def rc_home(tmp_path, monkeypatch) -> Path:
     """A fresh REVCYCLE_HOME (inbound, lake, SQLite ERP and ops) for one test."""
     home = tmp_path / "rc"
     monkeypatch.setenv("REVCYCLE_HOME", str(home))
-    monkeypatch.setenv("REVCYCLE_TOKEN_KEY", "test-token-key")
+    monkeypatch.setenv("REVCYCLE_TOKEN_KEY", "test-token-key-0001")
     for var in (
         "REVCYCLE_ERP_URL",
         "REVCYCLE_OPS_URL",
@@ -64,7 +64,7 @@ def rc_home(tmp_path, monkeypatch) -> Path:
 @pytest.fixture(autouse=True)
 def _token_key(monkeypatch):
     if not os.environ.get("REVCYCLE_TOKEN_KEY"):
-        monkeypatch.setenv("REVCYCLE_TOKEN_KEY", "test-token-key")
+        monkeypatch.setenv("REVCYCLE_TOKEN_KEY", "test-token-key-0001")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -97,7 +97,7 @@ def use_home(monkeypatch, home: Path, *unset: str):
     from revcycle.settings import get_settings
 
     monkeypatch.setenv("REVCYCLE_HOME", str(home))
-    monkeypatch.setenv("REVCYCLE_TOKEN_KEY", "side-by-side")
+    monkeypatch.setenv("REVCYCLE_TOKEN_KEY", "side-by-side-key-0001")
     for name in unset:
         monkeypatch.delenv(name, raising=False)
     reset_caches()

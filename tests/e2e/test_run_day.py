@@ -61,7 +61,7 @@ def terminal(text: str, home: Path) -> list[str]:
 def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     home = tmp_path / "home"
     # Two DAGs at a time, as in the README (its default is the machine's CPUs, at most 4).
-    env = dict(os.environ, REVCYCLE_HOME=str(home), REVCYCLE_TOKEN_KEY="e2e-key", REVCYCLE_DAY_LANES="2")
+    env = dict(os.environ, REVCYCLE_HOME=str(home), REVCYCLE_TOKEN_KEY="e2e-token-key-0001", REVCYCLE_DAY_LANES="2")
     cli = Path(sys.executable).with_name("revcycle")
     out = subprocess.run(
         [str(cli), "run-day", "--date", "2026-11-24", "--claims", "150", "--seed", "9"],

@@ -76,7 +76,7 @@ def test_remittance_dag_lineage_matches_the_golden_file_and_every_task_is_timed(
     env = dict(
         os.environ,
         REVCYCLE_HOME=str(home),
-        REVCYCLE_TOKEN_KEY="lineage-key",
+        REVCYCLE_TOKEN_KEY="lineage-token-key-0001",
         REVCYCLE_SLA_FILE=str(sla_file),
         REVCYCLE_ALERT_WEBHOOK=url,
     )

@@ -59,7 +59,7 @@ def installed(tmp_path_factory) -> Path:
 
 def _run(venv: Path, cwd: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REVCYCLE_", "AIRFLOW", "PYTHONPATH"))}
-    env["REVCYCLE_TOKEN_KEY"] = "wheel-test-key"
+    env["REVCYCLE_TOKEN_KEY"] = "wheel-test-key-0001"
     return subprocess.run(
         [str(venv / "bin" / "python"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )

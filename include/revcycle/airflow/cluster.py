@@ -40,6 +40,7 @@ import psutil
 
 from revcycle.airflow import s3server
 from revcycle.airflow.runtime import WAVES, _airflow_bin, airflow_env
+from revcycle.domain.first_use import create_once, write_private_atomic
 from revcycle.settings import get_settings, token_key, use_environment
 
 # The servers are read from the settings when the module loads; the cluster's databases are named after it
@@ -99,22 +100,33 @@ def _state_file() -> Path:
     return cluster_dir() / "state.json"
 
 
+SECRET_NAMES = ("jwt_secret", "api_password", "s3_access_key", "s3_secret_key", "token_key")
+
+
 def _secrets() -> dict[str, str]:
-    path = cluster_dir() / "secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    values = {
-        "jwt_secret": secrets.token_urlsafe(64),
-        "api_password": secrets.token_urlsafe(24),
-        "s3_access_key": "revcycle",
-        "s3_secret_key": secrets.token_urlsafe(24),
-        "token_key": token_key() or secrets.token_urlsafe(32),
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(values, fh)
-    return values
+    """The cluster's generated secrets, made once by whichever process asks first (``cluster up`` and a
+    ``run-day --on cluster`` started together get the same ones; first_use.create_once)."""
+
+    def make() -> bytes:
+        values = {
+            "jwt_secret": secrets.token_urlsafe(64),
+            "api_password": secrets.token_urlsafe(24),
+            "s3_access_key": "revcycle",
+            "s3_secret_key": secrets.token_urlsafe(24),
+            "token_key": token_key() or secrets.token_urlsafe(32),
+        }
+        return json.dumps(values).encode()
+
+    return json.loads(create_once(cluster_dir() / "secrets.json", make, _secrets_problem))
+
+
+def _secrets_problem(data: bytes) -> str | None:
+    try:
+        values = json.loads(data)
+    except ValueError:
+        return "not JSON"
+    missing = [n for n in SECRET_NAMES if not isinstance(values, dict) or not values.get(n)]
+    return f"no {', '.join(missing)}" if missing else None
 
 
 def _db_url(name: str, driver: str = "postgresql+psycopg") -> str:
@@ -270,9 +282,7 @@ def up(echo: Callable[[str], None], fresh: bool = False, timeout: float = 300) -
             [sys.executable, "-m", "revcycle.cli", "storage", "init"], env=env, check=True, capture_output=True
         )
         passwords = Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
-        passwords.parent.mkdir(parents=True, exist_ok=True)
-        passwords.write_text(json.dumps({API_USER: sec["api_password"]}))
-        passwords.chmod(0o600)
+        write_private_atomic(passwords, json.dumps({API_USER: sec["api_password"]}).encode())
         echo("migrating the Airflow metadata database (PostgreSQL) ...")
         subprocess.run([*_airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
         airflow = _airflow_bin()

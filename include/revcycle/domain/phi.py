@@ -4,32 +4,47 @@ Patient and insured member ids are replaced by a keyed HMAC-SHA256 token
 (stable across runs, so replays give the same rows); names and birth dates are
 never copied out of the source file at all.  The key comes from the
 environment (``REVCYCLE_TOKEN_KEY``); without it, a random key is created once
-in ``$REVCYCLE_HOME/secrets/token.key`` (mode 0600) for the embedded default.
+in ``$REVCYCLE_HOME/secrets/token.key`` (mode 0600) for the embedded default, atomically, so processes
+that start together on a fresh home all use the same key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from functools import lru_cache
 
+from revcycle.domain.first_use import create_once
+from revcycle.errors import RevcycleError
 from revcycle.settings import get_settings, token_key
+
+# A key shorter than this is refused: HMAC is only as strong as its key, and an empty or cut-short key file
+# (a write that never finished) must stop the run rather than make tokens that join with nothing.
+MIN_KEY_CHARS = 16
 
 
 @lru_cache(maxsize=1)
 def _token_key() -> bytes:
+    """The key, from ``REVCYCLE_TOKEN_KEY`` or else ``$REVCYCLE_HOME/secrets/token.key``, created once by
+    whichever process needs it first (``first_use.create_once``: every racing process gets the same key).
+    An error is not cached, so nothing ever tokenises with a key it refused."""
     env = token_key()
     if env:
+        if problem := _key_problem(env.encode()):
+            raise RevcycleError("BAD_SECRET", f"REVCYCLE_TOKEN_KEY is unusable ({problem})")
         return env.encode()
     path = get_settings().home / "secrets" / "token.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    return create_once(path, lambda: secrets.token_hex(32).encode(), _key_problem).strip()
+
+
+def _key_problem(data: bytes) -> str | None:
+    key = data.strip()
+    if not key:
+        return "empty"
+    if len(key) < MIN_KEY_CHARS:
+        return f"{len(key)} characters, at least {MIN_KEY_CHARS} needed"
+    return None
 
 
 def tokenise(value: str | None) -> str | None:
