@@ -86,3 +86,34 @@ def test_a_published_file_is_seen_whole_and_a_replay_adds_nothing(store):
     lake.drop_staging("abc")
     assert lake.manifests() == [] and not any(lake.exists(loc) for loc in first)
     assert not store.keys("lake/_staging")
+
+
+def _init_storage(barrier, results) -> None:
+    from revcycle.adapters.objectstore import ensure_buckets
+
+    barrier.wait()
+    try:
+        results.put(("ok", ensure_buckets()))
+    except Exception as exc:  # noqa: BLE001 - the parent asserts on what each process met
+        results.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def test_workers_creating_the_bucket_together_all_find_it(s3_endpoint, tmp_path, monkeypatch):
+    """Every worker runs ``revcycle storage init`` when it starts; on a fresh store they start together."""
+    import multiprocessing
+
+    bucket = f"fresh-{tmp_path.name[-12:].lower().replace('_', '-')}"
+    use_connection(monkeypatch, "race_s3", s3_endpoint)
+    monkeypatch.setenv("REVCYCLE_STORAGE_URL", f"s3://{bucket}/revcycle")
+    monkeypatch.setenv("REVCYCLE_STORAGE_CONN_ID", "race_s3")
+    ctx = multiprocessing.get_context("spawn")  # each a process of its own, as workers are
+    barrier, results = ctx.Barrier(4), ctx.Queue()
+    procs = [ctx.Process(target=_init_storage, args=(barrier, results)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    got = [results.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(60)
+    assert [kind for kind, _ in got] == ["ok"] * 4, got
+    assert sum(len(created) for _, created in got) >= 1  # somebody made it; nobody failed because another did
+    assert ObjectStore.from_url(f"s3://{bucket}/revcycle", conn_id="race_s3").fs.exists(bucket)

@@ -260,6 +260,9 @@ def ensure_buckets() -> list[str]:
         store = store_for(root)
         bucket = store.path("").split("/", 1)[0]
         if not store.fs.exists(bucket):
-            store.fs.mkdir(bucket)
+            try:
+                store.fs.mkdir(bucket)
+            except FileExistsError:  # another process made it between the look and the make: it is there
+                continue
             created.append(bucket)
     return created

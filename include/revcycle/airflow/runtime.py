@@ -10,6 +10,7 @@ summarise what happened from the ledger and the ERP.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import subprocess
@@ -81,10 +82,19 @@ def ensure_airflow_home(env: dict[str, str], echo: Callable[[str], None]) -> Non
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     marker = home / ".migrated"
-    if not marker.exists():
-        echo(f"preparing Airflow home {home} (SQLite metadata) ...")
-        subprocess.run([*_airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
-        marker.write_text("ok\n")
+    # Two commands on a fresh home (run-day, airflow standalone) would both migrate the same SQLite file:
+    # the first migrates under the lock, the other waits and finds the marker.
+    with open(home / ".migrate.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not marker.exists():
+            echo(f"preparing Airflow home {home} (SQLite metadata) ...")
+            subprocess.run([*_airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
+            marker.write_text("ok\n")
+    # Airflow's simple auth manager writes the UI passwords it generates with open("a+"), under the umask
+    # (0644): made here first, the owner's only, it keeps that mode.
+    passwords = home / "simple_auth_manager_passwords.json.generated"
+    os.close(os.open(passwords, os.O_WRONLY | os.O_CREAT, 0o600))
+    passwords.chmod(0o600)
     url = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     if url.startswith("sqlite:///"):
         # Write-ahead logging, kept in the file: DAG processes running side by side read while one writes.
