@@ -1,8 +1,9 @@
 """A synthetic payer's side of the exchange: answer the 276s it received with 999s.
 
 Used by the synthetic business day (``revcycle run-day``) and the tests, never
-by production code.  Each 276 in the exchange folder gets a 999 back into the
-inbound ``acks`` folder; payers listed in ``REJECTING`` reject every set
+by production code.  Each 276 in the exchange folder gets one 999 back into the
+inbound ``acks`` folder, once: like a real payer, a synthetic one never answers
+a file twice nor reuses an interchange control number on a later day; payers listed in ``REJECTING`` reject every set
 (IK5*R*5, AK9*R) so the match-back has rejections to show, the others accept.
 """
 
@@ -23,6 +24,10 @@ def answer_inquiries(exchange: Path, acks_inbound: Path, day: dt.date) -> list[P
     written = []
     for path in sorted(exchange.glob("*/outbound/276_*.x12")):
         payer_id = path.parent.parent.name
+        # 276_<payer>_<day>_<ISA13>.x12; its 999 carries the same ISA13. The exchange keeps every 276 ever sent:
+        # answering one again on a later day would send a second 999 under that ISA13 (DUPLICATE_INTERCHANGE).
+        if (acks_inbound / f"999_{payer_id}_{int(path.stem.rsplit('_', 1)[1]):09d}.999").exists():
+            continue  # answered already: a payer acknowledges a file once
         with open(path, "rb") as fh:
             reader = X12Reader(fh)
             for _ in reader:
