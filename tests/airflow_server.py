@@ -17,6 +17,8 @@ import httpx
 
 # Airflow roles; queue ownership comes from include/config/work_queue_members.csv.
 USERS = {"admin": "admin", "fiona": "viewer", "rita": "viewer", "victor": "viewer"}
+# The test server's token key: a test signs its own tokens with it (expired ones) or with another (forged).
+JWT_SECRET = "revcycle-test-jwt-secret-" + "x" * 48
 
 
 def password(user: str) -> str:
@@ -42,7 +44,7 @@ def api_server(home: Path, timeout: float = 120) -> Iterator[str]:
         {
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in USERS.items()),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-            "AIRFLOW__API_AUTH__JWT_SECRET": "revcycle-test-jwt-secret-" + "x" * 48,
+            "AIRFLOW__API_AUTH__JWT_SECRET": JWT_SECRET,
             "AIRFLOW__API__SECRET_KEY": "revcycle-test-secret-key",
         }
     )

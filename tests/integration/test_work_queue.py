@@ -198,3 +198,51 @@ def test_runs_keep_peoples_decisions(backend):
     assert work_queue.item(vanishing["item_key"])["status"] == "open"
     with pytest.raises(Exception, match="NOT_ALLOWED"):
         work_queue.act(vanishing["item_key"], "reassign", fiona, owner_team="revenue cycle")
+
+
+def test_expired_forged_and_cross_site_requests_are_refused(rc_home):
+    """What a reviewer tries against the real api-server besides roles and teams: a token past its expiry, one
+    signed with another key, one with no signature, garbage; and a cross-site post carrying the UI's cookie."""
+    import time
+
+    import httpx
+    import jwt
+
+    from tests.airflow_server import JWT_SECRET, token
+
+    with api_server(rc_home) as base:
+        good = token(base, "fiona")
+        alg = jwt.get_unverified_header(good)["alg"]
+        claims = jwt.decode(good, options={"verify_signature": False})
+        now = int(time.time())
+        # Control: a token this test signs with the server's key is accepted, so each refusal below is for
+        # the one thing that differs.
+        remade = jwt.encode({**claims, "iat": now, "nbf": now, "exp": now + 600}, JWT_SECRET, algorithm=alg)
+        refused = {
+            "expired": jwt.encode({**claims, "iat": now - 7200, "nbf": now - 7200, "exp": now - 3600}, JWT_SECRET, alg),
+            "another key": jwt.encode({**claims, "exp": now + 600}, "an-attackers-secret-" + "y" * 48, algorithm=alg),
+            "no signature": jwt.encode({**claims, "exp": now + 600}, None, algorithm="none"),
+            "garbage": "not-a-token",
+        }
+        key = "no-such-item"
+        with httpx.Client(base_url=base, timeout=30) as http:
+            ok = http.get("/revcycle/api/me", headers={"Authorization": f"Bearer {remade}"})
+            assert ok.status_code == 200 and ok.json()["name"] == "fiona"
+            for why, bad in refused.items():
+                headers = {"Authorization": f"Bearer {bad}"}
+                answer = http.get("/revcycle/api/items", headers=headers)
+                assert answer.status_code == 401 and answer.headers["www-authenticate"].startswith("Bearer"), why
+                posted = http.post(f"/revcycle/api/items/{key}/comment", json={"note": "x"}, headers=headers)
+                assert posted.status_code == 401, why
+            # A cross-site page can make the browser send the UI's cookie with a form or text/plain body (no
+            # preflight for either), never with application/json: both are refused before any action.
+            cookie = {"_token": good}
+            assert http.get("/revcycle/api/me", cookies=cookie).status_code == 200  # the cookie alone signs in
+            form = http.post(f"/revcycle/api/items/{key}/comment", data={"note": "x"}, cookies=cookie)
+            plain = http.post(
+                f"/revcycle/api/items/{key}/comment",
+                content=b'{"note": "x"}',
+                headers={"Content-Type": "text/plain"},
+                cookies=cookie,
+            )
+            assert form.status_code == plain.status_code == 415

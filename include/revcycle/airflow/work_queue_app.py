@@ -41,7 +41,16 @@ async def viewer(request: Request):
 
     from revcycle.jobs import work_queue
 
-    user = await get_user(request, None, await HTTPBearer(auto_error=False)(request))
+    try:
+        user = await get_user(request, None, await HTTPBearer(auto_error=False)(request))
+    except HTTPException as exc:
+        # Who the caller is could not be established: 401 (RFC 6750 invalid_token), whatever the cause. Airflow
+        # answers 403 for a token with a bad signature, which would tell a forger "known, but not allowed".
+        if exc.status_code in (401, 403):
+            raise HTTPException(
+                401, str(exc.detail), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            ) from None
+        raise
     if not get_auth_manager().is_authorized_custom_view(method="GET", resource_name=RESOURCE, user=user):
         raise HTTPException(403, "not allowed to see the revcycle work queue")
     is_admin = str(getattr(user, "role", "") or "").upper() == "ADMIN"
