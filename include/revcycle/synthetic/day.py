@@ -20,7 +20,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-from revcycle.adapters.storage import sha256_file
+from revcycle.adapters.storage import PRIVATE_FILE, private_dir, sha256_file
 from revcycle.synthetic import billing, claim_status_277, remittance_835, supply
 from revcycle.synthetic.identities import PAYERS
 
@@ -66,7 +66,7 @@ def generate_day(
     rng = random.Random(f"{seed}:{day.isoformat()}")
     tick = progress or (lambda what, n: None)
     for sub in ("remittance", "claim_status", "supply", "invoices", "bank", "billing", "_manifest"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
+        private_dir(out / sub)  # the day's files name (synthetic) patients: the owner's and group's only
     manifest: dict = {
         "business_date": day.isoformat(),
         "seed": seed,
@@ -166,6 +166,8 @@ def generate_day(
 
     manifest["totals"] = _totals(manifest["files"])
     (out / "_manifest" / f"{day.isoformat()}.json").write_text(json.dumps(manifest, indent=2))
+    for f in manifest["files"]:
+        (out / f["path"]).chmod(PRIVATE_FILE)
     return manifest
 
 

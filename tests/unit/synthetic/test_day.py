@@ -140,3 +140,13 @@ def test_generated_835_validates_clean_with_pyx12(tmp_path):
         assert ok, f["path"]
         assert json.loads(errors.getvalue())["interchanges"]  # the error document was written ...
         assert error_counts(errors.getvalue()) == {}  # ... and lists no error at all
+
+
+def test_the_days_files_are_the_owners_and_groups_only(day_dir):
+    """They name (synthetic) patients like real drops do: no read for other users, whatever the umask."""
+    out, manifest = day_dir
+    written = [out / f["path"] for f in manifest["files"]]
+    folders = {p.parent for p in written}
+    assert written and all(p.stat().st_mode & 0o007 == 0 for p in [*written, *folders]), [
+        (str(p), oct(p.stat().st_mode)) for p in [*written, *folders] if p.stat().st_mode & 0o007
+    ]
