@@ -185,3 +185,13 @@ def test_each_sample_hl7_file_posts(rc_home, path):
     assert (row["state"], row["reason"]) == ("posted", None)
     totals = json.loads(row["control_totals"])
     assert totals["acks"] == {"AA": totals["messages"]}
+
+
+def test_a_file_sent_as_hl7_with_no_message_is_refused_as_hl7_not_as_a_csv(rc_home):
+    """The supply folder takes HL7 and CSV; a .hl7 file is judged as HL7 even with no header in it, so the
+    operator reads that no message in it was HL7, not a CSV's MISSING_COLUMNS."""
+    folder = get_settings().inbound / "supply"
+    folder.mkdir(parents=True)
+    (folder / "dft_garbled.hl7").write_bytes(b"no HL7 message in this file\r")
+    row = run_source("supply_usage", DAY)["dft_garbled.hl7"]
+    assert (row["state"], row["reason"]) == ("quarantined", "ALL_MESSAGES_REJECTED")  # its one line: NO_MSH

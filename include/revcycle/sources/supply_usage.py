@@ -121,7 +121,10 @@ class _Batch:
 
 
 def parse_supply(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
-    return (_parse_hl7 if is_hl7(path) else _parse_csv)(path, ctx, out)
+    # A file sent as .hl7 is judged as HL7 even with no header in it (NO_MESSAGES), never as a CSV whose
+    # columns are missing: the reason must name what the sender got wrong.
+    hl7 = is_hl7(path) or ctx.original_name.lower().endswith(".hl7")
+    return (_parse_hl7 if hl7 else _parse_csv)(path, ctx, out)
 
 
 # -- HL7 --------------------------------------------------------------------------
