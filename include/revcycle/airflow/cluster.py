@@ -178,6 +178,12 @@ def cluster_env(state: dict) -> dict[str, str]:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "airflow" / "passwords.json"),
             "AIRFLOW__CORE__HOSTNAME_CALLABLE": "revcycle.airflow.cluster.worker_name",
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            # A task whose worker died is found within 90 s (default 300), one lost with the broker's queue
+            # (Redis keeps nothing on restart here) is queued again after 120 s (default 600), and a failed
+            # try is retried after 20 s: recovery from a fault takes minutes, not a quarter of an hour.
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "90",
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "120",
+            "REVCYCLE_RETRY_DELAY_SECONDS": "20",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(state["log_port"]),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(state["trigger_log_port"]),
@@ -269,6 +275,7 @@ def up(echo: Callable[[str], None], fresh: bool = False, timeout: float = 300) -
     state = {
         "pids": {"s3": s3.pid},
         "s3_url": s3.url,
+        "s3_ports": s3.ports,
         "api_port": api_port,
         "api_url": f"http://127.0.0.1:{api_port}",
         "log_port": log_port,
@@ -285,26 +292,8 @@ def up(echo: Callable[[str], None], fresh: bool = False, timeout: float = 300) -
         write_private_atomic(passwords, json.dumps({API_USER: sec["api_password"]}).encode())
         echo("migrating the Airflow metadata database (PostgreSQL) ...")
         subprocess.run([*_airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
-        airflow = _airflow_bin()
-        components = {
-            "api-server": [*airflow, "api-server", "--host", "127.0.0.1", "--port", str(api_port)],
-            "scheduler": [*airflow, "scheduler"],
-            "dag-processor": [*airflow, "dag-processor"],
-            "triggerer": [*airflow, "triggerer", "--skip-serve-logs"],
-        }
-        for name, args in components.items():
-            state["pids"][name] = _spawn(name, args, env)
-        for n, worker in enumerate(WORKERS, start=1):
-            # As in docker-compose: the worker loads GX once; every task try forked from it starts warm.
-            worker_env = {
-                **env,
-                "REVCYCLE_WORKER_NAME": f"revcycle-{worker}",
-                "REVCYCLE_PRELOAD": "revcycle.adapters.validation",
-            }
-            args = [*airflow, "celery", "worker", "--celery-hostname", f"{worker}@%h", "--concurrency", "2"]
-            if n > 1:  # one worker serves its task logs on the log port; both write to the same log folder
-                args.append("--skip-serve-logs")
-            state["pids"][worker] = _spawn(worker, args, worker_env)
+        for name in COMPONENTS:
+            state["pids"][name] = _spawn(name, *_component(name, state, env))
         _state_file().write_text(json.dumps(state, indent=2))
         echo(f"waiting for the api-server on {state['api_url']} and the DAGs to be parsed ...")
         _wait("the api-server", lambda: _health(state) is not None, timeout, state["pids"])
@@ -317,9 +306,78 @@ def up(echo: Callable[[str], None], fresh: bool = False, timeout: float = 300) -
     return state
 
 
-def _worker_ready(worker: str) -> bool:
+# Every component but the S3 server, in the order they start (workers last).
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", *WORKERS)
+
+
+def _component(name: str, state: dict, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The command and settings a component runs with (the same at its first start and at a restart)."""
+    airflow = _airflow_bin()
+    if name in WORKERS:
+        # As in docker-compose: the worker loads GX once; every task try forked from it starts warm.
+        worker_env = {
+            **env,
+            "REVCYCLE_WORKER_NAME": f"revcycle-{name}",
+            "REVCYCLE_PRELOAD": "revcycle.adapters.validation",
+        }
+        args = [*airflow, "celery", "worker", "--celery-hostname", f"{name}@%h", "--concurrency", "2"]
+        if name != WORKERS[0]:  # one worker serves its task logs on the log port; all write to one log folder
+            args.append("--skip-serve-logs")
+        return args, worker_env
+    return {
+        "api-server": [*airflow, "api-server", "--host", "127.0.0.1", "--port", str(state["api_port"])],
+        "scheduler": [*airflow, "scheduler"],
+        "dag-processor": [*airflow, "dag-processor"],
+        "triggerer": [*airflow, "triggerer", "--skip-serve-logs"],
+    }[name], env
+
+
+def restart(name: str, echo: Callable[[str], None], timeout: float = 120) -> int:
+    """Start one component again, as an operator would after it died or was stopped: the same command and
+    settings (the S3 server on its old ports, so every client's endpoint still holds); wait until it serves.
+    A component still running is left alone. Returns its pid."""
+    state = load_state()
+    if not state:
+        raise RuntimeError("the cluster is not running: revcycle cluster up")
+    if _alive(state["pids"][name]):
+        return state["pids"][name]
+    if name == "s3":
+        sec = _secrets()
+        s3 = s3server.start(
+            cluster_dir() / "s3", sec["s3_access_key"], sec["s3_secret_key"], ports=state.get("s3_ports")
+        )
+        pid = s3.pid
+    else:
+        log = cluster_dir() / "logs" / f"{name}.log"
+        offset = log.stat().st_size if log.exists() else 0
+        pid = _spawn(name, *_component(name, state, cluster_env(state)))
+        if name in WORKERS:
+            _wait(f"{name} to be ready", lambda: _worker_ready(name, offset), timeout, {name: pid})
+        elif name == "api-server":
+            _wait("the api-server", lambda: _health(state) is not None, timeout, {name: pid})
+    state["pids"][name] = pid
+    _state_file().write_text(json.dumps(state, indent=2))
+    echo(f"restarted {name} (pid {pid})")
+    return pid
+
+
+def heal(echo: Callable[[str], None]) -> list[str]:
+    """Restart every component of the cluster that is not running (the S3 server first); return their names."""
+    state = load_state() or {"pids": {}}
+    dead = [n for n in ("s3", *COMPONENTS) if n in state["pids"] and not _alive(state["pids"][n])]
+    for name in dead:
+        restart(name, echo)
+    return dead
+
+
+def _worker_ready(worker: str, offset: int = 0) -> bool:
+    """The worker's log says it is ready (since ``offset``: a restarted worker appends to the same log)."""
     log = cluster_dir() / "logs" / f"{worker}.log"
-    text = log.read_text(errors="replace") if log.exists() else ""
+    if not log.exists():
+        return False
+    with open(log, "rb") as fh:
+        fh.seek(offset)
+        text = fh.read().decode(errors="replace")
     return f"{worker}@" in text and " ready." in text
 
 
@@ -475,7 +533,13 @@ def use_cluster_settings(state: dict) -> None:
 
 
 def run_day(
-    day: dt.date, claims: int, seed: int, generate: bool, echo: Callable[[str], None], timeout: float = 3600
+    day: dt.date,
+    claims: int,
+    seed: int,
+    generate: bool,
+    echo: Callable[[str], None],
+    mixed: bool = False,
+    timeout: float = 3600,
 ) -> dict:
     """The same business day as the embedded ``run_day``, triggered on the running cluster."""
     from revcycle.adapters import ledger
@@ -488,7 +552,7 @@ def run_day(
     use_cluster_settings(state)
     s = get_settings()
     s.ensure_dirs()
-    idle = generate_then_check(day, claims, seed, generate, echo)
+    idle = generate_then_check(day, claims, seed, generate, echo, mixed)
     if idle:
         return idle
     before = ledger.for_day(day)

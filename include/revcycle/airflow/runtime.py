@@ -37,10 +37,16 @@ WAVES = (
 RUN_ORDER = tuple(dag_id for wave in WAVES for dag_id in wave)
 
 
+def child_env(drop: tuple[str, ...] = ()) -> dict[str, str]:
+    """This process's environment, passed on whole to a child process, less the variables whose names start
+    with one of ``drop`` (settings are read in revcycle.settings only; a child reads its own)."""
+    return {k: v for k, v in os.environ.items() if not (drop and k.startswith(drop))}
+
+
 def airflow_env(home: Path | None = None) -> dict[str, str]:
     s = get_settings()
     af_home = home or s.home / "airflow"
-    env = dict(os.environ)
+    env = child_env()
     env.update(
         {
             "AIRFLOW_HOME": str(af_home),
@@ -197,7 +203,9 @@ def _open_runner(day: dt.date, echo: Callable[[str], None]) -> tuple[dict[str, s
     return env, (WarmRunner(env, log) if hasattr(os, "fork") else None)
 
 
-def run_day(day: dt.date, claims: int, seed: int, generate: bool, echo: Callable[[str], None]) -> dict:
+def run_day(
+    day: dt.date, claims: int, seed: int, generate: bool, echo: Callable[[str], None], mixed: bool = False
+) -> dict:
     s = get_settings()
     s.ensure_dirs()
     if not generate and (idle := nothing_to_run(day)):
@@ -205,7 +213,7 @@ def run_day(day: dt.date, claims: int, seed: int, generate: bool, echo: Callable
     # The runner loads Airflow and GX in its own process while this one generates the day.
     env, runner = _open_runner(day, echo)
     try:
-        if generate and (idle := generate_then_check(day, claims, seed, generate, echo)):
+        if generate and (idle := generate_then_check(day, claims, seed, generate, echo, mixed)):
             return idle
         return replay_day(day, echo, simulate_payers=generate, opened=(env, runner))
     finally:
@@ -214,15 +222,24 @@ def run_day(day: dt.date, claims: int, seed: int, generate: bool, echo: Callable
 
 
 def generate_then_check(
-    day: dt.date, claims: int, seed: int, generate: bool, echo: Callable[[str], None]
+    day: dt.date, claims: int, seed: int, generate: bool, echo: Callable[[str], None], mixed: bool = False
 ) -> dict | None:
-    """Generate the day into the inbound folders when asked; then ``nothing_to_run``'s answer."""
+    """Generate the day into the inbound folders when asked (``mixed``: with the trouble of real days,
+    revcycle.synthetic.mixed); then ``nothing_to_run``'s answer."""
     if generate:
         from revcycle.synthetic.day import generate_day
 
         inbound = get_settings().inbound
         echo(f"generating business day {day} ({claims} claims, seed {seed}) into {inbound} ...")
-        generate_day(inbound, day, claims, seed)
+        manifest = generate_day(inbound, day, claims, seed)
+        if mixed:
+            from revcycle.synthetic.mixed import add_trouble
+
+            trouble = add_trouble(inbound, day, manifest)
+            echo(
+                f"mixed day: {len(trouble['malformed'])} malformed, {len(trouble['resent'])} re-sent, "
+                f"{len(trouble['duplicate_payment'])} duplicate payment, {len(trouble['late'])} late file(s)"
+            )
     return nothing_to_run(day)
 
 

@@ -69,6 +69,12 @@ def generate(day: dt.date, claims: int, seed: int, supply_messages: int | None, 
 @click.option("--claims", type=click.IntRange(min=1), default=2000, show_default=True, help="835 claims to generate.")
 @click.option("--seed", default=42, show_default=True, help="Generator seed: the same seed, the same day.")
 @click.option("--no-generate", is_flag=True, help="Process what is already in the inbound folder.")
+@click.option(
+    "--mixed",
+    is_flag=True,
+    help="Generate with the trouble of real days: a re-sent file, a duplicate payment, a malformed file of "
+    "each kind, a late file (revcycle.synthetic.mixed).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option(
     "--on",
@@ -78,7 +84,7 @@ def generate(day: dt.date, claims: int, seed: int, supply_messages: int | None, 
     show_default=True,
     help="embedded: `airflow dags test` in this process's home; cluster: the running `revcycle cluster`.",
 )
-def run_day(day: dt.date, claims: int, seed: int, no_generate: bool, as_json: bool, where: str) -> None:
+def run_day(day: dt.date, claims: int, seed: int, no_generate: bool, mixed: bool, as_json: bool, where: str) -> None:
     """Generate a business day and run every DAG for it through Airflow, then summarise."""
     if where == "cluster":
         from revcycle.airflow.cluster import run_day as _run
@@ -88,7 +94,7 @@ def run_day(day: dt.date, claims: int, seed: int, no_generate: bool, as_json: bo
     from revcycle.synthetic.day import GeneratedDayConflict
 
     try:
-        summary = _run(day, claims, seed, not no_generate, lambda m: click.echo(m, err=True))
+        summary = _run(day, claims, seed, not no_generate, lambda m: click.echo(m, err=True), mixed=mixed)
     except (RuntimeError, GeneratedDayConflict) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
@@ -340,6 +346,54 @@ def cluster_status() -> None:
     from revcycle.airflow import cluster as _cluster
 
     click.echo(json.dumps(_cluster.status(), indent=2))
+
+
+@cluster.command("restart")
+@click.argument("component", required=False)
+def cluster_restart(component: str | None) -> None:
+    """Start COMPONENT again (s3, api-server, scheduler, dag-processor, triggerer, worker1, worker2) if it is
+    not running; without one, every component that is not running."""
+    from revcycle.airflow import cluster as _cluster
+
+    echo = lambda m: click.echo(m, err=True)  # noqa: E731
+    try:
+        _cluster.restart(component, echo) if component else _cluster.heal(echo)
+    except (RuntimeError, KeyError) as exc:
+        raise click.ClickException(f"cannot restart {component or 'the cluster'}: {exc}") from None
+
+
+@cluster.command("chaos")
+@click.option("--fault", "faults", multiple=True, help="A fault to inject (repeatable; default: every fault).")
+@click.option("--trials", type=int, default=3, show_default=True, help="Times each fault is injected.")
+@click.option("--claims", type=int, default=300, show_default=True, help="Claims of each business day.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option(
+    "--first-day",
+    type=DATE,
+    default="2026-11-02",
+    show_default=True,
+    help="Trials run consecutive days (after the DAGs start on 2026-11-01).",
+)
+@click.option("--work", type=click.Path(path_type=Path), required=True, help="Folder for the embedded comparison.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write every trial's row here as JSON.")
+def cluster_chaos(
+    faults: tuple[str, ...], trials: int, claims: int, seed: int, first_day: dt.date, work: Path, out: Path | None
+) -> None:
+    """Inject faults into the running cluster while business days run, recover as an operator would, and
+    check each day against the embedded run of the same day (docs/reliability.md)."""
+    from revcycle.airflow import chaos
+
+    unknown = sorted(set(faults) - set(chaos.FAULTS))
+    if unknown:
+        raise click.ClickException(f"unknown fault {', '.join(unknown)}; known: {', '.join(chaos.FAULTS)}")
+    rows = chaos.run_matrix(
+        list(faults or chaos.FAULTS), trials, claims, seed, first_day, work, lambda m: click.echo(m, err=True)
+    )
+    if out:
+        out.write_text(json.dumps(rows, indent=2, default=str))
+    click.echo(chaos.table(rows))
+    if not all(r["passed"] for r in rows):
+        raise SystemExit(1)
 
 
 @main.command("audit-report")
