@@ -84,6 +84,8 @@ class Settings:
     schedules: bool = True
     # On: the scheduler creates a run for every missed interval since start_date (off: the latest only).
     catchup: bool = False
+    # Seconds Airflow waits before a failed task's next try (every DAG has two retries).
+    retry_delay_seconds: int = 120
     # The development cluster (revcycle cluster): the local servers it uses, its name (its databases are
     # named after it), its folder (empty: cluster/ under home), and the name a cluster worker records.
     cluster_pg: str = "postgresql://postgres@127.0.0.1:5432"
@@ -103,11 +105,13 @@ class Settings:
         return self.lake_url.rstrip("/") or (f"{self.storage_url}/lake" if self.storage_url else str(self.lake))
 
     def ensure_dirs(self) -> None:
-        for path in (self.inbound, self.lake, self.outbound, self.reports, self.lineage_file.parent):
+        for path in (self.lake, self.outbound, self.reports, self.lineage_file.parent):
             path.mkdir(parents=True, exist_ok=True)
-        for path in (self.raw_zone, self.quarantine, self.exchange):  # may hold PHI: owner and group only
+        # May hold PHI (the inbound drop holds files as partners send them): owner and group only.
+        for path in (self.inbound, self.raw_zone, self.quarantine, self.exchange):
             path.mkdir(mode=0o750, parents=True, exist_ok=True)
-            path.chmod(0o750)
+            if path.stat().st_uid == os.getuid():  # a drop folder another account owns (SFTP) is theirs to set
+                path.chmod(0o750)
 
 
 def _path(env: str, default: Path) -> Path:
@@ -152,6 +156,7 @@ def get_settings() -> Settings:
         storage_url=os.environ.get("REVCYCLE_STORAGE_URL", "").rstrip("/"),
         schedules=os.environ.get("REVCYCLE_SCHEDULES", "on").lower() not in ("off", "0", "false"),
         catchup=os.environ.get("REVCYCLE_CATCHUP", "off").lower() in ("on", "1", "true"),
+        retry_delay_seconds=int(os.environ.get("REVCYCLE_RETRY_DELAY_SECONDS", "120")),
         cluster_pg=os.environ.get("REVCYCLE_CLUSTER_PG", "postgresql://postgres@127.0.0.1:5432"),
         cluster_redis=os.environ.get("REVCYCLE_CLUSTER_REDIS", "redis://127.0.0.1:6379/11"),
         cluster_name=os.environ.get("REVCYCLE_CLUSTER_NAME", "revcycle_cluster"),

@@ -64,6 +64,52 @@ def _started_by(cluster_home: Path) -> list[str]:
     return found
 
 
+# Where a generated secret may be: the cluster's secrets file and the auth manager's passwords file (both 0600),
+# and airflow.cfg, which Airflow writes from its environment on first start (made unreadable to others).
+SECRET_HOMES = ("secrets.json", "passwords.json", "airflow.cfg")
+
+
+def secret_leaks(cluster_home: Path, env: dict[str, str], summary: dict, console: str) -> dict[str, list[str]]:
+    """Every place after a cluster day that shows one of the cluster's secrets (the JWT secret, the API
+    password, the S3 secret key, the PHI-token key): component and task logs, lineage events, the audit
+    report (read back from the bucket) and what the console printed."""
+    secrets = json.loads((cluster_home / "secrets.json").read_text())
+    sentinels = {name: value for name, value in secrets.items() if name != "s3_access_key"}
+    assert all(len(v) >= 16 for v in sentinels.values())
+    texts = {"console": console}
+    for path in cluster_home.rglob("*"):
+        if path.is_file() and path.name not in SECRET_HOMES and "s3" not in path.relative_to(cluster_home).parts[:1]:
+            if path.suffix in (".log", ".jsonl", ".json", ".html", ".txt") or "logs" in path.parts:
+                texts[str(path.relative_to(cluster_home))] = path.read_bytes().decode("utf-8", "replace")
+    report = summary["outputs"]["audit_report"]
+    code = (
+        "import sys; from revcycle.airflow import cluster; cluster.use_cluster_settings(cluster.load_state()); "
+        "from revcycle.adapters.objectstore import read_location; "
+        f"sys.stdout.write(read_location({report!r}).decode('utf-8', 'replace'))"
+    )
+    texts["audit report"] = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert "<html" in texts["audit report"].lower() and any("logs" in k for k in texts)
+    found = {place: sorted(n for n, v in sentinels.items() if v in text) for place, text in texts.items()}
+    return {place: names for place, names in found.items() if names}
+
+
+def open_to_others(cluster_home: Path) -> list[str]:
+    """Files that may hold PHI on the cluster (the S3 server's data: raw zone, quarantine; the inbound drop, the
+    exchange, the quarantine folder) that a user other than the owner and group can read: the file readable
+    by others, and every folder down to it open to them."""
+    places = [cluster_home / "s3", *(cluster_home / "home" / n for n in ("inbound", "exchange", "quarantine"))]
+    files = [p for place in places if place.exists() for p in place.rglob("*") if p.is_file()]
+    assert files
+
+    def reachable(path: Path) -> bool:
+        folders = [f for f in path.parents if f.is_relative_to(cluster_home)]
+        return path.stat().st_mode & 0o004 and all(f.stat().st_mode & 0o001 for f in folders)
+
+    return [f"{p.relative_to(cluster_home)} {oct(p.stat().st_mode & 0o777)}" for p in files if reachable(p)]
+
+
 def test_a_day_on_the_cluster_equals_the_embedded_run(tmp_path):
     _servers_or_skip()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("REVCYCLE_", "AIRFLOW"))}
@@ -93,17 +139,25 @@ def test_a_day_on_the_cluster_equals_the_embedded_run(tmp_path):
         assert {status["health"][c]["status"] for c in ("metadatabase", "scheduler", "triggerer", "dag_processor")} == {
             "healthy"
         }
-        on_cluster = json.loads(
-            _revcycle(
-                cluster_env, "run-day", "--on", "cluster", "--date", DAY, "--claims", CLAIMS, "--seed", SEED, "--json"
-            )
+        console = subprocess.run(
+            [REVCYCLE, "run-day", "--on", "cluster", "--date", DAY, "--claims", CLAIMS, "--seed", SEED, "--json"],
+            env=cluster_env,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
+        assert console.returncode == 0, console.stderr[-4000:]
+        on_cluster = json.loads(console.stdout)
+        leaks = secret_leaks(tmp_path / "cluster", cluster_env, on_cluster, console.stdout + console.stderr)
+        exposed = open_to_others(tmp_path / "cluster")
     finally:
         _revcycle(cluster_env, "cluster", "down", "--wipe", timeout=300)
 
     assert not [name for name, pid in pids.items() if _alive(pid)], "a cluster process outlived `cluster down`"
     assert _started_by(tmp_path / "cluster") == [], "a process the cluster started (a task try?) outlived it"
     assert not state_file.exists()
+    assert leaks == {}, leaks
+    assert exposed == [], exposed
     assert all(r["success"] for r in on_cluster["dag_runs"]), on_cluster["dag_runs"]
     assert {r["dag_id"] for r in on_cluster["dag_runs"]} == {r["dag_id"] for r in embedded["dag_runs"]}
     assert cluster.differences(embedded, on_cluster) == {}

@@ -95,7 +95,7 @@ def start(
         *(f"-{name}={port}" for name, port in ports.items()),
     ]
     log = folder / "weed.log"
-    with open(log, "ab") as out:
+    with open(log, "ab", opener=lambda name, flags: os.open(name, flags, 0o640)) as out:
         # Its data folder holds the raw zone and quarantine (PHI): nothing in it for other users (umask 027).
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, umask=0o027)
     url = f"http://127.0.0.1:{ports['s3.port']}"

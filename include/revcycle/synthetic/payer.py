@@ -13,6 +13,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
+from revcycle.adapters.storage import private_dir
 from revcycle.x12.acknowledgement import GroupResult, SetResult, write_999
 from revcycle.x12.reader import X12Reader
 
@@ -20,7 +21,7 @@ REJECTING = ("1999888777",)
 
 
 def answer_inquiries(exchange: Path, acks_inbound: Path, day: dt.date) -> list[Path]:
-    acks_inbound.mkdir(parents=True, exist_ok=True)
+    private_dir(acks_inbound)
     written = []
     for path in sorted(exchange.glob("*/outbound/276_*.x12")):
         payer_id = path.parent.parent.name
