@@ -9,6 +9,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from revcycle.adapters import ledger
 from revcycle.adapters.lake import Lake
 from revcycle.adapters.landing import LocalFolder, land_file
@@ -106,3 +108,36 @@ def test_files_land_publish_post_and_quarantine_through_s3(rc_home, tmp_path, mo
     )
     again = run_source("remittance", DAY, "again")
     assert again["good.835"]["state"] == "posted" and erp_snapshot() == local_erp
+
+
+def test_an_s3_outage_between_steps_is_retried_not_quarantined(rc_home, tmp_path, monkeypatch):
+    """The chaos run's find (issue 26): SeaweedFS stopped during a day quarantined an 835 as VALIDATION_ERROR.
+    Here the store goes away between parse and validate: validate fails (the task retries), the file stays
+    parsed; with the store back on the same ports, the retry validates, publishes and posts it."""
+    from revcycle.airflow import s3server
+    from revcycle.pipeline import steps
+    from tests.seaweedfs import ACCESS_KEY, SECRET_KEY
+
+    server = s3server.start(tmp_path / "s3", ACCESS_KEY, SECRET_KEY)
+    try:
+        monkeypatch.setenv("REVCYCLE_STORAGE_URL", "s3://outage")
+        monkeypatch.setenv("REVCYCLE_STORAGE_CONN_ID", "outage_s3")
+        use_connection(monkeypatch, "outage_s3", server.url)
+        reset_caches()
+        ensure_buckets()
+        _deliver()
+        steps.land("remittance", DAY, "outage")
+        sha = {r["original_name"]: r["sha256"] for r in ledger.for_day(DAY)}["good.835"]
+        assert steps.parse("remittance", sha, "outage")["sha256"] == sha
+        s3server.stop(server.pid, grace=5)
+        with pytest.raises(Exception) as failure:
+            steps.validate("remittance", sha, "outage")
+        assert failure.type.__module__.split(".")[0] in ("botocore", "aiohttp", "builtins")
+        assert (ledger.get(sha)["state"], ledger.get(sha)["reason"]) == ("parsed", None)
+        server = s3server.start(tmp_path / "s3", ACCESS_KEY, SECRET_KEY, ports=server.ports)
+        steps.validate("remittance", sha, "outage")
+        steps.publish("remittance", sha, "outage")
+        steps.post("remittance", sha, "outage")
+        assert ledger.get(sha)["state"] == "posted"
+    finally:
+        s3server.stop(server.pid, grace=5)

@@ -20,13 +20,35 @@ def failure_reason(exc: BaseException, step: str) -> tuple[str, str] | None:
     A project error keeps its reason; any other exception is the parser's or validator's failure on this
     file, named by its class only (an exception's message may quote a value, and values can be PHI).
     """
-    from sqlalchemy.exc import DBAPIError
-
     if isinstance(exc, RevcycleError):
         return exc.reason, exc.detail
-    if isinstance(exc, Exception) and not isinstance(exc, (OSError, DBAPIError, MemoryError)):
+    if isinstance(exc, Exception) and not machine_failure(exc):
         return _STEP_REASON[step], f"{type(exc).__name__} while {step[:-1]}ing the file"
     return None
+
+
+def machine_failure(exc: BaseException) -> bool:
+    """The exception, or one it was raised from or while handling, is the machine's: I/O, a database, memory,
+    or the object store's client (botocore's connection errors are no OSError, though they wrap one: an S3
+    outage must be retried, never quarantine the file it struck)."""
+    from sqlalchemy.exc import DBAPIError
+
+    kinds: tuple[type[BaseException], ...] = (OSError, DBAPIError, MemoryError)
+    try:
+        from botocore.exceptions import ConnectionError as BotoConnectionError
+        from botocore.exceptions import HTTPClientError
+
+        kinds += (BotoConnectionError, HTTPClientError)
+    except ImportError:  # no object-store client installed: nothing of its kind can be raised
+        pass
+    seen: set[int] = set()
+    at: BaseException | None = exc
+    while at is not None and id(at) not in seen:
+        if isinstance(at, kinds):
+            return True
+        seen.add(id(at))
+        at = at.__cause__ or at.__context__
+    return False
 
 
 def stage_file(source: Source, path: Path, ctx: ParseContext, lake: Lake) -> tuple[ParseResult, dict[str, int]]:
