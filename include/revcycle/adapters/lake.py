@@ -120,6 +120,23 @@ class Lake:
             name: hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest() for name, lines in sorted(rows.items())
         }
 
+    def integrity(self, business_date: str | None = None) -> dict[str, list[str]]:
+        """What would break the publish protocol (objects first, manifest last) for the canonical datasets (the
+        reconciled extracts, ``recon__*``, are whole objects of their own): a manifest naming an object
+        that is not there, and a published dataset object that no manifest names (a reader listing the
+        dataset would see records that were never published whole). Both lists are empty in a sound lake."""
+        named, missing = set(), []
+        for manifest in self.manifests(business_date):
+            for obj in manifest["objects"]:
+                named.add(obj["key"])
+                if not self.store.exists(obj["key"]):
+                    missing.append(obj["key"])
+        day = f"/business_date={business_date}/" if business_date else "/business_date="
+        published = {
+            k for k in self.store.keys("") if not k.startswith(("_", "recon__")) and day in k and k.endswith(".parquet")
+        }
+        return {"missing": sorted(missing), "orphans": sorted(published - named)}
+
     # -- whole objects ---------------------------------------------------------------------------------
     def put_parquet(self, key: str, data: bytes) -> tuple[str, str]:
         """Write one Parquet object whole (a reconciled extract, from ``parquet_bytes``); return its location

@@ -70,7 +70,11 @@ def _policy(
         max_active_runs=1,
         start_date=start_date or pendulum.datetime(2026, 11, 1, tz="UTC"),
         tags=["revcycle", *tags],
-        default_args={"owner": owner, "retries": 2, "retry_delay": pendulum.duration(minutes=2)},
+        default_args={
+            "owner": owner,
+            "retries": 2,
+            "retry_delay": pendulum.duration(seconds=get_settings().retry_delay_seconds),
+        },
         params={"business_date": None},
         doc_md=doc_md,
         **_deadline(dag_id),

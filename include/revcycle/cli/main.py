@@ -396,6 +396,26 @@ def cluster_chaos(
         raise SystemExit(1)
 
 
+@cluster.command("soak")
+@click.option("--days", type=int, default=10, show_default=True, help="Consecutive business days.")
+@click.option("--claims", type=int, default=300, show_default=True, help="Claims of each business day.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--first-day", type=DATE, default="2026-11-02", show_default=True)
+@click.option("--work", type=click.Path(path_type=Path), required=True, help="Folder for the embedded comparison.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write every day's row here as JSON.")
+def cluster_soak(days: int, claims: int, seed: int, first_day: dt.date, work: Path, out: Path | None) -> None:
+    """Run mixed business days (re-sent, duplicate, malformed and late files) on the running cluster and the
+    embedded default, and check totals, exceptions, lake digests, work-queue decisions and memory each day."""
+    from revcycle.airflow import soak
+
+    result = soak.run(days, claims, seed, first_day, work, lambda m: click.echo(m, err=True))
+    if out:
+        out.write_text(json.dumps(result, indent=2, default=str))
+    click.echo(soak.table(result))
+    if not result["passed"]:
+        raise SystemExit(1)
+
+
 @main.command("audit-report")
 @click.option("--date", "day", type=DATE, default="yesterday", show_default=True, help="Business date (YYYY-MM-DD).")
 def audit_report(day: dt.date) -> None:

@@ -21,6 +21,21 @@ PROCESSES = 8
 MEMBER = "ZZ000000042"  # synthetic
 
 
+def race(target, folder: str) -> list[tuple[str, object]]:
+    """``target(folder, barrier, results)`` in PROCESSES forked processes released together by a barrier; each
+    process's ("ok", value) or ("error", what); asserts they all succeeded."""
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(PROCESSES), ctx.Queue()
+    procs = [ctx.Process(target=target, args=(folder, barrier, results)) for _ in range(PROCESSES)]
+    for p in procs:
+        p.start()
+    got = [results.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert [kind for kind, _ in got] == ["ok"] * PROCESSES, got
+    return got
+
+
 def _tokenise_on(home: str, barrier, results) -> None:
     os.environ["REVCYCLE_HOME"] = home
     os.environ.pop("REVCYCLE_TOKEN_KEY", None)
@@ -38,15 +53,7 @@ def _tokenise_on(home: str, barrier, results) -> None:
 @pytest.mark.parametrize("trial", range(3))
 def test_processes_racing_on_an_empty_home_all_make_the_same_token(tmp_path, monkeypatch, trial):
     home = tmp_path / "home"
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(PROCESSES), ctx.Queue()
-    procs = [ctx.Process(target=_tokenise_on, args=(str(home), barrier, results)) for _ in range(PROCESSES)]
-    for p in procs:
-        p.start()
-    got = [results.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join(timeout=60)
-    assert [kind for kind, _ in got] == ["ok"] * PROCESSES, got
+    got = race(_tokenise_on, str(home))
     assert len({token for _, token in got}) == 1, got
     key = (home / "secrets" / "token.key").read_bytes()
     assert len(key.strip()) == 64 and (home / "secrets" / "token.key").stat().st_mode & 0o777 == 0o600
@@ -134,14 +141,6 @@ def _cluster_secrets_on(folder: str, barrier, results) -> None:
 def test_cluster_secrets_racing_on_a_fresh_folder_are_one_set(tmp_path):
     """``cluster up`` and ``run-day --on cluster`` (or two operators) on a fresh cluster folder."""
     folder = tmp_path / "cluster"
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(PROCESSES), ctx.Queue()
-    procs = [ctx.Process(target=_cluster_secrets_on, args=(str(folder), barrier, results)) for _ in range(PROCESSES)]
-    for p in procs:
-        p.start()
-    got = [results.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join(timeout=60)
-    assert [kind for kind, _ in got] == ["ok"] * PROCESSES, got
+    got = race(_cluster_secrets_on, str(folder))
     assert all(values == got[0][1] for _, values in got) and all(got[0][1].values())
     assert (folder / "secrets.json").stat().st_mode & 0o777 == 0o600
