@@ -448,7 +448,19 @@ def status() -> dict:
 
 
 # -- the REST API ----------------------------------------------------------------------------------------
-def _request(state: dict, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
+# Seconds a REST call rides through the api-server or its metadata database restarting (5xx, refused
+# connections, time-outs) before it gives up: a day on the cluster outlives a PostgreSQL restart.
+PATIENCE = 180.0
+
+
+def _request(
+    state: dict,
+    method: str,
+    path: str,
+    body: dict | None = None,
+    token: str | None = None,
+    patience: float = PATIENCE,
+) -> dict:
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -458,8 +470,18 @@ def _request(state: dict, method: str, path: str, body: dict | None = None, toke
         headers=headers,
         data=json.dumps(body).encode() if body is not None else None,
     )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.loads(resp.read() or b"{}")
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500 or time.monotonic() > deadline:
+                raise
+        except OSError:  # refused, reset, timed out: the api-server is restarting
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(2)
 
 
 def _token(state: dict) -> str:
@@ -471,14 +493,14 @@ def _token(state: dict) -> str:
 
 def _health(state: dict) -> dict | None:
     try:
-        return _request(state, "GET", "/api/v2/monitor/health")
+        return _request(state, "GET", "/api/v2/monitor/health", patience=0)
     except (OSError, ValueError):
         return None
 
 
 def _dag_ids(state: dict) -> list[str]:
     try:
-        dags = _request(state, "GET", "/api/v2/dags?limit=100", token=_token(state))["dags"]
+        dags = _request(state, "GET", "/api/v2/dags?limit=100", token=_token(state), patience=0)["dags"]
     except (OSError, ValueError, KeyError):
         return []
     return sorted(d["dag_id"] for d in dags)
@@ -488,7 +510,11 @@ def trigger(state: dict, token: str, dag_id: str, day: dt.date, tag: str) -> str
     _request(state, "PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False}, token)
     run_id = f"revcycle__{day.isoformat()}__{tag}"
     body = {"dag_run_id": run_id, "logical_date": None, "conf": {"business_date": day.isoformat()}}
-    _request(state, "POST", f"/api/v2/dags/{dag_id}/dagRuns", body, token)
+    try:
+        _request(state, "POST", f"/api/v2/dags/{dag_id}/dagRuns", body, token)
+    except urllib.error.HTTPError as exc:
+        if exc.code != 409:  # 409: the run exists; an earlier try created it and its answer was lost
+            raise
     return run_id
 
 

@@ -16,7 +16,7 @@ def _raised_from(exc: BaseException, cause: BaseException) -> BaseException:
     try:
         try:
             raise cause
-        except BaseException as inner:  # noqa: BLE001 - builds the chain under test
+        except BaseException as inner:
             raise exc from inner
     except BaseException as outer:  # noqa: BLE001 - builds the chain under test
         return outer
