@@ -366,7 +366,7 @@ def cluster_restart(component: str | None) -> None:
 @click.option("--fault", "faults", multiple=True, help="A fault to inject (repeatable; default: every fault).")
 @click.option("--trials", type=int, default=3, show_default=True, help="Times each fault is injected.")
 @click.option("--claims", type=int, default=300, show_default=True, help="Claims of each business day.")
-@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True, help="Generator seed of every day.")
 @click.option(
     "--first-day",
     type=DATE,
@@ -399,8 +399,8 @@ def cluster_chaos(
 @cluster.command("soak")
 @click.option("--days", type=int, default=10, show_default=True, help="Consecutive business days.")
 @click.option("--claims", type=int, default=300, show_default=True, help="Claims of each business day.")
-@click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--first-day", type=DATE, default="2026-11-02", show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True, help="Generator seed of every day.")
+@click.option("--first-day", type=DATE, default="2026-11-02", show_default=True, help="The first business day.")
 @click.option("--work", type=click.Path(path_type=Path), required=True, help="Folder for the embedded comparison.")
 @click.option("--out", type=click.Path(path_type=Path), help="Write every day's row here as JSON.")
 def cluster_soak(days: int, claims: int, seed: int, first_day: dt.date, work: Path, out: Path | None) -> None:
