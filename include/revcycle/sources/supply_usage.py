@@ -123,7 +123,8 @@ class _Batch:
 def parse_supply(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
     # A file sent as .hl7 is judged as HL7 even with no header in it (NO_MESSAGES), never as a CSV whose
     # columns are missing: the reason must name what the sender got wrong.
-    hl7 = is_hl7(path) or ctx.original_name.lower().endswith(".hl7")
+    # An empty file stays EMPTY_FILE, as for every kind.
+    hl7 = is_hl7(path) or (ctx.original_name.lower().endswith(".hl7") and path.stat().st_size > 0)
     return (_parse_hl7 if hl7 else _parse_csv)(path, ctx, out)
 
 
