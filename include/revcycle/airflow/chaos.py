@@ -171,12 +171,10 @@ def checks(embedded: dict, on_cluster: dict, embedded_env: dict[str, str], day: 
     env = cluster.cluster_env(state)
     code = f"""
 import json
-from revcycle.adapters.db import engine_for
+from revcycle.adapters.db import engine_for, query
 from revcycle.adapters.lake import Lake
-from sqlalchemy import text
 with engine_for("erp").connect() as conn:
-    twice = conn.execute(text(
-        "select count(*) - count(distinct payer_id || '|' || trace_number) from erp.cash_receipt")).scalar()
+    twice = query(conn, "erp/cash_receipts_posted_twice").scalar()
 print(json.dumps({{"integrity": Lake.configured().integrity({day!r}), "payments_posted_twice": twice}}))
 """
     probe = json.loads(
@@ -209,7 +207,7 @@ def passed(result: dict) -> bool:
     )
 
 
-def _run_json(args: list[str], env: dict[str, str], timeout: float) -> dict:
+def run_json(args: list[str], env: dict[str, str], timeout: float) -> dict:
     proc = subprocess.run([*REVCYCLE, *args, "--json"], env=env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"revcycle {' '.join(args)} failed: {proc.stderr[-3000:]}")
@@ -228,14 +226,14 @@ def trial(
 ) -> dict:
     """One business day on the cluster with ``fault`` injected, and the embedded run of the same day."""
     day_args = ["run-day", "--date", day.isoformat(), "--claims", str(claims), "--seed", str(seed)]
-    embedded = _run_json(day_args, embedded_env, timeout)
+    embedded = run_json(day_args, embedded_env, timeout)
     state = cluster.load_state()
     out: dict = {}
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            out["result"] = _run_json([*day_args, "--on", "cluster"], caller_env, timeout)
+            out["result"] = run_json([*day_args, "--on", "cluster"], caller_env, timeout)
         except BaseException as exc:  # noqa: BLE001 - reported with the trial
             errors.append(exc)
 
@@ -268,6 +266,20 @@ def trial(
     return row
 
 
+def environments(work: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The settings of the three parties to a comparison: this caller (which drives the running cluster), the
+    embedded home under ``work`` that runs the same days, and the cluster's own processes."""
+    state = cluster.load_state()
+    if not state:
+        raise RuntimeError("the cluster is not running: revcycle cluster up --fresh")
+    caller, on_cluster = child_env(("AIRFLOW",)), cluster.cluster_env(state)
+    embedded = {**caller, "REVCYCLE_HOME": str(work / "embedded"), "REVCYCLE_DAY_LANES": "2"}
+    embedded.pop("REVCYCLE_CLUSTER_HOME", None)
+    # The cluster's PHI tokens come from its own secrets; the embedded home uses the same key.
+    embedded["REVCYCLE_TOKEN_KEY"] = on_cluster["REVCYCLE_TOKEN_KEY"]
+    return caller, embedded, on_cluster
+
+
 def run_matrix(
     faults: list[str],
     trials: int,
@@ -279,11 +291,7 @@ def run_matrix(
 ) -> list[dict]:
     """Each fault ``trials`` times, one business day each (consecutive days from ``first_day``), on the running
     cluster, against an embedded home under ``work`` that runs the same days in the same order."""
-    base = child_env(("AIRFLOW",))
-    embedded_env = {**base, "REVCYCLE_HOME": str(work / "embedded"), "REVCYCLE_DAY_LANES": "2"}
-    embedded_env.pop("REVCYCLE_CLUSTER_HOME", None)
-    # The cluster's PHI tokens come from its own secrets; the embedded home uses the same key.
-    embedded_env["REVCYCLE_TOKEN_KEY"] = cluster.cluster_env(cluster.load_state())["REVCYCLE_TOKEN_KEY"]
+    base, embedded_env, _ = environments(work)
     rows, day = [], first_day
     for n in range(trials):
         for name in faults:

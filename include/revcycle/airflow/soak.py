@@ -23,7 +23,6 @@ from pathlib import Path
 import psutil
 
 from revcycle.airflow import chaos, cluster
-from revcycle.airflow.runtime import child_env
 
 Echo = Callable[[str], None]
 DECIDE = """
@@ -63,22 +62,15 @@ def memory() -> dict[str, int]:
 
 
 def run(days: int, claims: int, seed: int, first_day: dt.date, work: Path, echo: Echo) -> dict:
-    base = child_env(("AIRFLOW",))
-    state = cluster.load_state()
-    if not state:
-        raise RuntimeError("the cluster is not running: revcycle cluster up --fresh")
-    cluster_env = cluster.cluster_env(state)
-    embedded_env = {**base, "REVCYCLE_HOME": str(work / "embedded"), "REVCYCLE_DAY_LANES": "2"}
-    embedded_env.pop("REVCYCLE_CLUSTER_HOME", None)
-    embedded_env["REVCYCLE_TOKEN_KEY"] = cluster_env["REVCYCLE_TOKEN_KEY"]
+    base, embedded_env, cluster_env = chaos.environments(work)
     rows, decided = [], None
     for n in range(days):
         day = first_day + dt.timedelta(days=n)
         args = ["run-day", "--mixed", "--date", day.isoformat(), "--claims", str(claims), "--seed", str(seed)]
         echo(f"[day {n + 1}/{days}] {day}: embedded ...")
-        embedded = chaos._run_json(args, embedded_env, 1800)
+        embedded = chaos.run_json(args, embedded_env, 1800)
         echo(f"[day {n + 1}/{days}] {day}: cluster ...")
-        on_cluster = chaos._run_json([*args, "--on", "cluster"], base, 3600)
+        on_cluster = chaos.run_json([*args, "--on", "cluster"], base, 3600)
         trouble = json.loads(
             (cluster.cluster_dir() / "home" / "inbound" / "_manifest" / f"{day.isoformat()}.json").read_text()
         )["trouble"]

@@ -34,16 +34,11 @@ def create_once(path: Path, make: Callable[[], bytes], check: Callable[[bytes], 
         candidate = make()
         if problem := check(candidate):  # a programming error, not a bad file
             raise ValueError(f"the new {path.name} is refused by its own check: {problem}")
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".new")  # 0600
+        tmp = _written_beside(path, candidate)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(candidate)
-                fh.flush()
-                os.fsync(fh.fileno())
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass  # another process linked its candidate first: everyone uses that one
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process linked its candidate first: everyone uses that one
         finally:
             os.unlink(tmp)
         data = _read(path)
@@ -62,16 +57,26 @@ def write_private_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` as a whole, readable by the owner only from its first byte (a file
     written and then chmod-ed is readable by others in between)."""
     path.parent.mkdir(mode=SECRET_DIR, parents=True, exist_ok=True)
+    tmp = _written_beside(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _written_beside(path: Path, data: bytes) -> str:
+    """A private (0600) temporary file beside ``path`` holding ``data``, on disk; its name."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".new")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+    return tmp
 
 
 def _read(path: Path) -> bytes | None:

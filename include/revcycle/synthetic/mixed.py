@@ -30,7 +30,7 @@ def _bad_csv(kind: str, stamp: str) -> str:
     return f"not,the,{kind},contract\n{stamp},1,2,3\n"
 
 
-def _first(folder: Path, pattern: str) -> list[Path]:
+def _files(folder: Path, pattern: str) -> list[Path]:
     return sorted(folder.glob(pattern)) if folder.exists() else []
 
 
@@ -71,19 +71,19 @@ def add_trouble(inbound: Path, day: dt.date, manifest: dict) -> dict:
     trouble: dict = {"resent": [], "duplicate_payment": [], "malformed": {}, "late": [], "held": []}
 
     # The late file: delivered today if it was held back two days ago.
-    for path in _first(inbound / HELD / day.isoformat(), "*"):
+    for path in _files(inbound / HELD / day.isoformat(), "*"):
         target = inbound / "remittance" / path.name
         shutil.move(str(path), target)
         trouble["late"].append(str(target.relative_to(inbound)))
     # ... and today's to hold back: the last 835 of the day, delivered the day after tomorrow.
-    todays = _first(inbound / "remittance", f"era_*_{stamp}_*.835")
+    todays = _files(inbound / "remittance", f"era_*_{stamp}_*.835")
     if len(todays) > 1:
         later = inbound / HELD / (day + dt.timedelta(days=2)).isoformat()
         private_dir(later)
         shutil.move(str(todays[-1]), later / todays[-1].name)
         trouble["held"].append(todays[-1].name)
 
-    earlier = _first(inbound / "remittance", f"era_*_{yesterday:%Y%m%d}_*.835")
+    earlier = _files(inbound / "remittance", f"era_*_{yesterday:%Y%m%d}_*.835")
     if earlier:
         resent = inbound / "remittance" / f"resent_{stamp}_{earlier[0].name}"
         trouble["resent"].append(_write(resent, earlier[0].read_bytes()))
@@ -95,7 +95,7 @@ def add_trouble(inbound: Path, day: dt.date, manifest: dict) -> dict:
     bad = trouble["malformed"]
     if todays:
         bad["835"] = _write(inbound / "remittance" / f"cut_{stamp}.835", _cut_short(todays[0].read_bytes()))
-    statuses = _first(inbound / "claim_status", f"status_*_{stamp}.277")
+    statuses = _files(inbound / "claim_status", f"status_*_{stamp}.277")
     if statuses:
         bad["277"] = _write(inbound / "claim_status" / f"cut_{stamp}.277", _cut_short(statuses[0].read_bytes()))
     bad["999"] = _write(inbound / "acks" / f"999_garbled_{stamp}.999", f"ISA*this is no interchange of {stamp}~")
