@@ -18,6 +18,7 @@ RANK = {
     "domain": 1,
     "x12": 2,
     "hl7": 2,
+    "fhir": 2,
     "reconcile": 2,
     "delimited": 2,
     "bank": 2,
@@ -29,7 +30,7 @@ RANK = {
     "airflow": 7,
     "cli": 8,
 }
-CORES = ("x12", "hl7", "reconcile", "delimited", "bank")
+CORES = ("x12", "hl7", "fhir", "reconcile", "delimited", "bank")
 # Who may import Airflow itself: its own room, the adapters that read Airflow connections (secrets stay in
 # Airflow: SFTP, S3, partner APIs) and the lineage job (OpenLineage facets), each lazily inside the function that needs it.
 AIRFLOW_ALLOWED = (

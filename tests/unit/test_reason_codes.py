@@ -14,7 +14,7 @@ PKG = ROOT / "include" / "revcycle"
 CATALOGUE = ROOT / "include" / "config" / "reason_codes.csv"
 ERRORS = {"X12Error", "MappingError", "LandingError", "PostingError", "HL7Error", "RevcycleError", "ParseFailure"}
 # Calls whose reason is not their first argument: (callee, position).
-REASON_AT = {"BrokenMessage": 1, "quarantine": 1}
+REASON_AT = {"BrokenMessage": 1, "quarantine": 1, "Rejected": 3, "PaymentRefused": 0}
 SHAPE = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
 
 

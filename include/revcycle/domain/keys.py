@@ -11,6 +11,12 @@ def business_key(*parts: object) -> str:
     return joined_key("\x1f".join("" if p is None else str(p) for p in parts))
 
 
+def remittance_key(payer: str | None, trace: str | None, payment_date: str | None, credit_debit: str | None) -> str:
+    """One payment's key, whichever route brought it (an 835 or a FHIR PaymentReconciliation): the payer, its
+    trace number, the payment date (payers reuse a trace number across years) and the credit/debit flag."""
+    return business_key("835", payer, trace, payment_date, credit_debit)
+
+
 def joined_key(text: str) -> str:
     """``business_key`` of parts the caller has already joined with the unit separator (hot loops)."""
     return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -15,11 +15,11 @@ NM109) are tokenised.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 
-from revcycle.domain.keys import business_key, joined_key
+from revcycle.domain.keys import business_key, joined_key, remittance_key
 from revcycle.domain.phi import tokenise
+from revcycle.domain.remittance_set import RemittanceSet
 from revcycle.errors import MappingError
 from revcycle.x12.reader import X12Reader
 from revcycle.x12.sets import map_sets
@@ -30,35 +30,6 @@ REVERSAL_STATUS = "22"
 ONE = Decimal("1")
 # RARC positions: MOA03-07 outpatient and MIA05/20-23 inpatient claim remarks, LQ02 (LQ01 = HE) line remark.
 REMARK_POSITIONS = {"MOA": (3, 4, 5, 6, 7), "MIA": (5, 20, 21, 22, 23), "LQ": (2,)}
-
-
-@dataclass
-class RemittanceSet:
-    """The canonical records of one 835 transaction set."""
-
-    interchange_sender: str
-    interchange_control: str
-    group_control: str
-    transaction_control: str
-    version: str
-    remittance: dict = field(default_factory=dict)
-    claim_payments: list[dict] = field(default_factory=list)
-    service_line_payments: list[dict] = field(default_factory=list)
-    adjustments: list[dict] = field(default_factory=list)
-    provider_adjustments: list[dict] = field(default_factory=list)
-    remarks: list[dict] = field(default_factory=list)
-    segment_count: int = 0
-
-    def records(self) -> dict[str, list[dict]]:
-        """The set's records by canonical dataset name."""
-        return {
-            "canonical__remittance": [self.remittance],
-            "canonical__claim_payment": self.claim_payments,
-            "canonical__service_line_payment": self.service_line_payments,
-            "canonical__adjustment": self.adjustments,
-            "canonical__provider_adjustment": self.provider_adjustments,
-            "canonical__remark": self.remarks,
-        }
 
 
 def read_remittances(path, chunk_size: int | None = None) -> Iterator[tuple[X12Reader, RemittanceSet]]:
@@ -365,8 +336,7 @@ def _finish(
         # BPR03 C: money moves to the provider; a negative BPR02 belongs under BPR03 D.
         raise MappingError("NEGATIVE_CREDIT_PAYMENT", f"BPR02 is negative with BPR03=C in ST {tc}")
     payment_date = rem["payment_date"]
-    rkey = business_key(
-        "835",
+    rkey = remittance_key(
         rem["payer_identifier"],
         rem["trace_number"],
         payment_date.isoformat() if payment_date else rem["payment_date_raw"],
