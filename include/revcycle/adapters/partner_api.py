@@ -1,7 +1,7 @@
 """HTTPS APIs of trading partners (clearinghouses, payers), governed like the SFTP route.
 
 A partner is an Airflow connection (``conn_id``): ``host`` is the base URL; ``login``/``password`` the OAuth 2.0
-client id and secret; ``extra`` holds ``auth`` (``oauth2`` or ``mtls``), ``token_url``, ``scope``, ``ca_cert``
+client id and secret; ``extra`` holds ``auth`` (``oauth2``, ``smart`` or ``mtls``), ``token_url``, ``scope``, ``ca_cert``
 (PEM: the partner's CA, verification is never off), ``client_cert``/``client_key`` (PEM, for mutual TLS),
 ``rate_per_second`` and ``burst`` (the partner's limit), ``timeout``, ``max_attempts``.  Secrets live in the
 connection only.
@@ -13,7 +13,9 @@ Every call:
 - carries ``X-Correlation-ID`` (the business transaction's key and the attempt) and our application identity
   in ``User-Agent``, and is written to ``ops.api_call`` (partner, method, path without query, status,
   attempt, seconds, correlation id, business key; never a payload, never a query string).
-OAuth 2.0 client credentials are Authlib's (token fetched, cached and fetched again before it expires); mutual
+OAuth 2.0 client credentials are Authlib's (token fetched, cached and fetched again before it expires), with a
+client secret (``oauth2``) or, for SMART Backend Services (``smart``), a JWT assertion signed with the private key
+in ``client_key`` (``revcycle.adapters.smart_auth``: ``alg`` RS384 or ES384, ``kid``); mutual
 TLS is the ``ssl`` module's with the connection's certificate, whose expiry date is recorded in
 ``ops.api_certificate`` each time a client is made, so the KPIs warn before it lapses.
 """
@@ -76,12 +78,13 @@ class PartnerConfig:
             base_url=base.rstrip("/"),
             auth=extra.get("auth", "oauth2"),
             client_id=conn.login,
-            client_secret=conn.password,
+            client_secret=conn.password if extra.get("auth") != "smart" else None,
             token_url=extra.get("token_url"),
             scope=extra.get("scope"),
             ca_cert=extra.get("ca_cert"),
             client_cert=extra.get("client_cert"),
-            client_key=extra.get("client_key"),
+            # SMART backend services: the private key is the connection's password (masked like any secret).
+            client_key=extra.get("client_key") or (conn.password if extra.get("auth") == "smart" else None),
             rate_per_second=float(extra.get("rate_per_second", 5)),
             burst=int(extra.get("burst", 5)),
             timeout=float(extra.get("timeout", 30)),
@@ -189,13 +192,35 @@ class PartnerApi:
                 **common,
             )
             return client
+        if self.config.auth == "smart":
+            from authlib.integrations.httpx_client import OAuth2Client
+
+            from revcycle.adapters.smart_auth import SmartBackendAuth, load_private_key
+
+            if not (self.config.client_id and self.config.client_key and self.config.token_url):
+                raise RevcycleError(
+                    "API_CONFIG", f"{self.config.name}: SMART backend services need client id, client_key and token_url"
+                )
+            alg = self.config.extra.get("alg", "RS384")
+            return OAuth2Client(
+                client_id=self.config.client_id,
+                client_secret=load_private_key(self.config.client_key, alg, self.config.name),
+                scope=self.config.scope or "system/*.read",
+                token_endpoint=self.config.token_url,
+                token_endpoint_auth_method=SmartBackendAuth(self.config.token_url, alg, self.config.extra.get("kid")),
+                grant_type="client_credentials",
+                leeway=60,
+                **common,
+            )
         if self.config.auth == "mtls":
             return httpx2.Client(**common)
-        raise RevcycleError("API_CONFIG", f"{self.config.name}: auth must be oauth2 or mtls, not {self.config.auth!r}")
+        raise RevcycleError(
+            "API_CONFIG", f"{self.config.name}: auth must be oauth2, smart or mtls, not {self.config.auth!r}"
+        )
 
     def _ensure_token(self) -> None:
         client = self.client
-        if self.config.auth != "oauth2":
+        if self.config.auth not in ("oauth2", "smart"):
             return
         token = getattr(client, "token", None)
         if not token or token.is_expired(leeway=60):
@@ -204,7 +229,8 @@ class PartnerApi:
             try:
                 client.fetch_token(self.config.token_url, grant_type="client_credentials")
             except OAuthError as exc:
-                raise RevcycleError("API_AUTH", f"{self.config.name}: token refused ({exc.error})") from None
+                why = f"{exc.error}: {exc.description}"[:200] if exc.description else exc.error
+                raise RevcycleError("API_AUTH", f"{self.config.name}: token refused ({why})") from None
 
     def request(self, method: str, path: str, *, business_key: str, **kwargs) -> httpx2.Response:
         """One call with the partner's rules; the final answer (2xx, or a non-retryable error) is returned,
@@ -327,16 +353,40 @@ class ApiFolder:
 
     ``GET <list_path>?page_token=`` answers ``{"items": [{"id", "name", "size", "created"}], "next_page_token"}``;
     ``GET <list_path>/<id>/content`` the file's bytes.  Each call's business key names the file (or the
-    listing), so the request log ties every call to the file it brought in."""
+    listing), so the request log ties every call to the file it brought in.  With a ``source``, an item landed
+    before (same id and size, ``ops.listing_seen``, written by ``commit`` once the landing step has landed
+    the run's files) is not listed again, so it is not downloaded again."""
 
-    def __init__(self, api: PartnerApi, list_path: str) -> None:
-        self.api, self.list_path = api, list_path.rstrip("/")
+    def __init__(self, api: PartnerApi, list_path: str, source: str | None = None) -> None:
+        self.api, self.list_path, self.source = api, list_path.rstrip("/"), source
         self.ids: dict[str, str] = {}
+        self.fetched: list[tuple[str, int, str]] = []  # (id, size, sha256) downloaded this run
+
+    def _seen(self) -> set[tuple[str, int]]:
+        """The (id, size) of every item this source landed before (``ops.listing_seen``): not downloaded again."""
+        if self.source is None:
+            return set()
+        with engine_for("ops").connect() as conn:
+            return {(r[0], int(r[1])) for r in query(conn, "ops/listing_seen", {"source": self.source}).all()}
+
+    def commit(self) -> None:
+        """What this run downloaded is landed: remember it, so the next listing skips it."""
+        if self.source is None or not self.fetched:
+            return
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        with engine_for("ops").begin() as conn:
+            for item_id, size, sha in self.fetched:
+                query(
+                    conn,
+                    "ops/listing_seen_insert",
+                    {"source": self.source, "item_id": item_id, "size_bytes": size, "sha256": sha, "landed_at": now},
+                )
 
     def list(self):
         from revcycle.adapters.landing import RemoteFile, check_name
 
         out, token, page = [], None, 0
+        seen = self._seen()
         while True:
             page += 1
             params = {"page_token": token} if token else {}
@@ -352,6 +402,8 @@ class ApiFolder:
                 created = dt.datetime.fromisoformat(
                     str(item.get("created", "1970-01-01T00:00:00Z")).replace("Z", "+00:00")
                 )
+                if (str(item["id"]), int(item["size"])) in seen:
+                    continue  # landed on an earlier run (a changed size is a new version: fetched again)
                 self.ids[name] = str(item["id"])
                 out.append(RemoteFile(name, int(item["size"]), created.timestamp()))
             token = body.get("next_page_token")
@@ -366,6 +418,9 @@ class ApiFolder:
         if answer.status_code != 200:
             raise RevcycleError("API_REFUSED", f"{self.api.config.name} download of {rid}: HTTP {answer.status_code}")
         out.write(answer.content)
+        import hashlib
+
+        self.fetched.append((rid, len(answer.content), hashlib.sha256(answer.content).hexdigest()))
 
     def describe(self) -> str:
         return f"{self.api.config.base_url}{self.list_path}"

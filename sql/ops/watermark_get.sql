@@ -1,0 +1,1 @@
+select mark from ops.source_watermark where source = :source
