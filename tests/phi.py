@@ -20,6 +20,8 @@ def phi_values(inbound: Path) -> set[str]:
             values |= {parts[0], parts[1], parts[-1]}  # last, first, member id
         for m in re.finditer(r"\rPID\|1\|\|([^|]*)\|\|([^|^]*)\^([^|]*)\|\|(\d{8})", "\r" + text.replace("\n", "\r")):
             values |= {m.group(1).split("^")[0], m.group(2), m.group(3), m.group(4)}
+        # FHIR resources: a member id as the patient's logical reference (the synthetic payers send no names).
+        values |= set(re.findall(r'"patient":\{"identifier":\{"system":"[^"]*","value":"([^"]+)"', text))
         if path.suffix == ".csv" and "billing" in path.parts:
             for row in csv.DictReader(text.splitlines()):
                 values |= {

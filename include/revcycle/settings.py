@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -49,6 +51,10 @@ class Settings:
     # Sources that arrive over a partner's HTTPS API instead: source name -> (Airflow connection id, listing
     # path), from REVCYCLE_API_SOURCES="remittance=clearinghouse_api:/remittances,...".
     api_sources: dict = field(default_factory=dict)
+    # FHIR Bulk Data sources (issue 27) export from this Airflow connection (auth smart); without it they land
+    # nothing.  The synthetic day sends these payers' remittance as FHIR instead of X12 (none: "").
+    fhir_conn_id: str = "revcycle_fhir_payer"
+    fhir_payers: tuple = ("1555666777",)
     # A claim with no remittance and no final status is inquired (276) this many days after submission,
     # and again at most every ``reinquire_days``.
     inquiry_after_days: int = 21
@@ -137,6 +143,8 @@ def get_settings() -> Settings:
         inbound_conn_id=os.environ.get("REVCYCLE_INBOUND_CONN_ID", ""),
         erp_conn_id=os.environ.get("REVCYCLE_ERP_CONN_ID", ""),
         api_sources=_api_sources(os.environ.get("REVCYCLE_API_SOURCES", "")),
+        fhir_conn_id=os.environ.get("REVCYCLE_FHIR_CONN_ID", "revcycle_fhir_payer"),
+        fhir_payers=tuple(p for p in os.environ.get("REVCYCLE_FHIR_PAYERS", "1555666777").split(",") if p.strip()),
         stable_seconds=float(os.environ.get("REVCYCLE_STABLE_SECONDS", "0")),
         exchange=_path("REVCYCLE_EXCHANGE", home / "exchange"),
         inquiry_after_days=int(os.environ.get("REVCYCLE_INQUIRY_AFTER_DAYS", "21")),
@@ -176,6 +184,22 @@ def use_environment(values: dict[str, str]) -> None:
     """Run this process with these settings from now on (``run-day --on cluster`` takes the cluster's)."""
     os.environ.update(values)
     reset_settings()
+
+
+@contextmanager
+def airflow_connection(conn_id: str, value: str) -> Iterator[None]:
+    """An Airflow connection (``AIRFLOW_CONN_<ID>``, its JSON form) in this process's environment, and so in
+    every DAG run it starts, for the block's length (run-day's synthetic FHIR payer)."""
+    variable = f"AIRFLOW_CONN_{conn_id.upper()}"
+    before = os.environ.get(variable)
+    os.environ[variable] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = before
 
 
 def reset_settings() -> None:

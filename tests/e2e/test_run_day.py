@@ -14,6 +14,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -55,6 +56,7 @@ def readme_example() -> str:
 def terminal(text: str, home: Path) -> list[str]:
     """Output lines with the home shown as var/ (as the README shortens it) and seconds masked."""
     text = text.replace(str(home), "var")
+    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)  # the synthetic FHIR payer's free port
     return [re.sub(r"\d+\.\ds\b", "N.Ns", line) for line in text.strip("\n").splitlines()]
 
 
@@ -113,6 +115,7 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     assert {r["dag_id"] for r in index["runs"]} == {
         "billing_open_items",
         "remittance",
+        "fhir_remittance",
         "bank_deposits",
         "claim_status",
         "claim_status_inquiry",
@@ -143,15 +146,18 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     # The Airflow UI reads true durations, asset events that say what they carry, reconciliation as consumer.
     db = sqlite3.connect(home / "airflow" / "airflow.db")
     runs = db.execute("select dag_id, julianday(end_date) - julianday(start_date) from dag_run").fetchall()
-    assert len(runs) == 9 and all(0 < days * 86400 < 600 for _, days in runs), runs
-    extra = json.loads(
-        db.execute(
-            "select e.extra from asset_event e join asset a on a.id = e.asset_id "
-            "where a.uri like '%/canonical__remittance' order by e.id desc"
-        ).fetchone()[0]
-    )
-    assert extra["business_date"] == "2026-11-24" and extra["files_posted"] == extra["files"] > 0
-    assert extra["rows"] > 0 and extra["control_totals"]["bpr02"] == manifest["totals"]["bpr02"]
+    assert len(runs) == 10 and all(0 < days * 86400 < 600 for _, days in runs), runs
+    for dag_id, kind in (("remittance", "835"), ("fhir_remittance", "fhir_remittance")):
+        extra = json.loads(
+            db.execute(
+                "select e.extra from asset_event e join asset a on a.id = e.asset_id "
+                "where a.uri like '%/canonical__remittance' and e.source_dag_id = ? order by e.id desc",
+                (dag_id,),
+            ).fetchone()[0]
+        )
+        assert extra["business_date"] == "2026-11-24" and extra["files_posted"] == extra["files"] > 0
+        sent = sum(Decimal(f["bpr02"]) for f in manifest["files"] if f["type"] == kind)
+        assert extra["rows"] > 0 and Decimal(extra["control_totals"]["bpr02"]) == sent > 0
     recon_extra = json.loads(
         db.execute(
             "select e.extra from asset_event e join asset a on a.id = e.asset_id where a.uri like '%/recon__cash'"

@@ -277,6 +277,8 @@ def environments(work: Path) -> tuple[dict[str, str], dict[str, str], dict[str, 
     embedded.pop("REVCYCLE_CLUSTER_HOME", None)
     # The cluster's PHI tokens come from its own secrets; the embedded home uses the same key.
     embedded["REVCYCLE_TOKEN_KEY"] = on_cluster["REVCYCLE_TOKEN_KEY"]
+    # The cluster's days are all X12/HL7 (its run-day starts no FHIR payer): the embedded days too.
+    embedded["REVCYCLE_FHIR_PAYERS"] = ""
     return caller, embedded, on_cluster
 
 

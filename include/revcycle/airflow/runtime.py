@@ -16,19 +16,19 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 
 from revcycle.domain.decimals import cents
 from revcycle.jobs import work_queue
-from revcycle.settings import DAGS_DIR, IN_CHECKOUT, PLUGINS_DIR, PROJECT_ROOT, get_settings
+from revcycle.settings import DAGS_DIR, IN_CHECKOUT, PLUGINS_DIR, PROJECT_ROOT, airflow_connection, get_settings
 
 # Every DAG file of dags/ by dependency wave: the DAGs of one wave do not read what another DAG of the same
 # wave writes, and each wave waits for the one before (the 276s are answered between waves 2 and 3).
 # run-day runs a wave's DAGs side by side (``REVCYCLE_DAY_LANES``), the cluster triggers them together.
 WAVES = (
-    ("billing_open_items", "remittance", "bank_deposits", "claim_status", "supply_usage"),
+    ("billing_open_items", "remittance", "fhir_remittance", "bank_deposits", "claim_status", "supply_usage"),
     ("claim_status_inquiry", "supplier_invoices"),
     ("payer_acks",),
     ("reconciliation",),
@@ -210,19 +210,57 @@ def run_day(
     s.ensure_dirs()
     if not generate and (idle := nothing_to_run(day)):
         return idle
-    # The runner loads Airflow and GX in its own process while this one generates the day.
-    env, runner = _open_runner(day, echo)
-    try:
-        if generate and (idle := generate_then_check(day, claims, seed, generate, echo, mixed)):
-            return idle
-        return replay_day(day, echo, simulate_payers=generate, opened=(env, runner))
-    finally:
-        if runner:
-            runner.close()
+    with ExitStack() as stack:
+        if generate and s.fhir_payers:
+            stack.enter_context(synthetic_fhir_payer(echo))
+        # The runner loads Airflow and GX in its own process while this one generates the day.
+        env, runner = _open_runner(day, echo)
+        try:
+            if generate and (idle := generate_then_check(day, claims, seed, generate, echo, mixed, s.fhir_payers)):
+                return idle
+            return replay_day(day, echo, simulate_payers=generate, opened=(env, runner))
+        finally:
+            if runner:
+                runner.close()
+
+
+@contextmanager
+def synthetic_fhir_payer(echo: Callable[[str], None]) -> Iterator[None]:
+    """The synthetic FHIR payers' Bulk Data server on loopback for this run, and the Airflow connection to it
+    (SMART backend services with this home's client key) in the environment the DAG runs inherit."""
+    from revcycle.synthetic.fhir_server import fhir_server, public_key_of
+
+    s = get_settings()
+    key = client_key()
+    store = s.inbound / "fhir_payer"
+    with (
+        fhir_server(store, public_key_of(key), s.home / "secrets" / "fhir_tls") as server,
+        airflow_connection(s.fhir_conn_id, server.connection(key, "ES384")),
+    ):
+        echo(f"synthetic FHIR payer(s) {', '.join(s.fhir_payers)}: Bulk Data $export at {server.base_url}")
+        yield
+
+
+def client_key() -> str:
+    """This home's SMART client key (ES384), made once on first use like the token key."""
+    from revcycle.domain.first_use import create_once
+    from revcycle.synthetic.fhir_server import new_private_key
+
+    def problem(data: bytes) -> str | None:
+        return None if data.startswith(b"-----BEGIN PRIVATE KEY-----") else "not a PEM private key"
+
+    path = get_settings().home / "secrets" / "fhir_client_es384.pem"
+    return create_once(path, lambda: new_private_key("ES384").encode(), problem).decode()
 
 
 def generate_then_check(
-    day: dt.date, claims: int, seed: int, generate: bool, echo: Callable[[str], None], mixed: bool = False
+    day: dt.date,
+    claims: int,
+    seed: int,
+    generate: bool,
+    echo: Callable[[str], None],
+    mixed: bool = False,
+    fhir_payers: tuple[str, ...] = (),
 ) -> dict | None:
     """Generate the day into the inbound folders when asked (``mixed``: with the trouble of real days,
     revcycle.synthetic.mixed); then ``nothing_to_run``'s answer."""
@@ -231,7 +269,7 @@ def generate_then_check(
 
         inbound = get_settings().inbound
         echo(f"generating business day {day} ({claims} claims, seed {seed}) into {inbound} ...")
-        manifest = generate_day(inbound, day, claims, seed)
+        manifest = generate_day(inbound, day, claims, seed, fhir_payers=fhir_payers)
         if mixed:
             from revcycle.synthetic.mixed import add_trouble
 

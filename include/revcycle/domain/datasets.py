@@ -22,6 +22,15 @@ SOURCE_DATASETS: dict[str, tuple[str, ...]] = {
     "supplier_invoices": ("canonical__supplier_invoice_line",),
     "bank_deposits": ("canonical__bank_deposit",),
 }
+# A payer's FHIR export fills the remittance datasets (the same payments, another route).
+SOURCE_DATASETS["fhir_remittance"] = SOURCE_DATASETS["remittance"]
+
+
+def publishers(dataset: str) -> tuple[str, ...]:
+    """The sources that publish a canonical dataset."""
+    return tuple(source for source, datasets in SOURCE_DATASETS.items() if dataset in datasets)
+
+
 # The reconciliation's extracts (lake ``recon__<name>``, CSV in outbound/finance/<day>/).
 RECON_EXTRACTS = ("cash", "claims", "denials", "supply", "exceptions")
 

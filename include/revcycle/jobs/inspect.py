@@ -2,7 +2,8 @@
 
 The type is found the way the pipeline reads it: an X12 file by the X12
 reader itself (GS01 of its first group names the source), an HL7 batch by the
-supply source's HL7 test, a CSV by the contract whose columns its header names.
+supply source's HL7 test, a FHIR NDJSON export by its first line (a JSON resource),
+a CSV by the contract whose columns its header names.
 The file is then staged and validated by the same functions the DAG steps call,
 and a failure turns into the same reason.  What depends on history - a
 duplicate interchange, a payment posted from another file - needs the ledger
@@ -68,6 +69,15 @@ def _csv_source(path: Path) -> Source | None:
     return best
 
 
+def _is_ndjson(path: Path) -> bool:
+    """A FHIR Bulk Data file: its first non-blank line is a JSON object naming a resourceType."""
+    from revcycle.fhir.ndjson import read_lines
+
+    for _, line in read_lines(path):
+        return line.lstrip().startswith(b"{") and b'"resourceType"' in line
+    return False
+
+
 def detect(path: Path) -> tuple[str | None, Source | None, RevcycleError | None]:
     """(type, source, refusal): the source that would read the file, or the reason no source can."""
     from revcycle.sources.bank_deposits import statement_format
@@ -83,6 +93,8 @@ def detect(path: Path) -> tuple[str | None, Source | None, RevcycleError | None]
         return None, None, refusal  # every source refuses an empty file alike
     if is_hl7(path):
         return "HL7", sources()["supply_usage"], None
+    if _is_ndjson(path):
+        return "FHIR NDJSON", sources()["fhir_remittance"], None
     fmt = statement_format(path)
     if fmt in ("bai2", "camt053"):
         return {"bai2": "BAI2", "camt053": "camt.053"}[fmt] + " bank statement", sources()["bank_deposits"], None
@@ -122,7 +134,7 @@ def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
     if source is None:
         out["quarantine"] = {
             "reason": UNKNOWN_REASON,
-            "detail": "not a file type revcycle reads (X12 835, 277, 277CA, 999, 276; HL7 DFT; the CSV contracts)",
+            "detail": "not a file type revcycle reads (X12 835, 277, 277CA, 999, 276; HL7 DFT; FHIR NDJSON; the CSV contracts)",
         }
         return out
     with tempfile.TemporaryDirectory() as tmp:

@@ -21,6 +21,7 @@ import json
 from decimal import Decimal
 
 from revcycle.adapters.db import as_date, as_datetime, engine_for, query
+from revcycle.domain.datasets import publishers
 from revcycle.settings import DAGS_DIR
 
 
@@ -45,7 +46,7 @@ def compute(day: dt.date) -> list[dict]:
         if as_datetime(f["quarantined_at"]) and as_datetime(f["landed_at"])
     ]
     lag_days = [((as_date(b) - as_date(a)).days) for a, b in lags if a and b]
-    unposted_files = [f for f in quarantined if f["source"] == "remittance"]
+    unposted_files = [f for f in quarantined if f["source"] in publishers("canonical__remittance")]
     unposted_amount = sum(
         (Decimal(json.loads(f["control_totals"] or "{}").get("bpr02", "0")) for f in unposted_files), Decimal("0")
     )

@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from revcycle.adapters.db import as_date, engine_for, query
 from revcycle.adapters.lake import Lake
+from revcycle.domain.datasets import publishers
 from revcycle.domain.decimals import cents
 from revcycle.domain.keys import business_key
 from revcycle.jobs import finance_extracts as extracts
@@ -41,10 +42,15 @@ log = logging.getLogger(__name__)
 
 
 # -- inputs ------------------------------------------------------------------------
-def lake_table(source: str, dataset: str, business_date: dt.date) -> pd.DataFrame:
-    """One canonical dataset from every posted file of a source up to the day."""
+def lake_table(dataset: str, business_date: dt.date) -> pd.DataFrame:
+    """One canonical dataset from every posted file up to the day, of every source that publishes it (the 835
+    and FHIR routes both publish the remittance datasets)."""
     with engine_for("ops").connect() as conn:
-        rows = query(conn, "ops/ledger_posted_outputs", {"source": source, "business_date": business_date}).all()
+        rows = [
+            row
+            for source in publishers(dataset)
+            for row in query(conn, "ops/ledger_posted_outputs", {"source": source, "business_date": business_date})
+        ]
     paths = [p for _, outputs in rows for p in json.loads(outputs or "[]") if f"/{dataset}/" in p]
     lake = Lake.configured()
     tables = [lake.read(p) for p in paths if lake.exists(p)]
@@ -78,24 +84,24 @@ def run(business_date: dt.date, dag_run_id: str | None = None) -> dict:
     s = get_settings()
     supply_match.run(business_date, dag_run_id)
 
-    remittances = lake_table("remittance", "canonical__remittance", business_date)
+    remittances = lake_table("canonical__remittance", business_date)
     payments = remittances[
         (remittances["credit_debit_flag"] == "C") & remittances["payment_amount"].map(lambda v: v is not None and v > 0)
     ]
     payments = payments.drop(columns=["payer_id"]).rename(columns={"payer_identifier": "payer_id"})
     payer_names = {p: n for p, n in zip(remittances["payer_identifier"], remittances["payer_name"], strict=True) if n}
-    deposits = lake_table("bank_deposits", "canonical__bank_deposit", business_date)
+    deposits = lake_table("canonical__bank_deposit", business_date)
     receipts = erp_frame("erp/recon_receipts", business_date, ("amount",))
     cash = reconcile_cash(payments, deposits, receipts)
 
-    claim_rows = lake_table("remittance", "canonical__claim_payment", business_date)
+    claim_rows = lake_table("canonical__claim_payment", business_date)
     payer_of = dict(zip(remittances["remittance_key"], remittances["payer_identifier"], strict=True))
     claim_rows = claim_rows.assign(payer_id=[payer_of.get(k) for k in claim_rows["remittance_key"]])
     applications = erp_frame("erp/recon_applications", business_date, ("applied_amount",))
     statuses = erp_frame("erp/recon_statuses", business_date, ("charge_amount", "payment_amount"))
     open_items = erp_frame("erp/recon_open_items", business_date, ("billed_amount",), ("submitted_date",))
     claims = reconcile_claims(claim_rows, applications, statuses, open_items, business_date, s.inquiry_after_days)
-    adjustments = lake_table("remittance", "canonical__adjustment", business_date)
+    adjustments = lake_table("canonical__adjustment", business_date)
     denial_summary = denials(claim_rows, adjustments)  # claim- and line-level CAS of denied claims
     supply = erp_frame("erp/recon_supply", business_date, ("amount_at_stake",))
 

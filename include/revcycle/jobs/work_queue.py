@@ -286,7 +286,6 @@ def evidence(item_key: str) -> dict:
             payer, _, trace = it["reference"].partition("|")
             rows("ERP cash receipts", "ERP", "erp/wq_cash_receipts", {"payer_id": payer, "trace_number": trace})
             deposits = _lake_rows(
-                "bank_deposits",
                 "canonical__bank_deposit",
                 day,
                 lambda r: r["originator_id"] == payer and r["trace_number"] == trace,
@@ -294,7 +293,6 @@ def evidence(item_key: str) -> dict:
             sections.append({"title": "bank deposit lines", "side": "bank", "rows": deposits})
             shas.update(r["file_name"] for r in deposits)  # lake rows name their raw file by its sha256
             payments = _lake_rows(
-                "remittance",
                 "canonical__remittance",
                 day,
                 lambda r: r["payer_identifier"] == payer and r["trace_number"] == trace,
@@ -338,8 +336,8 @@ def evidence(item_key: str) -> dict:
     return {"item": it, "sections": sections, "files": files}
 
 
-def _lake_rows(source: str, dataset: str, day: dt.date, wanted) -> list[dict]:
+def _lake_rows(dataset: str, day: dt.date, wanted) -> list[dict]:
     from revcycle.jobs.reconciliation import lake_table
 
-    frame = lake_table(source, dataset, day)
+    frame = lake_table(dataset, day)
     return [{k: v for k, v in r.items() if k != "ingest_datetime"} for r in frame.to_dict("records") if wanted(r)]

@@ -41,18 +41,43 @@ def _lake() -> Lake:
     return Lake.configured()
 
 
-def _transport(source: Source) -> Transport:
+def _transport(source: Source, business_date: dt.date) -> Transport:
     s = get_settings()
+    if source.fhir_types:
+        return _fhir_export(source, business_date)
     if source.name in s.api_sources:
         from revcycle.adapters.partner_api import ApiFolder, PartnerApi, PartnerConfig
 
         conn_id, path = s.api_sources[source.name]
-        return ApiFolder(PartnerApi(PartnerConfig.from_connection(conn_id)), path)
+        return ApiFolder(PartnerApi(PartnerConfig.from_connection(conn_id)), path, source.name)
     if s.inbound_conn_id:
         from revcycle.adapters.sftp import from_airflow_connection
 
         return from_airflow_connection(s.inbound_conn_id, f"/{source.inbound_subdir}")
     return LocalFolder(s.inbound / source.inbound_subdir)
+
+
+def _fhir_export(source: Source, business_date: dt.date) -> Transport:
+    """The source's Bulk Data export through the FHIR connection; none configured: nothing to land (said)."""
+    from revcycle.adapters.fhir_bulk import BulkExport
+    from revcycle.adapters.landing import MemoryFolder
+    from revcycle.adapters.partner_api import PartnerApi, PartnerConfig
+
+    s = get_settings()
+    try:
+        config = PartnerConfig.from_connection(s.fhir_conn_id)
+    except Exception as exc:  # Airflow's AirflowNotFoundException, without importing Airflow here
+        if type(exc).__name__ != "AirflowNotFoundException":
+            raise
+        log.warning("%s: no Airflow connection %r; no FHIR export this run", source.name, s.fhir_conn_id)
+        return MemoryFolder({}, f"(no connection {s.fhir_conn_id})")
+    return BulkExport(
+        PartnerApi(config),
+        source.name,
+        source.fhir_types,
+        type_filter=config.extra.get("type_filter"),
+        errors_dir=s.quarantine / business_date.isoformat() / "fhir_errors",
+    )
 
 
 def _ready(sha256: str, state: str) -> dict | None:
@@ -106,11 +131,13 @@ def land(source_name: str, business_date: dt.date, dag_run_id: str | None = None
     source = get_source(source_name)
     s = get_settings()
     s.ensure_dirs()
-    transport = _transport(source)
+    transport = _transport(source, business_date)
     try:
         result = land_source(
             source.name, transport, s.raw_root, source.patterns, business_date, s.stable_seconds, dag_run_id
         )
+        if not result.refused and hasattr(transport, "commit"):
+            transport.commit()  # everything listed is landed: an incremental source moves its mark
     finally:
         close = getattr(transport, "close", None)
         if close:

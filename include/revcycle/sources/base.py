@@ -89,3 +89,6 @@ class Source:
     exclusive: Exclusive | None = None
     # The column contract of a CSV source (how ``inspect`` recognises its files by their header).
     contract: Contract | None = None
+    # A FHIR Bulk Data source: the resource types its export asks for (``_type``); its files come from
+    # ``revcycle.adapters.fhir_bulk`` through the connection REVCYCLE_FHIR_CONN_ID.
+    fhir_types: tuple[str, ...] = ()

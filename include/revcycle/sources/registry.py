@@ -8,6 +8,7 @@ from revcycle.sources.base import Source
 def sources() -> dict[str, Source]:
     from revcycle.sources.bank_deposits import BANK_DEPOSITS
     from revcycle.sources.claim_status import CLAIM_STATUS
+    from revcycle.sources.fhir_remittance import FHIR_REMITTANCE
     from revcycle.sources.open_items import OPEN_ITEMS
     from revcycle.sources.payer_acks import PAYER_ACKS
     from revcycle.sources.remittance import REMITTANCE
@@ -16,7 +17,16 @@ def sources() -> dict[str, Source]:
 
     return {
         s.name: s
-        for s in (REMITTANCE, CLAIM_STATUS, OPEN_ITEMS, PAYER_ACKS, SUPPLY_USAGE, SUPPLIER_INVOICES, BANK_DEPOSITS)
+        for s in (
+            REMITTANCE,
+            FHIR_REMITTANCE,
+            CLAIM_STATUS,
+            OPEN_ITEMS,
+            PAYER_ACKS,
+            SUPPLY_USAGE,
+            SUPPLIER_INVOICES,
+            BANK_DEPOSITS,
+        )
     }
 
 

@@ -91,16 +91,18 @@ def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseRe
 
 def parse_835(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
     result = _stage_columns(path, ctx, out) or parse_x12_file(path, ctx, out, map_remittances, _emit_835)
-    sets = result.control_totals.get("transactions", [])
-    result.control_totals.update(
-        {
-            "claims": sum(t["claims"] for t in sets),
-            "bpr02": sum_str(t["bpr02"] for t in sets),
-            "sum_clp04": sum_str(t["sum_clp04"] for t in sets),
-            "sum_plb": sum_str(t["sum_plb"] for t in sets),
-        }
-    )
+    result.control_totals.update(totals_of_sets(result.control_totals.get("transactions", [])))
     return result
+
+
+def totals_of_sets(sets: list[dict]) -> dict:
+    """A file's control totals from its payments' (the 835 and FHIR routes alike): BPR02 is what posting ties to."""
+    return {
+        "claims": sum(t["claims"] for t in sets),
+        "bpr02": sum_str(t["bpr02"] for t in sets),
+        "sum_clp04": sum_str(t["sum_clp04"] for t in sets),
+        "sum_plb": sum_str(t["sum_plb"] for t in sets),
+    }
 
 
 def post_835(tables: dict[str, pa.Table], business_date: dt.date, sha256: str) -> dict:

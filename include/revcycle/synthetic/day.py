@@ -8,6 +8,7 @@ Layout (what the landing step watches):
     <inbound>/invoices/*.csv        supplier invoices
     <inbound>/bank/*.csv            bank deposit lines for the day
     <inbound>/billing/*.csv         open accounts-receivable snapshot from the billing system
+    <inbound>/fhir_payer/<payer>/<date>/*.ndjson  a FHIR payer's resources (served by its Bulk Data server)
     <inbound>/_manifest/<date>.json ground truth (never landed)
 """
 
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from revcycle.adapters.storage import PRIVATE_FILE, private_dir, sha256_file
-from revcycle.synthetic import billing, claim_status_277, remittance_835, supply
+from revcycle.synthetic import billing, claim_status_277, fhir_remittance, remittance_835, supply
 from revcycle.synthetic.identities import PAYERS
 
 ProgressFn = Callable[[str, int], None]
@@ -59,9 +60,14 @@ def generate_day(
     seed: int,
     supply_messages: int | None = None,
     progress: ProgressFn | None = None,
+    fhir_payers: tuple[str, ...] = (),
 ) -> dict:
     """Write the day's files under ``out`` and return (and save) the manifest.  A day already generated
-    there with other parameters is refused (``GeneratedDayConflict``): its files would mix with these."""
+    there with other parameters is refused (``GeneratedDayConflict``): its files would mix with these.
+
+    The payers named in ``fhir_payers`` send the same payments as FHIR resources instead of an 835: they go
+    to ``<out>/fhir_payer/<payer>/<day>/`` (the store the synthetic FHIR server exports from), not to an
+    inbound folder; the rest of the day is unchanged, so both routes give the same ERP rows."""
     refuse_a_different_day(out, day, claims, seed, supply_messages)
     rng = random.Random(f"{seed}:{day.isoformat()}")
     tick = progress or (lambda what, n: None)
@@ -109,11 +115,19 @@ def generate_day(
                     if c.status != "22" and rng.random() < claim_status_277.SAMPLE_RATE
                 )
 
-            name = f"era_{payer.payer_id}_{day:%Y%m%d}_{file_no}.835"
-            path = out / "remittance" / name
-            sets_summary = remittance_835.write_835_file(path, payer, day, interchanges, control, on_set)
+            if payer.payer_id in fhir_payers:
+                folder = out / "fhir_payer" / payer.payer_id / day.isoformat()
+                sets_summary = fhir_remittance.write_payments(
+                    folder, payer, day, itertools.chain.from_iterable(interchanges), on_set
+                )
+                manifest["files"].append(_fhir_entry(folder, out, sets_summary))
+            else:
+                name = f"era_{payer.payer_id}_{day:%Y%m%d}_{file_no}.835"
+                path = out / "remittance" / name
+                sets_summary = remittance_835.write_835_file(path, payer, day, interchanges, control, on_set)
+                manifest["files"].append(_file_entry(path, out, "835", sets_summary))
+            # The same control numbers are used up either way: the rest of the day is byte for byte the same.
             control += len(interchanges)
-            manifest["files"].append(_file_entry(path, out, "835", sets_summary))
             for s in sets_summary:
                 deposits.append(
                     {
@@ -167,7 +181,8 @@ def generate_day(
     manifest["totals"] = _totals(manifest["files"])
     (out / "_manifest" / f"{day.isoformat()}.json").write_text(json.dumps(manifest, indent=2))
     for f in manifest["files"]:
-        (out / f["path"]).chmod(PRIVATE_FILE)
+        for path in f.get("exports", [f["path"]]):
+            (out / path).chmod(PRIVATE_FILE)
     return manifest
 
 
@@ -218,13 +233,21 @@ def _file_entry(path: Path, root: Path, kind: str, sets: list[dict]) -> dict:
     }
 
 
+def _fhir_entry(folder: Path, root: Path, sets: list[dict]) -> dict:
+    """A FHIR payer's day in the manifest: its payments as an 835 file's are, and the files its server exports."""
+    entry = _file_entry(folder / "PaymentReconciliation.ndjson", root, "fhir_remittance", sets)
+    entry["exports"] = [str((folder / name).relative_to(root)) for name in fhir_remittance.FILES]
+    return entry
+
+
 def _totals(files: list[dict]) -> dict:
     from decimal import Decimal
 
-    era = [f for f in files if f["type"] == "835"]
+    era = [f for f in files if f["type"] in ("835", "fhir_remittance")]
     bank = [f for f in files if f["type"] == "bank"]
     return {
-        "era_files": len(era),
+        "era_files": sum(1 for f in era if f["type"] == "835"),
+        "fhir_payments": sum(len(f["transactions"]) for f in era if f["type"] == "fhir_remittance"),
         "claims": sum(f["claims"] for f in era),
         "bpr02": str(sum((Decimal(f["bpr02"]) for f in era), Decimal("0"))),
         "sum_clp04": str(sum((Decimal(f["sum_clp04"]) for f in era), Decimal("0"))),

@@ -252,3 +252,30 @@ def test_a_day_already_done_is_not_run_again_and_says_what_it_found(rc_home):
     assert lines[2].startswith("  nothing new for 2026-11-24: every file in") and "replay --date 2026-11-24" in lines[2]
     assert "files in:        1 (remittance 1): posted 1" in result.output
     assert not (get_settings().home / "airflow").exists()
+
+
+def test_inspect_reads_a_fhir_export_and_gives_the_pipelines_decision(tmp_path, rc_home):
+    """An NDJSON export is recognised by its first line, parsed and validated as the fhir_remittance DAG would;
+    a file with one bad resource is accepted with that resource rejected, an all-bad file is quarantined."""
+    import itertools
+    import random
+
+    from revcycle.synthetic import fhir_remittance, remittance_835
+    from revcycle.synthetic.identities import PAYERS
+
+    day = dt.date(2026, 11, 20)
+    payer = PAYERS[0]
+    psets = list(remittance_835.payment_sets(random.Random(3), payer, day, 1, 30, itertools.count(1)))
+    fhir_remittance.write_payments(tmp_path / "store", payer, day, psets)
+    export = tmp_path / "export.ndjson"
+    export.write_bytes(b"".join((tmp_path / "store" / n).read_bytes() for n in fhir_remittance.FILES) + b"{oops\n")
+    result = run("inspect", str(export), "--json", "--date", "2026-11-20")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert (out["type"], out["source"], out["quarantine"]) == ("FHIR NDJSON", "fhir_remittance", None)
+    assert [t["bpr02"] for t in out["transactions"]] == [str(p.bpr02) for p in psets]
+    assert out["rows"]["canonical__claim_payment"] == sum(len(p.claims) for p in psets)
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text('{"resourceType": "Patient", "id": "p1"}\n{"resourceType": "Basic"}\n')
+    out = json.loads(run("inspect", str(bad), "--json").output)
+    assert out["quarantine"]["reason"] == "ALL_RESOURCES_REJECTED"
