@@ -8,9 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import secrets
-import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import trustme
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from revcycle.synthetic.fhir_server import free_port, serving
 
 CLIENT_ID, CLIENT_SECRET = "revcycle-hospital", "s3cret-for-tests"
 
@@ -182,12 +181,6 @@ def _app(b: Behaviour, require_client_cert: bool) -> Starlette:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Partner:
     base_url: str
@@ -242,26 +235,6 @@ def partner_server(
         client_ca.cert_pem.write_to_path(str(tmp / "client-ca.pem"))
         options = {"ssl_ca_certs": str(tmp / "client-ca.pem"), "ssl_cert_reqs": ssl.CERT_REQUIRED}
     b = behaviour or Behaviour()
-    port = _free_port()
-    config = uvicorn.Config(
-        _app(b, require_client_cert),
-        host="127.0.0.1",
-        port=port,
-        ssl_certfile=str(cert),
-        ssl_keyfile=str(key),
-        log_level="warning",
-        **options,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the partner test server did not start")
-        time.sleep(0.05)
-    try:
+    port = free_port()
+    with serving(_app(b, require_client_cert), port, cert, key, "the partner test server", **options):
         yield Partner(f"https://127.0.0.1:{port}", ca, b, client_ca)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

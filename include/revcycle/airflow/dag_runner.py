@@ -1,6 +1,6 @@
 """One warm Airflow process that runs ``airflow dags test`` for each DAG of a day in a forked child.
 
-``revcycle run-day`` used to start ``airflow dags test`` afresh for each of its nine DAGs, so each paid
+``revcycle run-day`` used to start ``airflow dags test`` afresh for each of its DAGs, so each paid
 Airflow's import and, in its first validate task, Great Expectations' (about 2.5 s; bench stage 6).
 This runner imports both once, then forks a child per DAG, as an Airflow worker forks each task try:
 the children start warm and stay isolated from one another.  ``runtime.replay_day`` drives it over pipes:

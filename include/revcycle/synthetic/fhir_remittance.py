@@ -16,7 +16,7 @@ from pathlib import Path
 
 from revcycle.fhir import remittance as fr
 from revcycle.synthetic.identities import PROVIDER_NAME, PROVIDER_NPI, Payer
-from revcycle.synthetic.remittance_835 import Claim, PaymentSet
+from revcycle.synthetic.remittance_835 import Claim, PaymentSet, set_summary
 
 _NUMBER = re.compile(r'"\\u0000(-?[0-9.]+)\\u0000"')
 
@@ -173,22 +173,7 @@ def write_payments(folder: Path, payer: Payer, day: dt.date, psets: Iterable[Pay
             eobs.writelines(dumps(e) + "\n" for e in claims)
             if on_set:
                 on_set(pset)
-            summary.append(
-                {
-                    "isa13": "",
-                    "st02": reconciliation["id"],
-                    "trace": pset.trace,
-                    "payer_id": "1" + payer.payer_id[1:],
-                    "payment_date": day.isoformat(),
-                    "method": payer.method,
-                    "claims": len(pset.claims),
-                    "bpr02": str(pset.bpr02),
-                    "sum_clp04": str(pset.sum_paid),
-                    "sum_plb": str(pset.sum_plb),
-                    "reversals": sum(1 for c in pset.claims if c.status == "22"),
-                    "denials": sum(1 for c in pset.claims if c.status == "4"),
-                }
-            )
+            summary.append({"isa13": "", **set_summary(pset, reconciliation["id"], payer, day)})
     for tmp, name in zip(staged, FILES, strict=True):
         target = folder / name
         if target.exists() and target.read_bytes() == tmp.read_bytes():

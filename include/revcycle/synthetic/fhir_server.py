@@ -319,7 +319,7 @@ def _key_kind(pem: str) -> str:
     return "EC" if isinstance(serialization.load_pem_public_key(pem.encode()), ec.EllipticCurvePublicKey) else "RSA"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -334,31 +334,39 @@ def fhir_server(
     client_id: str = PAYER_CLIENT_ID,
 ) -> Iterator[FhirServer]:
     """Serve ``store`` on a free loopback port (a thread of this process) until the block ends."""
-    import uvicorn
-
     tls_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     cert, key, ca_pem = _tls(tls_dir)
     b = behaviour or Behaviour()
-    port = _free_port()
+    port = free_port()
     base = [f"https://127.0.0.1:{port}"]
+    with serving(_app(store, public_key_pem, client_id, b, base), port, cert, key, "the synthetic FHIR server"):
+        yield FhirServer(base[0], ca_pem, b)
+
+
+@contextmanager
+def serving(app, port: int, cert: Path, key: Path, what: str, **tls_options) -> Iterator[None]:
+    """An ASGI app served over HTTPS by uvicorn on a loopback port, in a thread, until the block ends."""
+    import uvicorn
+
     config = uvicorn.Config(
-        _app(store, public_key_pem, client_id, b, base),
+        app,
         host="127.0.0.1",
         port=port,
         ssl_certfile=str(cert),
         ssl_keyfile=str(key),
         log_level="warning",
+        **tls_options,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True, name="fhir-server")
+    thread = threading.Thread(target=server.run, daemon=True, name=what)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the synthetic FHIR server did not start")
+            raise RuntimeError(f"{what} did not start")
         time.sleep(0.05)
     try:
-        yield FhirServer(base[0], ca_pem, b)
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=10)

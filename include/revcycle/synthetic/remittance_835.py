@@ -307,22 +307,25 @@ def write_835_file(
                 write_payment_set(w, payer, pset, day)
                 on_set(pset)
                 summary.append(
-                    {
-                        "isa13": f"{control:09d}",
-                        "gs06": str(control),
-                        "st02": pset.st02,
-                        "trace": pset.trace,
-                        "payer_id": "1" + payer.payer_id[1:],
-                        "payment_date": day.isoformat(),
-                        "method": payer.method,
-                        "claims": len(pset.claims),
-                        "bpr02": str(pset.bpr02),
-                        "sum_clp04": str(pset.sum_paid),
-                        "sum_plb": str(pset.sum_plb),
-                        "reversals": sum(1 for c in pset.claims if c.status == "22"),
-                        "denials": sum(1 for c in pset.claims if c.status == "4"),
-                    }
+                    {"isa13": f"{control:09d}", "gs06": str(control), **set_summary(pset, pset.st02, payer, day)}
                 )
             w.ge(control)
             w.iea(env)
     return summary
+
+
+def set_summary(pset: PaymentSet, control: str, payer: Payer, day: dt.date) -> dict:
+    """One payment as the manifest records it (the 835 and the FHIR writers alike)."""
+    return {
+        "st02": control,
+        "trace": pset.trace,
+        "payer_id": "1" + payer.payer_id[1:],
+        "payment_date": day.isoformat(),
+        "method": payer.method,
+        "claims": len(pset.claims),
+        "bpr02": str(pset.bpr02),
+        "sum_clp04": str(pset.sum_paid),
+        "sum_plb": str(pset.sum_plb),
+        "reversals": sum(1 for c in pset.claims if c.status == "22"),
+        "denials": sum(1 for c in pset.claims if c.status == "4"),
+    }
