@@ -2,7 +2,7 @@
 ### Remittance over FHIR (Bulk Data export)
 
 Exports a payer's new payments from its FHIR R4 server (`$export` of PaymentReconciliation with its
-ExplanationOfBenefit / ClaimResponse resources, authorised with SMART Backend Services), incrementally from the
+ExplanationOfBenefit resources, authorised with SMART Backend Services), incrementally from the
 last export whose files all landed.  Each export lands in the raw zone as one NDJSON file, then goes through the
 steps every remittance goes through: parse (each resource checked against FHIR R4; a bad one is rejected with
 its reason, the rest go on), validate with the same Great Expectations suites, publish canonical Parquet, and

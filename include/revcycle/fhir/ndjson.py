@@ -17,7 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 
 # What the canonical mappings read; any other resourceType is refused as unknown to this pipeline.
-KNOWN_TYPES = frozenset({"ExplanationOfBenefit", "ClaimResponse", "PaymentReconciliation", "OperationOutcome"})
+# ClaimResponse is not read: its items carry no service codes or dates, which a remittance line needs.
+KNOWN_TYPES = frozenset({"ExplanationOfBenefit", "PaymentReconciliation", "OperationOutcome"})
 MAX_LINE = 16 << 20  # one resource larger than this is refused, not read
 
 

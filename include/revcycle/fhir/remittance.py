@@ -1,6 +1,6 @@
 """FHIR R4 payments to the remittance canonical records the 835 route fills (``revcycle.x12.remittance``).
 
-A payment is a ``PaymentReconciliation`` and the ``ExplanationOfBenefit`` (or ``ClaimResponse``) resources its
+A payment is a ``PaymentReconciliation`` and the ``ExplanationOfBenefit`` resources its
 ``detail`` entries of type ``payment`` point at; they are mapped as one 835 transaction set would be:
 
 | canonical | FHIR |
@@ -51,7 +51,7 @@ MEMBER_ID = f"{BASE}/sid/member-id"
 PATIENT_CONTROL = f"{BASE}/sid/patient-control-number"
 PAYER_CLAIM = f"{BASE}/sid/payer-claim-control-number"
 GROUPS = ("CO", "PR", "OA", "PI", "CR")
-CLAIM_TYPES = ("ExplanationOfBenefit", "ClaimResponse")
+CLAIM_TYPES = ("ExplanationOfBenefit",)
 CAS_PER_SEGMENT = 6
 PLB_PER_SEGMENT = 6
 ONE = Decimal("1")
@@ -105,7 +105,7 @@ def _reference_id(reference: dict | None, where: str) -> tuple[str, str]:
     text = (reference or {}).get("reference") or ""
     rtype, _, rid = text.rpartition("/")
     if rtype not in CLAIM_TYPES or not rid:
-        raise PaymentRefused("BAD_REFERENCE", f"{where} is not ExplanationOfBenefit/<id> or ClaimResponse/<id>")
+        raise PaymentRefused("BAD_REFERENCE", f"{where} is not ExplanationOfBenefit/<id>")
     return rtype, rid
 
 

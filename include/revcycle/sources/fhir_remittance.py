@@ -1,5 +1,5 @@
-"""The FHIR remittance source: a payer's Bulk Data export (PaymentReconciliation with its ExplanationOfBenefit or
-ClaimResponse resources) mapped to the remittance canonical datasets and posted to ERP cash as an 835 is.
+"""The FHIR remittance source: a payer's Bulk Data export (PaymentReconciliation with its ExplanationOfBenefit
+resources) mapped to the remittance canonical datasets and posted to ERP cash as an 835 is.
 
 The export arrives through ``revcycle.adapters.fhir_bulk`` (one landed file an export); each line is checked
 on its own (``revcycle.fhir.ndjson``), each payment mapped on its own (``revcycle.fhir.remittance``).  A bad
@@ -20,7 +20,7 @@ from revcycle.fhir.remittance import map_payments
 from revcycle.sources.base import ParseContext, ParseResult, Source
 from revcycle.sources.remittance import CHECKS, DATASETS, REMITTANCE, _emit_835, totals_of_sets
 
-FHIR_TYPES = ("PaymentReconciliation", "ExplanationOfBenefit", "ClaimResponse")
+FHIR_TYPES = ("PaymentReconciliation", "ExplanationOfBenefit")
 
 
 def parse_fhir_remittance(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
