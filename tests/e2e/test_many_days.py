@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from revcycle.airflow.runtime import RUN_ORDER
+
 pytestmark = pytest.mark.airflow
 
 CLAIMS = "300"
@@ -63,7 +65,7 @@ def check_day(home: Path, out: str, day: dt.date) -> None:
     m = re.search(r"this run:\s+(\d+) new files \(posted (\d+)\)", out)
     assert m and m.group(1) == m.group(2) and int(m.group(1)) > 0, out
     # Every DAG ran once and no task needed a second try.
-    assert len(re.findall(r" ok \(", out.split("DAG runs:", 1)[1].splitlines()[0])) == 9, out
+    assert len(re.findall(r" ok \(", out.split("DAG runs:", 1)[1].splitlines()[0])) == len(RUN_ORDER), out
     assert retried_tasks(home) == []
     assert set(ledger_states(home)) == {"posted"}, ledger_states(home)
 
