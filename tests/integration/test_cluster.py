@@ -116,7 +116,8 @@ def test_a_day_on_the_cluster_equals_the_embedded_run(tmp_path):
     base = {k: v for k, v in os.environ.items() if not k.startswith(("REVCYCLE_", "AIRFLOW"))}
     base["REVCYCLE_TOKEN_KEY"] = "cluster-test-token-key"  # the same PHI tokens in both runs
 
-    embedded_env = {**base, "REVCYCLE_HOME": str(tmp_path / "embedded")}
+    # The cluster's run-day starts no FHIR payer (docs/fhir.md): the embedded day sends every payer as X12 too.
+    embedded_env = {**base, "REVCYCLE_HOME": str(tmp_path / "embedded"), "REVCYCLE_FHIR_PAYERS": ""}
     embedded = json.loads(
         _revcycle(embedded_env, "run-day", "--date", DAY, "--claims", CLAIMS, "--seed", SEED, "--json")
     )
