@@ -26,11 +26,12 @@ the file's other payments go on.  Member ids are tokenised; names, birth dates a
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from revcycle.domain.keys import joined_key, remittance_key
+from revcycle.domain.keys import business_key, joined_key, remittance_key
 from revcycle.domain.phi import tokenise
 from revcycle.domain.remittance_set import RemittanceSet
 from revcycle.fhir.ndjson import Rejected, Resource
@@ -88,9 +89,7 @@ def _code(concept: dict | None, system: str) -> str | None:
     return None
 
 
-def _date(text: str | None):
-    import datetime as dt
-
+def _date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text[:10]) if text else None
 
 
@@ -206,8 +205,6 @@ def _payment(payment: Resource, claims: dict[tuple[str, str], Resource], number:
                 raise PaymentRefused("MISSING_REQUIRED_ELEMENT", f"detail[{d}].type has no X12 PLB reason coding")
         else:
             raise PaymentRefused("BAD_ELEMENT", f"detail[{d}].type is neither payment nor adjustment")
-    from revcycle.domain.keys import business_key
-
     for p in plb:
         p["provider_adjustment_key"] = business_key(rkey, "PLB", p["plb_seq"], p["pair_seq"])
     rset.remittance = {

@@ -29,7 +29,7 @@ def parse_fhir_remittance(path: Path, ctx: ParseContext, out: StagingWriter) -> 
     lineage = ctx.lineage()
     for rset in mapped.sets:
         _emit_835(rset, out, lineage, result)
-    rejected = [_keep(ctx, path, r) for r in mapped.rejected]
+    rejected = _keep(ctx, path, mapped.rejected)
     if not mapped.sets:
         if not rejected:
             raise MappingError("NO_RESOURCES", "no FHIR payment resource in the file")
@@ -50,19 +50,23 @@ def parse_fhir_remittance(path: Path, ctx: ParseContext, out: StagingWriter) -> 
     return result
 
 
-def _keep(ctx: ParseContext, path: Path, rejected: Rejected) -> dict:
-    """Keep a rejected line (PHI: the quarantine folder only) and return its pointer (no values)."""
-    pointer = {"line": rejected.line, "resource_type": rejected.resource_type, "reason": rejected.reason}
-    if ctx.reject_dir is not None:
-        private_dir(ctx.reject_dir)
-        stem = f"{ctx.sha256[:16]}_{rejected.line:06d}"
-        line = next((text for n, text in read_lines(path) if n == rejected.line), b"")
-        write_private(ctx.reject_dir / f"{stem}.ndjson", line.decode("utf-8", "replace"))
+def _keep(ctx: ParseContext, path: Path, rejected: list[Rejected]) -> list[dict]:
+    """Keep the rejected lines (PHI: the quarantine folder only), read in one pass over the file; return their
+    pointers (no values)."""
+    pointers = [{"line": r.line, "resource_type": r.resource_type, "reason": r.reason} for r in rejected]
+    if ctx.reject_dir is None or not rejected:
+        return pointers
+    private_dir(ctx.reject_dir)
+    wanted = {r.line for r in rejected}
+    lines = {n: text for n, text in read_lines(path) if n in wanted}
+    for r, pointer in zip(rejected, pointers, strict=True):
+        stem = f"{ctx.sha256[:16]}_{r.line:06d}"
+        write_private(ctx.reject_dir / f"{stem}.ndjson", lines.get(r.line, b"").decode("utf-8", "replace"))
         write_private(
             ctx.reject_dir / f"{stem}.reason.json",
-            json.dumps({"file_sha256": ctx.sha256, **pointer, "detail": rejected.detail}, indent=2),
+            json.dumps({"file_sha256": ctx.sha256, **pointer, "detail": r.detail}, indent=2),
         )
-    return pointer
+    return pointers
 
 
 FHIR_REMITTANCE = Source(
