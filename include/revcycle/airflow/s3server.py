@@ -2,8 +2,8 @@
 
 The development cluster keeps its lake and raw zone in it, and the test suite starts one for its
 object-storage tests.  Every listener gets a free port of its own (it opens about ten), the server keeps
-its data in the given folder, is ready when its S3 port answers, and runs in a process group of its own so
-it is stopped by PID.
+its data in the given folder, is ready when its S3, volume and filer servers answer, and runs in a process
+group of its own so it is stopped by PID.
 """
 
 from __future__ import annotations
@@ -100,18 +100,30 @@ def start(
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, umask=0o027)
     url = f"http://127.0.0.1:{ports['s3.port']}"
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=2).close()
-            break
-        except urllib.error.HTTPError:
-            break  # 403 without credentials: the S3 API answers
-        except OSError:
+    # The S3 port answers before the volume server has registered with the master; a read then fails with
+    # InternalError until it has (a restarted store under load took longer than the client's retries).  The
+    # volume and filer servers' /healthz answer 200 once they serve.
+    for probe, any_answer in (
+        (url + "/", True),  # 403 without credentials: the S3 API answers
+        (f"http://127.0.0.1:{ports['volume.port']}/healthz", False),
+        (f"http://127.0.0.1:{ports['filer.port']}/healthz", False),
+    ):
+        while not _answers(probe, any_answer):
             if proc.poll() is not None or time.monotonic() > deadline:
                 stop(proc.pid)
                 raise RuntimeError(f"SeaweedFS did not start: {log.read_text()[-2000:]}") from None
             time.sleep(0.3)
     return S3Server(proc.pid, url, log, ports)
+
+
+def _answers(url: str, any_status: bool) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=2).close()
+        return True
+    except urllib.error.HTTPError:
+        return any_status
+    except OSError:
+        return False
 
 
 def stop(pid: int, grace: float = 20) -> bool:
