@@ -28,7 +28,15 @@ from revcycle.settings import DAGS_DIR, IN_CHECKOUT, PLUGINS_DIR, PROJECT_ROOT, 
 # wave writes, and each wave waits for the one before (the 276s are answered between waves 2 and 3).
 # run-day runs a wave's DAGs side by side (``REVCYCLE_DAY_LANES``), the cluster triggers them together.
 WAVES = (
-    ("billing_open_items", "remittance", "fhir_remittance", "bank_deposits", "claim_status", "supply_usage"),
+    (
+        "billing_open_items",
+        "remittance",
+        "fhir_remittance",
+        "bank_deposits",
+        "claim_status",
+        "fhir_claim_status",
+        "supply_usage",
+    ),
     ("claim_status_inquiry", "supplier_invoices"),
     ("payer_acks",),
     ("reconciliation",),

@@ -22,8 +22,9 @@ SOURCE_DATASETS: dict[str, tuple[str, ...]] = {
     "supplier_invoices": ("canonical__supplier_invoice_line",),
     "bank_deposits": ("canonical__bank_deposit",),
 }
-# A payer's FHIR export fills the remittance datasets (the same payments, another route).
+# A payer's FHIR exports fill the remittance and claim status datasets (the same business, another route).
 SOURCE_DATASETS["fhir_remittance"] = SOURCE_DATASETS["remittance"]
+SOURCE_DATASETS["fhir_claim_status"] = SOURCE_DATASETS["claim_status"]
 
 
 def publishers(dataset: str) -> tuple[str, ...]:

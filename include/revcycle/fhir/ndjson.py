@@ -11,14 +11,15 @@ Money is exact: numbers are parsed as ``Decimal`` straight from the JSON text.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-# What the canonical mappings read; any other resourceType is refused as unknown to this pipeline.
-# ClaimResponse is not read: its items carry no service codes or dates, which a remittance line needs.
-KNOWN_TYPES = frozenset({"ExplanationOfBenefit", "PaymentReconciliation", "OperationOutcome"})
+# What the canonical mappings read; any other resourceType is refused as unknown to this pipeline.  Each
+# source reads its own (a ClaimResponse is a claim status, not a remittance line: its items carry no service
+# codes or dates).  An OperationOutcome is a server's message, counted wherever it comes.
+KNOWN_TYPES = frozenset({"ExplanationOfBenefit", "PaymentReconciliation", "ClaimResponse", "OperationOutcome"})
 MAX_LINE = 16 << 20  # one resource larger than this is refused, not read
 
 
@@ -55,7 +56,7 @@ def read_lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 yield number, line[: MAX_LINE + 1]
 
 
-def _parse(number: int, line: bytes) -> Resource | Rejected:
+def _parse(number: int, line: bytes, known: frozenset[str]) -> Resource | Rejected:
     if len(line) > MAX_LINE:
         return Rejected(number, "", "", "RESOURCE_TOO_LARGE", f"line {number} is over {MAX_LINE >> 20} MiB")
     try:
@@ -65,7 +66,7 @@ def _parse(number: int, line: bytes) -> Resource | Rejected:
     if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
         return Rejected(number, "", "", "NOT_A_RESOURCE", f"line {number} has no resourceType")
     rtype, rid = body["resourceType"], str(body.get("id") or "")[:64]
-    if rtype not in KNOWN_TYPES:
+    if rtype not in known:
         return Rejected(number, rtype[:40], rid, "UNKNOWN_RESOURCE_TYPE", f"line {number}: {rtype[:40]!r}")
     problem = structure_problem(body)
     if problem:
@@ -91,12 +92,14 @@ def structure_problem(body: dict) -> tuple[str, str] | None:
     return None
 
 
-def read_resources(path: Path) -> Iterator[Resource | Rejected]:
-    """Every line of the file as a checked resource or a rejection; a second resource of the same type and id in
-    one file is refused (``DUPLICATE_RESOURCE_ID``): an export holds each resource once."""
+def read_resources(path: Path, types: Iterable[str] = KNOWN_TYPES) -> Iterator[Resource | Rejected]:
+    """Every line of the file as a checked resource or a rejection (a type not among ``types``, or an
+    OperationOutcome, is ``UNKNOWN_RESOURCE_TYPE``); a second resource of the same type and id in one file is
+    refused (``DUPLICATE_RESOURCE_ID``): an export holds each resource once."""
+    known = frozenset(types) | {"OperationOutcome"}
     seen: set[tuple[str, str]] = set()
     for number, line in read_lines(path):
-        item = _parse(number, line)
+        item = _parse(number, line, known)
         if isinstance(item, Resource) and item.id:
             identity = (item.resource_type, item.id)
             if identity in seen:

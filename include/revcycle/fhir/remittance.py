@@ -82,18 +82,18 @@ def money(value: object, where: str) -> Decimal:
     return Decimal(value["value"])
 
 
-def _code(concept: dict | None, system: str) -> str | None:
-    for coding in (concept or {}).get("coding", ()):
-        if coding.get("system") == system:
-            return coding.get("code")
+def coding(concept: dict | None, system: str) -> str | None:
+    for c in (concept or {}).get("coding", ()):
+        if c.get("system") == system:
+            return c.get("code")
     return None
 
 
-def _date(text: str | None) -> dt.date | None:
+def fhir_date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text[:10]) if text else None
 
 
-def _extension(resource: dict, url: str) -> str | None:
+def extension_value(resource: dict, url: str) -> str | None:
     for ext in resource.get("extension", ()):
         if ext.get("url") == url:
             return ext.get("valueCode") or ext.get("valueString")
@@ -165,7 +165,7 @@ def _payment(payment: Resource, claims: dict[tuple[str, str], Resource], number:
     if not payer:
         raise PaymentRefused("MISSING_REQUIRED_ELEMENT", "paymentIssuer.identifier.value (the payer)")
     amount = money(pr.get("paymentAmount"), "paymentAmount")
-    paid_on = _date(pr.get("paymentDate"))
+    paid_on = fhir_date(pr.get("paymentDate"))
     flag = "C" if amount >= 0 else "D"
     rkey = remittance_key(payer, trace, paid_on.isoformat(), flag)
     requestor = pr.get("requestor") or {}
@@ -175,7 +175,7 @@ def _payment(payment: Resource, claims: dict[tuple[str, str], Resource], number:
     members: list[tuple[str, str]] = []
     plb: list[dict] = []
     for d, detail in enumerate(pr.get("detail", ()), start=1):
-        kind = _code(detail.get("type"), PAYMENT_TYPE)
+        kind = coding(detail.get("type"), PAYMENT_TYPE)
         if kind == "payment":
             identity = _reference_id(detail.get("response"), f"detail[{d}].response")
             resource = claims.get(identity)
@@ -195,8 +195,8 @@ def _payment(payment: Resource, claims: dict[tuple[str, str], Resource], number:
                     "plb_seq": n // PLB_PER_SEGMENT + 1,
                     "pair_seq": n % PLB_PER_SEGMENT + 1,
                     "provider_identifier": payee.get("value"),
-                    "fiscal_period_date": _date(detail.get("date")),
-                    "reason_code": _code(detail.get("type"), PLB_REASON),
+                    "fiscal_period_date": fhir_date(detail.get("date")),
+                    "reason_code": coding(detail.get("type"), PLB_REASON),
                     "reference": (detail.get("identifier") or {}).get("value"),
                     "amount": money(detail.get("amount"), f"detail[{d}].amount"),
                 }
@@ -217,7 +217,7 @@ def _payment(payment: Resource, claims: dict[tuple[str, str], Resource], number:
         "handling_code": "I",
         "payment_amount": amount,
         "credit_debit_flag": flag,
-        "payment_method": _extension(pr, PAYMENT_METHOD),
+        "payment_method": extension_value(pr, PAYMENT_METHOD),
         "payment_format": None,
         "payment_date": paid_on,
         "payment_date_raw": paid_on.strftime("%Y%m%d"),
@@ -229,7 +229,7 @@ def _payment(payment: Resource, claims: dict[tuple[str, str], Resource], number:
         "payee_name": requestor.get("display"),
         "payee_id_qualifier": "XX" if payee.get("system") == NPI else None,
         "payee_id": payee.get("value"),
-        "production_date": _date(pr.get("created")),
+        "production_date": fhir_date(pr.get("created")),
         "claim_count": len(claim_rows),
         "sum_claim_paid_amount": sum((c["paid_amount"] for c in claim_rows), Decimal("0")),
         "sum_provider_adjustment_amount": sum((p["amount"] for p in plb), Decimal("0")),
@@ -241,7 +241,7 @@ def _payment(payment: Resource, claims: dict[tuple[str, str], Resource], number:
 
 def _total(resource: dict, system: str, code: str, where: str) -> Decimal | None:
     for t in resource.get("total", ()):
-        if _code(t.get("category"), system) == code:
+        if coding(t.get("category"), system) == code:
             return money(t.get("amount"), f"{where}.total[{code}]")
     return None
 
@@ -249,7 +249,7 @@ def _total(resource: dict, system: str, code: str, where: str) -> Decimal | None
 def _claim_status(body: dict) -> str:
     if body.get("status") == "cancelled":
         return "22"
-    if any(_code(a.get("category"), C4BB_ADJUDICATION) == "denialreason" for a in body.get("adjudication", ())):
+    if any(coding(a.get("category"), C4BB_ADJUDICATION) == "denialreason" for a in body.get("adjudication", ())):
         return "4"
     return str(body.get("precedence") or 1)
 
@@ -284,8 +284,8 @@ def _claim(body: dict, seq: int, rkey: str, rset: RemittanceSet) -> dict:
         "is_reversal": status == "22",
         "patient_token": tokenise(((body.get("patient") or {}).get("identifier") or {}).get("value")),
         "insured_token": None,
-        "statement_from_date": _date(period.get("start")),
-        "statement_to_date": _date(period.get("end")),
+        "statement_from_date": fhir_date(period.get("start")),
+        "statement_to_date": fhir_date(period.get("end")),
         "received_date": None,
         "coverage_amount": None,
         "original_reference": None,
@@ -301,12 +301,12 @@ def _claim(body: dict, seq: int, rkey: str, rset: RemittanceSet) -> dict:
 def _line(item: dict, claim: dict, where: str) -> dict:
     seq = int(item.get("sequence") or 0)
     service = item.get("productOrService") or {}
-    coding = next(iter(service.get("coding", ())), {})
-    qualifier = "HC" if coding.get("system") in (CPT, HCPCS) else "ZZ"
+    first = next(iter(service.get("coding", ())), {})
+    qualifier = "HC" if first.get("system") in (CPT, HCPCS) else "ZZ"
     modifiers = [c.get("code") for m in item.get("modifier", ()) for c in m.get("coding", ())[:1] if c.get("code")]
     charge = paid = None
     for a in item.get("adjudication", ()):
-        code = _code(a.get("category"), ADJUDICATION)
+        code = coding(a.get("category"), ADJUDICATION)
         if code == "submitted":
             charge = money(a.get("amount"), f"{where}.item[{seq}].adjudication[submitted]")
         elif code == "benefit":
@@ -320,14 +320,14 @@ def _line(item: dict, claim: dict, where: str) -> dict:
         "remittance_key": claim["remittance_key"],
         "line_seq": seq,
         "procedure_qualifier": qualifier,
-        "procedure_code": coding.get("code"),
+        "procedure_code": first.get("code"),
         "procedure_modifiers": ":".join(modifiers[:4]) or None,
         "charge_amount": charge,
         "paid_amount": paid,
         "revenue_code": None,
         "units_paid": Decimal(quantity) if quantity is not None else ONE,
-        "line_control_number": _extension(item, LINE_CONTROL),
-        "service_date": _date(item.get("servicedDate")),
+        "line_control_number": extension_value(item, LINE_CONTROL),
+        "service_date": fhir_date(item.get("servicedDate")),
         "service_date_end": None,
     }
 
@@ -338,12 +338,12 @@ def _adjustments(
     """The owner's X12-group adjudications as CAS rows, grouped by group code (first appearance), six a group."""
     groups: dict[str, list[tuple[str, Decimal]]] = {}
     for a in adjudications:
-        group = _code(a.get("category"), CAS_GROUP)
+        group = coding(a.get("category"), CAS_GROUP)
         if group is None:
             continue
         if group not in GROUPS:
             raise PaymentRefused("BAD_ELEMENT", f"{where}: adjustment group is not an X12 group code")
-        reason = _code(a.get("reason"), CARC)
+        reason = coding(a.get("reason"), CARC)
         if not reason:
             raise PaymentRefused("MISSING_REQUIRED_ELEMENT", f"{where}: an adjustment has no CARC reason")
         groups.setdefault(group, []).append((reason, money(a.get("amount"), f"{where}.adjudication[{group}]")))

@@ -69,13 +69,22 @@ def _csv_source(path: Path) -> Source | None:
     return best
 
 
-def _is_ndjson(path: Path) -> bool:
-    """A FHIR Bulk Data file: its first non-blank line is a JSON object naming a resourceType."""
+def _ndjson_source(path: Path) -> str | None:
+    """The FHIR source of a Bulk Data file (its first non-blank line is a JSON object naming a resourceType):
+    the source that reads the first resource type it names, else the remittance one (which refuses it)."""
     from revcycle.fhir.ndjson import read_lines
+    from revcycle.sources.registry import sources
 
     for _, line in read_lines(path):
-        return line.lstrip().startswith(b"{") and b'"resourceType"' in line
-    return False
+        if not (line.lstrip().startswith(b"{") and b'"resourceType"' in line):
+            return None
+        readers = [s for s in sources().values() if s.fhir_types]
+        for _, other in read_lines(path):
+            for source in readers:
+                if any(f'"resourceType":"{t}"'.encode() in other.replace(b" ", b"") for t in source.fhir_types):
+                    return source.name
+        return "fhir_remittance"
+    return None
 
 
 def detect(path: Path) -> tuple[str | None, Source | None, RevcycleError | None]:
@@ -93,8 +102,8 @@ def detect(path: Path) -> tuple[str | None, Source | None, RevcycleError | None]
         return None, None, refusal  # every source refuses an empty file alike
     if is_hl7(path):
         return "HL7", sources()["supply_usage"], None
-    if _is_ndjson(path):
-        return "FHIR NDJSON", sources()["fhir_remittance"], None
+    if fhir := _ndjson_source(path):
+        return "FHIR NDJSON", sources()[fhir], None
     fmt = statement_format(path)
     if fmt in ("bai2", "camt053"):
         return {"bai2": "BAI2", "camt053": "camt.053"}[fmt] + " bank statement", sources()["bank_deposits"], None

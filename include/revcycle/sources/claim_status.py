@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from revcycle.adapters.storage import StagingWriter
 from revcycle.domain.canonical import to_table, with_lineage
+from revcycle.domain.claim_status_set import StatusSet
 from revcycle.domain.datasets import SOURCE_DATASETS, lake_uri
 from revcycle.domain.keys import business_key
 from revcycle.domain.reference import descriptions
@@ -17,7 +18,7 @@ from revcycle.errors import RevcycleError
 from revcycle.settings import get_settings
 from revcycle.sources.base import ParseContext, ParseResult, Source
 from revcycle.sources.x12_parse import parse_x12_file, settle, stage_in_sets, table_columns
-from revcycle.x12.claim_status import StatusSet, map_claim_status
+from revcycle.x12.claim_status import map_claim_status
 from revcycle.x12.claim_status_columns import EVENTS, claim_status_columns
 from revcycle.x12.columnar import or_none
 
@@ -28,7 +29,7 @@ def claim_key(payer_id: str | None, patient_control_number: str) -> str:
     return business_key("claim", payer_id, patient_control_number)
 
 
-def _emit_277(sset: StatusSet, out: StagingWriter, lineage: dict, result: ParseResult) -> None:
+def emit_status_set(sset: StatusSet, out: StagingWriter, lineage: dict, result: ParseResult) -> None:
     categories, statuses = descriptions("claim_status_category"), descriptions("claim_status_code")
     for e in sset.events:
         e["category_description"] = categories.get(e["category_code"] or "")
@@ -53,7 +54,7 @@ def _described(codes: pa.ChunkedArray, names: dict[str, str]) -> pa.Array:
 
 
 def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult | None:
-    """A whole-file columnar mapping (``revcycle.x12.claim_status_columns``), staged as ``_emit_277`` stages
+    """A whole-file columnar mapping (``revcycle.x12.claim_status_columns``), staged as ``emit_status_set`` stages
     the set-by-set mapper's events; None when that path declines the file, before anything is staged."""
     mapped = claim_status_columns(path, get_settings().columnar_max_mb << 20)
     if mapped is None:
@@ -84,7 +85,7 @@ def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseRe
 def parse_277(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
     # pyx12 ships no 277 X212/X214 maps, so no implementation-guide pass here.
     result = _stage_columns(path, ctx, out) or parse_x12_file(
-        path, ctx, out, map_claim_status, _emit_277, ig_validation=False
+        path, ctx, out, map_claim_status, emit_status_set, ig_validation=False
     )
     sets = result.control_totals.get("transactions", [])
     result.control_totals.update(

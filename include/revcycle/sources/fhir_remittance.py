@@ -9,64 +9,32 @@ on.  A file in which nothing could be mapped is quarantined whole.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from revcycle.adapters.storage import StagingWriter, private_dir, write_private
+from revcycle.adapters.storage import StagingWriter
 from revcycle.domain.datasets import lake_uri
-from revcycle.errors import MappingError
-from revcycle.fhir.ndjson import Rejected, read_lines, read_resources
+from revcycle.fhir.ndjson import read_resources
 from revcycle.fhir.remittance import map_payments
 from revcycle.sources.base import ParseContext, ParseResult, Source
+from revcycle.sources.fhir_rejects import keep_rejected, nothing_mapped, with_rejected
 from revcycle.sources.remittance import CHECKS, DATASETS, REMITTANCE, _emit_835, totals_of_sets
 
 FHIR_TYPES = ("PaymentReconciliation", "ExplanationOfBenefit")
 
 
 def parse_fhir_remittance(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
-    mapped = map_payments(read_resources(path))
+    mapped = map_payments(read_resources(path, FHIR_TYPES))
     result = ParseResult()
     lineage = ctx.lineage()
     for rset in mapped.sets:
         _emit_835(rset, out, lineage, result)
-    rejected = _keep(ctx, path, mapped.rejected)
+    rejected = keep_rejected(ctx, path, mapped.rejected)
     if not mapped.sets:
-        if not rejected:
-            raise MappingError("NO_RESOURCES", "no FHIR payment resource in the file")
-        raise MappingError(
-            "ALL_RESOURCES_REJECTED",
-            f"all {len(rejected)} resources rejected ({', '.join(sorted({r['reason'] for r in rejected}))})",
-        )
+        raise nothing_mapped(rejected, "payment")
     result.sender_id = mapped.sets[0].interchange_sender
     result.transactions = [r.transaction_control for r in mapped.sets]
     result.control_totals.update(totals_of_sets(result.control_totals.get("transactions", [])))
-    result.control_totals.update(
-        {"format": "fhir-r4-ndjson", "rejected": rejected, "operation_outcomes": mapped.outcomes}
-    )
-    result.findings = [
-        {"check": "fhir_resource", "line": r["line"], "resource_type": r["resource_type"], "reason": r["reason"]}
-        for r in rejected
-    ]
-    return result
-
-
-def _keep(ctx: ParseContext, path: Path, rejected: list[Rejected]) -> list[dict]:
-    """Keep the rejected lines (PHI: the quarantine folder only), read in one pass over the file; return their
-    pointers (no values)."""
-    pointers = [{"line": r.line, "resource_type": r.resource_type, "reason": r.reason} for r in rejected]
-    if ctx.reject_dir is None or not rejected:
-        return pointers
-    private_dir(ctx.reject_dir)
-    wanted = {r.line for r in rejected}
-    lines = {n: text for n, text in read_lines(path) if n in wanted}
-    for r, pointer in zip(rejected, pointers, strict=True):
-        stem = f"{ctx.sha256[:16]}_{r.line:06d}"
-        write_private(ctx.reject_dir / f"{stem}.ndjson", lines.get(r.line, b"").decode("utf-8", "replace"))
-        write_private(
-            ctx.reject_dir / f"{stem}.reason.json",
-            json.dumps({"file_sha256": ctx.sha256, **pointer, "detail": r.detail}, indent=2),
-        )
-    return pointers
+    return with_rejected(result, rejected, mapped.outcomes)
 
 
 FHIR_REMITTANCE = Source(

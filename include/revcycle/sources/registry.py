@@ -8,6 +8,7 @@ from revcycle.sources.base import Source
 def sources() -> dict[str, Source]:
     from revcycle.sources.bank_deposits import BANK_DEPOSITS
     from revcycle.sources.claim_status import CLAIM_STATUS
+    from revcycle.sources.fhir_claim_status import FHIR_CLAIM_STATUS
     from revcycle.sources.fhir_remittance import FHIR_REMITTANCE
     from revcycle.sources.open_items import OPEN_ITEMS
     from revcycle.sources.payer_acks import PAYER_ACKS
@@ -21,6 +22,7 @@ def sources() -> dict[str, Source]:
             REMITTANCE,
             FHIR_REMITTANCE,
             CLAIM_STATUS,
+            FHIR_CLAIM_STATUS,
             OPEN_ITEMS,
             PAYER_ACKS,
             SUPPLY_USAGE,

@@ -15,6 +15,7 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+from revcycle.synthetic import fhir_claim_status
 from revcycle.synthetic.identities import PAYERS, PROVIDER_NAME, PROVIDER_NPI, RECEIVER_ID, patient
 from revcycle.x12.writer import Envelope, X12Writer, fmt_amount
 
@@ -29,8 +30,11 @@ def write_277_files(
     candidates: list[dict],
     first_control: int,
     pending_out: list[dict] | None = None,
+    fhir_payers: tuple[str, ...] = (),
 ) -> list[dict]:
-    """One 277 per payer; the pending claims invented here (billed, unpaid) are appended to ``pending_out``."""
+    """One 277 per payer; the pending claims invented here (billed, unpaid) are appended to ``pending_out``.
+    A payer in ``fhir_payers`` answers with the same statuses as FHIR ``ClaimResponse`` resources instead, in
+    ``<root>/fhir_payer/<payer>/<day>/`` (the store its FHIR server exports from)."""
     from revcycle.adapters.storage import sha256_file
 
     by_payer: dict[str, list[dict]] = defaultdict(list)
@@ -71,6 +75,23 @@ def write_277_files(
             )
             paid_without_era.append(claims[-1]["pcn"])
         control = first_control + 500 + i
+        summary = {
+            "claims": len(claims),
+            "stc": len(claims),
+            "pending": sum(1 for c in claims if c["status"] == "pending"),
+            "paid_without_remittance": paid_without_era,
+        }
+        if payer.payer_id in fhir_payers:
+            # The same patients drawn as the 277 draws them: the rest of the day stays byte for byte the same.
+            answers = [(c, patient(rng, n).member_id) for n, c in enumerate(claims)]
+            path = fhir_claim_status.write_statuses(
+                root / "fhir_payer" / payer.payer_id / day.isoformat(), payer, day, answers
+            )
+            rel = str(path.relative_to(root))
+            entries.append(
+                {"path": rel, "type": "fhir_claim_status", "sha256": sha256_file(path), "exports": [rel], **summary}
+            )
+            continue
         path = folder / f"status_{payer.payer_id}_{d8}.277"
         stc_count = 0
         with open(path, "w", encoding="ascii", newline="") as out:
@@ -112,10 +133,8 @@ def write_277_files(
                 "type": "277",
                 "sha256": sha256_file(path),
                 "interchanges": [f"{control:09d}"],
-                "claims": len(claims),
+                **summary,
                 "stc": stc_count,
-                "pending": sum(1 for c in claims if c["status"] == "pending"),
-                "paid_without_remittance": paid_without_era,
             }
         )
     return entries

@@ -142,7 +142,9 @@ def generate_day(
     # 277: a status response for a sample of the claims, per payer.
     pending: list[dict] = []
     manifest["files"].extend(
-        claim_status_277.write_277_files(out / "claim_status", out, day, rng, status_candidates, control, pending)
+        claim_status_277.write_277_files(
+            out / "claim_status", out, day, rng, status_candidates, control, pending, fhir_payers
+        )
     )
     tick("277 responses", len(status_candidates))
     # The billing system's open A/R: what the 276 inquiries are chosen from.
@@ -159,7 +161,7 @@ def generate_day(
 
     # Ground truth for reconciliation: every break seeded on purpose, by category and reference.
     open_ar = next(f for f in manifest["files"] if f["type"] == "open_ar")
-    statuses = [f for f in manifest["files"] if f["type"] == "277"]
+    statuses = [f for f in manifest["files"] if f["type"] in ("277", "fhir_claim_status")]
     invoices = next(f for f in manifest["files"] if f["type"] == "invoice_csv")
     manifest["breaks"] = sorted(
         cash_breaks

@@ -36,7 +36,7 @@ def usd(amount: Decimal) -> dict:
     return {"value": amount, "currency": "USD"}
 
 
-def _concept(system: str, code: str) -> dict:
+def concept(system: str, code: str) -> dict:
     return {"coding": [{"system": system, "code": code}]}
 
 
@@ -45,21 +45,21 @@ def _iso(date8: str) -> str:
 
 
 def _cas(group: str, reason: str, amount: Decimal) -> dict:
-    return {"category": _concept(fr.CAS_GROUP, group), "reason": _concept(fr.CARC, reason), "amount": usd(amount)}
+    return {"category": concept(fr.CAS_GROUP, group), "reason": concept(fr.CARC, reason), "amount": usd(amount)}
 
 
 def claim_resource(claim: Claim, eob_id: str, payer: Payer, trace: str, day: dt.date) -> dict:
     payer_ref = {"identifier": {"value": "1" + payer.payer_id[1:]}, "display": payer.name}
     header = [_cas(g, r, a) for g, r, a in claim.claim_adjustments]
     if claim.status == "4":
-        header.append({"category": _concept(fr.C4BB_ADJUDICATION, "denialreason"), "reason": _concept(fr.CARC, "50")})
+        header.append({"category": concept(fr.C4BB_ADJUDICATION, "denialreason"), "reason": concept(fr.CARC, "50")})
     totals = [
-        {"category": _concept(fr.ADJUDICATION, "submitted"), "amount": usd(claim.charge)},
-        {"category": _concept(fr.ADJUDICATION, "benefit"), "amount": usd(claim.paid)},
+        {"category": concept(fr.ADJUDICATION, "submitted"), "amount": usd(claim.charge)},
+        {"category": concept(fr.ADJUDICATION, "benefit"), "amount": usd(claim.paid)},
     ]
     if claim.patient_responsibility:
         totals.append(
-            {"category": _concept(fr.C4BB_ADJUDICATION, "memberliability"), "amount": usd(claim.patient_responsibility)}
+            {"category": concept(fr.C4BB_ADJUDICATION, "memberliability"), "amount": usd(claim.patient_responsibility)}
         )
     items = []
     for seq, ln in enumerate(claim.lines, start=1):
@@ -67,24 +67,24 @@ def claim_resource(claim: Claim, eob_id: str, payer: Payer, trace: str, day: dt.
         item = {
             "extension": [{"url": fr.LINE_CONTROL, "valueString": ln.control_number}],
             "sequence": seq,
-            "productOrService": _concept(system, ln.procedure),
+            "productOrService": concept(system, ln.procedure),
             "servicedDate": _iso(ln.service_date),
             "quantity": {"value": ln.units},
             "adjudication": [
-                {"category": _concept(fr.ADJUDICATION, "submitted"), "amount": usd(ln.charge)},
-                {"category": _concept(fr.ADJUDICATION, "benefit"), "amount": usd(ln.paid)},
+                {"category": concept(fr.ADJUDICATION, "submitted"), "amount": usd(ln.charge)},
+                {"category": concept(fr.ADJUDICATION, "benefit"), "amount": usd(ln.paid)},
                 *(_cas(g, r, a) for g, r, a in ln.adjustments),
             ],
         }
         if ln.modifier:
-            item["modifier"] = [_concept(system, ln.modifier)]
+            item["modifier"] = [concept(system, ln.modifier)]
         items.append(item)
     resource = {
         "resourceType": "ExplanationOfBenefit",
         "id": eob_id,
         "identifier": [{"system": fr.PAYER_CLAIM, "value": claim.payer_claim_control_number}],
         "status": "cancelled" if claim.status == "22" else "active",
-        "type": _concept("http://terminology.hl7.org/CodeSystem/claim-type", "professional"),
+        "type": concept("http://terminology.hl7.org/CodeSystem/claim-type", "professional"),
         "use": "claim",
         "patient": {"identifier": {"system": fr.MEMBER_ID, "value": claim.patient.member_id}},
         "billablePeriod": {"start": _iso(claim.lines[0].service_date), "end": _iso(claim.lines[0].service_date)},
@@ -111,7 +111,7 @@ def payment_resources(pset: PaymentSet, payer: Payer, day: dt.date) -> tuple[dic
     ]
     details = [
         {
-            "type": _concept(fr.PAYMENT_TYPE, "payment"),
+            "type": concept(fr.PAYMENT_TYPE, "payment"),
             "response": {"reference": f"ExplanationOfBenefit/{e['id']}"},
             "amount": e["payment"]["amount"],
         }
@@ -174,10 +174,16 @@ def write_payments(folder: Path, payer: Payer, day: dt.date, psets: Iterable[Pay
             if on_set:
                 on_set(pset)
             summary.append({"isa13": "", **set_summary(pset, reconciliation["id"], payer, day)})
-    for tmp, name in zip(staged, FILES, strict=True):
+    settle_files(folder, list(zip(staged, FILES, strict=True)))
+    return summary
+
+
+def settle_files(folder: Path, staged: list[tuple[Path, str]]) -> None:
+    """Each staged file in place of its name, unless the file there holds the same bytes (then it is kept as it
+    was, its time too: the next incremental export does not see it as changed)."""
+    for tmp, name in staged:
         target = folder / name
         if target.exists() and target.read_bytes() == tmp.read_bytes():
             tmp.unlink()
         else:
             tmp.replace(target)
-    return summary

@@ -12,8 +12,8 @@ copied (it may carry PHI); names are dropped and member ids tokenised.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
+from revcycle.domain.claim_status_set import StatusSet
 from revcycle.domain.keys import business_key, joined_key
 from revcycle.domain.phi import tokenise
 from revcycle.errors import MappingError
@@ -29,17 +29,6 @@ LEVELS = {
     "23": "claim",
     "PT": "claim",
 }
-
-
-@dataclass
-class StatusSet:
-    interchange_sender: str
-    interchange_control: str
-    group_control: str
-    transaction_control: str
-    implementation: str
-    events: list[dict] = field(default_factory=list)
-    claims: int = 0
 
 
 def map_claim_status(reader: X12Reader) -> Iterator[StatusSet]:
