@@ -24,8 +24,9 @@ from tests.phi import phi_values
 
 pytestmark = pytest.mark.airflow
 DAY = "2026-11-24"
-# Where each route names its own source file and control number; everything else must be equal.
-ROUTE_COLUMNS = {"source_sha256", "transaction_control", "applied_at"}
+# Where each route names its own source file and control number (a 277 event's key is its place in the
+# 277's envelope; a ClaimResponse's, its payer, claim and date); everything else must be equal.
+ROUTE_COLUMNS = {"source_sha256", "transaction_control", "applied_at", "claim_status_event_key", "last_event_key"}
 
 
 def _run(home: Path, day: str, fhir_payers: str) -> str:
@@ -74,6 +75,7 @@ def test_the_fhir_route_posts_what_the_x12_route_posts(tmp_path):
     x12_out = _run(x12, DAY, "")
     fhir_out = _run(fhir, DAY, ",".join(p.payer_id for p in PAYERS))
     assert "fhir_remittance 1" in fhir_out and "remittance 4" not in fhir_out
+    assert "fhir_claim_status 1" in fhir_out and ", claim_status 4" in x12_out and ", claim_status 4" not in fhir_out
     assert "Bulk Data $export at https://127.0.0.1:" in fhir_out and "Bulk Data" not in x12_out
 
     a, b = _erp(x12), _erp(fhir)
@@ -81,6 +83,7 @@ def test_the_fhir_route_posts_what_the_x12_route_posts(tmp_path):
     for table in a:
         assert a[table] == b[table], table
     assert len(a["cash_receipt"]) > 0 and len(a["journal_line"]) > 100 and len(a["receipt_application"]) > 100
+    assert len(a["claim_status_history"]) >= len(a["claim_status"]) > 20
     finance = Path("outbound") / "finance" / DAY
     names = sorted(p.name for p in (x12 / finance).iterdir() if p.suffix == ".csv")
     assert "exceptions.csv" in names and "cash.csv" in names
@@ -96,6 +99,9 @@ def test_the_fhir_route_posts_what_the_x12_route_posts(tmp_path):
     totals = json.loads(first["control_totals"])
     assert totals["format"] == "fhir-r4-ndjson" and totals["rejected"] == []
 
+    (statuses,) = _ledger(fhir, "fhir_claim_status")
+    assert statuses["state"] == "posted" and json.loads(statuses["control_totals"])["rejected"] == []
+
     # The next day: the export asks _since the last one, and brings that day's payments only.
     _run(fhir, "2026-11-25", ",".join(p.payer_id for p in PAYERS))
     files = _ledger(fhir, "fhir_remittance")
@@ -105,7 +111,10 @@ def test_the_fhir_route_posts_what_the_x12_route_posts(tmp_path):
     assert sum(len(t) for t in traces[1:]) == day2["totals"]["fhir_payments"]
     api = sqlite3.connect(fhir / "ops.sqlite")
     kickoffs = api.execute("select count(*) from api_call where path = '/$export' and status = 202").fetchone()[0]
-    assert kickoffs == 2
+    assert kickoffs == 4  # two sources (their own _type and watermark), two days
+    claims = [json.loads(f["control_totals"])["claims"] for f in _ledger(fhir, "fhir_claim_status")]
+    day2_statuses = sum(f["claims"] for f in day2["files"] if f["type"] == "fhir_claim_status")
+    assert len(claims) == 2 and claims[1] == day2_statuses > 0
 
     # PHI: the member ids the FHIR resources carried appear nowhere they must not.
     phi = phi_values(fhir / "inbound")

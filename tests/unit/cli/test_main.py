@@ -279,3 +279,29 @@ def test_inspect_reads_a_fhir_export_and_gives_the_pipelines_decision(tmp_path, 
     bad.write_text('{"resourceType": "Patient", "id": "p1"}\n{"resourceType": "Basic"}\n')
     out = json.loads(run("inspect", str(bad), "--json").output)
     assert out["quarantine"]["reason"] == "ALL_RESOURCES_REJECTED"
+
+
+def test_inspect_gives_a_claim_status_export_to_the_fhir_claim_status_source(tmp_path, rc_home):
+    """An export of ClaimResponse resources goes to the source that reads them, which maps its statuses."""
+    import random
+
+    from revcycle.synthetic import claim_status_277
+    from revcycle.synthetic.identities import PAYERS
+
+    day = dt.date(2026, 11, 20)
+    payer = PAYERS[2]
+    claims = [
+        {"payer": payer.payer_id, "pcn": f"P{n:05d}", "icn": f"I{n:07d}", "charge": "100.00", "paid": "80.00"}
+        | {"status": "1", "service_date": "20261101"}
+        for n in range(6)
+    ]
+    (tmp_path / "claim_status").mkdir()
+    entries = claim_status_277.write_277_files(
+        tmp_path / "claim_status", tmp_path, day, random.Random(1), claims, 1, None, (payer.payer_id,)
+    )
+    (entry,) = [e for e in entries if e["type"] == "fhir_claim_status"]
+    result = run("inspect", str(tmp_path / entry["path"]), "--json", "--date", "2026-11-20")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert (out["type"], out["source"], out["quarantine"]) == ("FHIR NDJSON", "fhir_claim_status", None)
+    assert out["rows"]["canonical__claim_status_event"] == entry["stc"] == 6 + 1  # and one pending claim
