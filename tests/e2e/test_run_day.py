@@ -20,6 +20,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from revcycle.airflow.runtime import RUN_ORDER
 from tests.phi import phi_values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,6 +119,7 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
         "fhir_remittance",
         "bank_deposits",
         "claim_status",
+        "fhir_claim_status",
         "claim_status_inquiry",
         "payer_acks",
         "supply_usage",
@@ -146,7 +148,7 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     # The Airflow UI reads true durations, asset events that say what they carry, reconciliation as consumer.
     db = sqlite3.connect(home / "airflow" / "airflow.db")
     runs = db.execute("select dag_id, julianday(end_date) - julianday(start_date) from dag_run").fetchall()
-    assert len(runs) == 10 and all(0 < days * 86400 < 600 for _, days in runs), runs
+    assert len(runs) == len(RUN_ORDER) and all(0 < days * 86400 < 600 for _, days in runs), runs
     for dag_id, kind in (("remittance", "835"), ("fhir_remittance", "fhir_remittance")):
         extra = json.loads(
             db.execute(
