@@ -22,6 +22,8 @@ def phi_values(inbound: Path) -> set[str]:
             values |= {m.group(1).split("^")[0], m.group(2), m.group(3), m.group(4)}
         # FHIR resources: a member id as the patient's logical reference (the synthetic payers send no names).
         values |= set(re.findall(r'"patient":\{"identifier":\{"system":"[^"]*","value":"([^"]+)"', text))
+        # The EHR's charges: the patient's MRN as the subject's logical reference.
+        values |= set(re.findall(r'"subject":\{"identifier":\{"system":"[^"]*","value":"([^"]+)"', text))
         if path.suffix == ".csv" and "billing" in path.parts:
             for row in csv.DictReader(text.splitlines()):
                 values |= {

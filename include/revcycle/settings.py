@@ -55,6 +55,8 @@ class Settings:
     # nothing.  The synthetic day sends these payers' remittance as FHIR instead of X12 (none: "").
     fhir_conn_id: str = "revcycle_fhir_payer"
     fhir_payers: tuple = ("1555666777",)
+    fhir_ehr_conn_id: str = "revcycle_fhir_ehr"
+    fhir_ehr_share: float = 0.5  # run-day: the share of the OR's DFT usage the synthetic EHR sends as FHIR
     # A claim with no remittance and no final status is inquired (276) this many days after submission,
     # and again at most every ``reinquire_days``.
     inquiry_after_days: int = 21
@@ -120,6 +122,17 @@ class Settings:
                 path.chmod(0o750)
 
 
+def _share(env: str, default: str) -> float:
+    text = os.environ.get(env, default).strip() or "0"
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{env} must be a number from 0 to 1 (a share), not {text!r}")
+    return value
+
+
 def _path(env: str, default: Path) -> Path:
     value = os.environ.get(env)
     return Path(value).expanduser().resolve() if value else default
@@ -145,6 +158,8 @@ def get_settings() -> Settings:
         api_sources=_api_sources(os.environ.get("REVCYCLE_API_SOURCES", "")),
         fhir_conn_id=os.environ.get("REVCYCLE_FHIR_CONN_ID", "revcycle_fhir_payer"),
         fhir_payers=tuple(p for p in os.environ.get("REVCYCLE_FHIR_PAYERS", "1555666777").split(",") if p.strip()),
+        fhir_ehr_conn_id=os.environ.get("REVCYCLE_FHIR_EHR_CONN_ID", "revcycle_fhir_ehr"),
+        fhir_ehr_share=_share("REVCYCLE_FHIR_EHR_SHARE", "0.5"),
         stable_seconds=float(os.environ.get("REVCYCLE_STABLE_SECONDS", "0")),
         exchange=_path("REVCYCLE_EXCHANGE", home / "exchange"),
         inquiry_after_days=int(os.environ.get("REVCYCLE_INQUIRY_AFTER_DAYS", "21")),

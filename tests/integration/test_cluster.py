@@ -116,8 +116,14 @@ def test_a_day_on_the_cluster_equals_the_embedded_run(tmp_path):
     base = {k: v for k, v in os.environ.items() if not k.startswith(("REVCYCLE_", "AIRFLOW"))}
     base["REVCYCLE_TOKEN_KEY"] = "cluster-test-token-key"  # the same PHI tokens in both runs
 
-    # The cluster's run-day starts no FHIR payer (docs/fhir.md): the embedded day sends every payer as X12 too.
-    embedded_env = {**base, "REVCYCLE_HOME": str(tmp_path / "embedded"), "REVCYCLE_FHIR_PAYERS": ""}
+    # The cluster's run-day starts no FHIR server (docs/fhir.md): the embedded day sends every payer's files as
+    # X12 and all the OR's usage as HL7 too.
+    embedded_env = {
+        **base,
+        "REVCYCLE_HOME": str(tmp_path / "embedded"),
+        "REVCYCLE_FHIR_PAYERS": "",
+        "REVCYCLE_FHIR_EHR_SHARE": "0",
+    }
     embedded = json.loads(
         _revcycle(embedded_env, "run-day", "--date", DAY, "--claims", CLAIMS, "--seed", SEED, "--json")
     )

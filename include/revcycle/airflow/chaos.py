@@ -279,6 +279,7 @@ def environments(work: Path) -> tuple[dict[str, str], dict[str, str], dict[str, 
     embedded["REVCYCLE_TOKEN_KEY"] = on_cluster["REVCYCLE_TOKEN_KEY"]
     # The cluster's days are all X12/HL7 (its run-day starts no FHIR payer): the embedded days too.
     embedded["REVCYCLE_FHIR_PAYERS"] = ""
+    embedded["REVCYCLE_FHIR_EHR_SHARE"] = "0"
     return caller, embedded, on_cluster
 
 

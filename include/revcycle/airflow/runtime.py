@@ -36,6 +36,7 @@ WAVES = (
         "claim_status",
         "fhir_claim_status",
         "supply_usage",
+        "fhir_supply_usage",
     ),
     ("claim_status_inquiry", "supplier_invoices"),
     ("payer_acks",),
@@ -221,10 +222,14 @@ def run_day(
     with ExitStack() as stack:
         if generate and s.fhir_payers:
             stack.enter_context(synthetic_fhir_payer(echo))
+        if generate and s.fhir_ehr_share > 0:
+            stack.enter_context(synthetic_fhir_ehr(echo))
         # The runner loads Airflow and GX in its own process while this one generates the day.
         env, runner = _open_runner(day, echo)
         try:
-            if generate and (idle := generate_then_check(day, claims, seed, generate, echo, mixed, s.fhir_payers)):
+            if generate and (
+                idle := generate_then_check(day, claims, seed, generate, echo, mixed, s.fhir_payers, s.fhir_ehr_share)
+            ):
                 return idle
             return replay_day(day, echo, simulate_payers=generate, opened=(env, runner))
         finally:
@@ -236,17 +241,31 @@ def run_day(
 def synthetic_fhir_payer(echo: Callable[[str], None]) -> Iterator[None]:
     """The synthetic FHIR payers' Bulk Data server on loopback for this run, and the Airflow connection to it
     (SMART backend services with this home's client key) in the environment the DAG runs inherit."""
+    s = get_settings()
+    with _synthetic_fhir_server("fhir_payer", s.fhir_conn_id) as url:
+        echo(f"synthetic FHIR payer(s) {', '.join(s.fhir_payers)}: Bulk Data $export at {url}")
+        yield
+
+
+@contextmanager
+def synthetic_fhir_ehr(echo: Callable[[str], None]) -> Iterator[None]:
+    """The synthetic EHR's Bulk Data server (the OR's supply charges), as the payers' is served."""
+    with _synthetic_fhir_server("fhir_ehr", get_settings().fhir_ehr_conn_id) as url:
+        echo(f"synthetic FHIR EHR: Bulk Data $export at {url}")
+        yield
+
+
+@contextmanager
+def _synthetic_fhir_server(store: str, conn_id: str) -> Iterator[str]:
     from revcycle.synthetic.fhir_server import fhir_server, public_key_of
 
     s = get_settings()
     key = client_key()
-    store = s.inbound / "fhir_payer"
     with (
-        fhir_server(store, public_key_of(key), s.home / "secrets" / "fhir_tls") as server,
-        airflow_connection(s.fhir_conn_id, server.connection(key, "ES384")),
+        fhir_server(s.inbound / store, public_key_of(key), s.home / "secrets" / f"{store}_tls") as server,
+        airflow_connection(conn_id, server.connection(key, "ES384")),
     ):
-        echo(f"synthetic FHIR payer(s) {', '.join(s.fhir_payers)}: Bulk Data $export at {server.base_url}")
-        yield
+        yield server.base_url
 
 
 def client_key() -> str:
@@ -269,6 +288,7 @@ def generate_then_check(
     echo: Callable[[str], None],
     mixed: bool = False,
     fhir_payers: tuple[str, ...] = (),
+    fhir_ehr_share: float = 0.0,
 ) -> dict | None:
     """Generate the day into the inbound folders when asked (``mixed``: with the trouble of real days,
     revcycle.synthetic.mixed); then ``nothing_to_run``'s answer."""
@@ -277,7 +297,7 @@ def generate_then_check(
 
         inbound = get_settings().inbound
         echo(f"generating business day {day} ({claims} claims, seed {seed}) into {inbound} ...")
-        manifest = generate_day(inbound, day, claims, seed, fhir_payers=fhir_payers)
+        manifest = generate_day(inbound, day, claims, seed, fhir_payers=fhir_payers, fhir_ehr_share=fhir_ehr_share)
         if mixed:
             from revcycle.synthetic.mixed import add_trouble
 

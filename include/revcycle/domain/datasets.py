@@ -25,6 +25,8 @@ SOURCE_DATASETS: dict[str, tuple[str, ...]] = {
 # A payer's FHIR exports fill the remittance and claim status datasets (the same business, another route).
 SOURCE_DATASETS["fhir_remittance"] = SOURCE_DATASETS["remittance"]
 SOURCE_DATASETS["fhir_claim_status"] = SOURCE_DATASETS["claim_status"]
+# An EHR's FHIR export fills the supply usage dataset (the OR's charges, another route).
+SOURCE_DATASETS["fhir_supply_usage"] = SOURCE_DATASETS["supply_usage"]
 
 
 def publishers(dataset: str) -> tuple[str, ...]:

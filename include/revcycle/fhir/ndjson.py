@@ -19,7 +19,17 @@ from pathlib import Path
 # What the canonical mappings read; any other resourceType is refused as unknown to this pipeline.  Each
 # source reads its own (a ClaimResponse is a claim status, not a remittance line: its items carry no service
 # codes or dates).  An OperationOutcome is a server's message, counted wherever it comes.
-KNOWN_TYPES = frozenset({"ExplanationOfBenefit", "PaymentReconciliation", "ClaimResponse", "OperationOutcome"})
+KNOWN_TYPES = frozenset(
+    {
+        "ExplanationOfBenefit",
+        "PaymentReconciliation",
+        "ClaimResponse",
+        "ChargeItem",
+        "SupplyDelivery",
+        "Device",
+        "OperationOutcome",
+    }
+)
 MAX_LINE = 16 << 20  # one resource larger than this is refused, not read
 
 

@@ -64,13 +64,14 @@ def _fhir_export(source: Source, business_date: dt.date) -> Transport:
     from revcycle.adapters.partner_api import PartnerApi, PartnerConfig
 
     s = get_settings()
+    conn_id = getattr(s, source.fhir_conn_setting)
     try:
-        config = PartnerConfig.from_connection(s.fhir_conn_id)
+        config = PartnerConfig.from_connection(conn_id)
     except Exception as exc:  # Airflow's AirflowNotFoundException, without importing Airflow here
         if type(exc).__name__ != "AirflowNotFoundException":
             raise
-        log.warning("%s: no Airflow connection %r; no FHIR export this run", source.name, s.fhir_conn_id)
-        return MemoryFolder({}, f"(no connection {s.fhir_conn_id})")
+        log.warning("%s: no Airflow connection %r; no FHIR export this run", source.name, conn_id)
+        return MemoryFolder({}, f"(no connection {conn_id})")
     return BulkExport(
         PartnerApi(config),
         source.name,

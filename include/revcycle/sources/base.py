@@ -92,3 +92,5 @@ class Source:
     # A FHIR Bulk Data source: the resource types its export asks for (``_type``); its files come from
     # ``revcycle.adapters.fhir_bulk`` through the connection REVCYCLE_FHIR_CONN_ID.
     fhir_types: tuple[str, ...] = ()
+    # The setting naming the connection of the FHIR server it exports from (a payer's, or the EHR's).
+    fhir_conn_setting: str = "fhir_conn_id"

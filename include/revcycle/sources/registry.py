@@ -10,6 +10,7 @@ def sources() -> dict[str, Source]:
     from revcycle.sources.claim_status import CLAIM_STATUS
     from revcycle.sources.fhir_claim_status import FHIR_CLAIM_STATUS
     from revcycle.sources.fhir_remittance import FHIR_REMITTANCE
+    from revcycle.sources.fhir_supply_usage import FHIR_SUPPLY_USAGE
     from revcycle.sources.open_items import OPEN_ITEMS
     from revcycle.sources.payer_acks import PAYER_ACKS
     from revcycle.sources.remittance import REMITTANCE
@@ -26,6 +27,7 @@ def sources() -> dict[str, Source]:
             OPEN_ITEMS,
             PAYER_ACKS,
             SUPPLY_USAGE,
+            FHIR_SUPPLY_USAGE,
             SUPPLIER_INVOICES,
             BANK_DEPOSITS,
         )

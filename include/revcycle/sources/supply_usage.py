@@ -92,14 +92,14 @@ def check_usage(row: dict, where: str) -> None:
         )
 
 
-def _finish(row: dict, on: dt.date) -> dict:
+def finish_usage(row: dict, on: dt.date) -> dict:
     row.setdefault("vendor_item_number", None)
     row = item_master.normalise(row, on)
     row["gtin_check_ok"] = gtin_check_ok(row["gtin"]) if row.get("gtin") else None
     return row
 
 
-class _Batch:
+class UsageBatch:
     def __init__(self, out: StagingWriter, lineage: dict) -> None:
         self.out, self.lineage, self.rows = out, lineage, []
         self.totals = Counter()
@@ -131,7 +131,7 @@ def parse_supply(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResu
 # -- HL7 --------------------------------------------------------------------------
 def _parse_hl7(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
     result = ParseResult()
-    batch = _Batch(out, ctx.lineage())
+    batch = UsageBatch(out, ctx.lineage())
     acks: list[str] = []
     outcome: Counter = Counter()
     rejected: list[dict] = []
@@ -165,7 +165,7 @@ def _parse_hl7(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult
             continue
         try:
             try:
-                rows = [_finish(r, r["transaction_date"] or ctx.business_date) for r in map_dft(msg)]
+                rows = [finish_usage(r, r["transaction_date"] or ctx.business_date) for r in map_dft(msg)]
                 for r in rows:
                     check_usage(r, f"FT1^{r['line_seq']}")
             except (HL7Error, OSError, MemoryError):
@@ -290,7 +290,7 @@ def _flag(text: str | None) -> bool | None:
 
 def _parse_csv(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:
     result = ParseResult()
-    batch = _Batch(out, ctx.lineage())
+    batch = UsageBatch(out, ctx.lineage())
     seen: Counter = Counter()
     rejected: list[dict] = []
     lines = 0
@@ -368,7 +368,7 @@ def _csv_row(r: dict, line_no: int, seen: Counter, business_date: dt.date) -> di
         "implant_flag": _flag(r.get("implant_flag")),
         "consignment_flag": _flag(r.get("consignment_flag")),
     }
-    return _finish(row, used or business_date)
+    return finish_usage(row, used or business_date)
 
 
 # -- post -------------------------------------------------------------------------

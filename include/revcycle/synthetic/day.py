@@ -61,13 +61,15 @@ def generate_day(
     supply_messages: int | None = None,
     progress: ProgressFn | None = None,
     fhir_payers: tuple[str, ...] = (),
+    fhir_ehr_share: float = 0.0,
 ) -> dict:
     """Write the day's files under ``out`` and return (and save) the manifest.  A day already generated
     there with other parameters is refused (``GeneratedDayConflict``): its files would mix with these.
 
     The payers named in ``fhir_payers`` send the same payments as FHIR resources instead of an 835: they go
     to ``<out>/fhir_payer/<payer>/<day>/`` (the store the synthetic FHIR server exports from), not to an
-    inbound folder; the rest of the day is unchanged, so both routes give the same ERP rows."""
+    inbound folder; the rest of the day is unchanged, so both routes give the same ERP rows.  ``fhir_ehr_share``
+    of the OR's DFT usage goes as the EHR's FHIR ChargeItems to ``<out>/fhir_ehr/<day>/`` the same way."""
     refuse_a_different_day(out, day, claims, seed, supply_messages)
     rng = random.Random(f"{seed}:{day.isoformat()}")
     tick = progress or (lambda what, n: None)
@@ -154,7 +156,7 @@ def generate_day(
 
     # Supply usage: HL7 DFT^P03 and a CSV export, supplier invoices, then the bank file.
     n_supply = supply_messages if supply_messages is not None else max(5, claims // 2)
-    manifest["files"].extend(supply.write_supply_files(out, day, rng, n_supply))
+    manifest["files"].extend(supply.write_supply_files(out, day, rng, n_supply, fhir_ehr_share))
     tick("supply messages", n_supply)
     deposits, cash_breaks = seed_cash_breaks(deposits)
     manifest["files"].append(supply.write_bank_file(out / "bank" / f"deposits_{day:%Y%m%d}.csv", out, day, deposits))

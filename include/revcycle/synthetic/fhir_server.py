@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PAYER_CLIENT_ID = "revcycle-hospital-bulk"
-TYPES = ("PaymentReconciliation", "ExplanationOfBenefit", "ClaimResponse")
+TYPES = ("PaymentReconciliation", "ExplanationOfBenefit", "ClaimResponse", "ChargeItem", "SupplyDelivery", "Device")
 MAX_ASSERTION_SECONDS = 300
 CLOCK_SKEW = 10
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from revcycle.settings import CONFIG_DIR
+from revcycle.synthetic import fhir_supply
 from revcycle.synthetic.identities import patient
 
 MESSAGES_PER_FILE = 5000  # one OR-system batch file holds up to this many DFT messages
@@ -94,8 +95,12 @@ def _dft(u: dict, day: dt.date, ctl: str) -> str:
     return "\r".join(segs) + "\r"
 
 
-def write_supply_files(root: Path, day: dt.date, rng: random.Random, messages: int) -> list[dict]:
-    """Usage is generated and written one message at a time; only consigned usage is kept (for invoices)."""
+def write_supply_files(
+    root: Path, day: dt.date, rng: random.Random, messages: int, fhir_share: float = 0.0
+) -> list[dict]:
+    """Usage is generated and written one message at a time; only consigned usage is kept (for invoices).
+    The last ``fhir_share`` of the usage the DFT files would carry goes as the EHR's FHIR ChargeItems instead,
+    to ``<root>/fhir_ehr/<day>/`` (the store its FHIR server exports from); the rest of the day is unchanged."""
     from revcycle.adapters.storage import sha256_file
 
     items = load_item_master()
@@ -103,14 +108,15 @@ def write_supply_files(root: Path, day: dt.date, rng: random.Random, messages: i
     consigned: list[dict] = []
     # HL7: most usage as DFT^P03 batches; the last tenth comes as the OR system's CSV export.
     split_at = messages - max(1, messages // 10)
+    hl7_until = split_at - round(split_at * max(0.0, min(1.0, fhir_share)))
     n = 1
     file_no = 0
-    while n <= split_at:
+    while n <= hl7_until:
         file_no += 1
         path = root / "supply" / f"dft_{day:%Y%m%d}_{file_no:03d}.hl7"
         count, total = 0, Decimal("0")
         with open(path, "w", encoding="ascii", newline="") as out:
-            while n <= split_at and count < MESSAGES_PER_FILE:
+            while n <= hl7_until and count < MESSAGES_PER_FILE:
                 u = _usage(rng, items, n, day)
                 out.write(_dft(u, day, f"SUP{day:%y%m%d}{u['n']:07d}"))
                 total += Decimal(u["item"]["unit_cost"]) * u["quantity"]
@@ -125,6 +131,27 @@ def write_supply_files(root: Path, day: dt.date, rng: random.Random, messages: i
                 "sha256": sha256_file(path),
                 "messages": count,
                 "ft1": count,
+                "charge_total": str(total),
+            }
+        )
+    if hl7_until < split_at:
+        export = fhir_supply.UsageExport(fhir_supply.day_folder(root, day))
+        total = Decimal("0")
+        for n in range(hl7_until + 1, split_at + 1):
+            u = _usage(rng, items, n, day)
+            export.add(u, f"SUP{day:%y%m%d}{u['n']:07d}")
+            total += Decimal(u["item"]["unit_cost"]) * u["quantity"]
+            if u["item"]["consignment"] == "Y":
+                consigned.append(u)
+        paths = export.close()
+        entries.append(
+            {
+                "path": str(paths[0].relative_to(root)),
+                "type": "fhir_supply",
+                "sha256": sha256_file(paths[0]),
+                "exports": [str(p.relative_to(root)) for p in paths],
+                "messages": export.count,
+                "ft1": export.count,
                 "charge_total": str(total),
             }
         )
