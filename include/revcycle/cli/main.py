@@ -458,12 +458,15 @@ def airflow(args: tuple[str, ...]) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--date", "day", type=DATE, default=None, help="Business date for code-list versions (default today).")
-def inspect(path: Path, as_json: bool, day: dt.date | None) -> None:
+@click.option(
+    "--gx", is_flag=True, help="Validate with Great Expectations itself (slower to start; the same decision)."
+)
+def inspect(path: Path, as_json: bool, day: dt.date | None, gx: bool) -> None:
     """The pipeline's decision for one inbound file of any type (835, 277, 999, 276, HL7, CSV): exit 0 accepted, 2
     would be quarantined."""
     from revcycle.jobs.inspect import inspect_path
 
-    result = inspect_path(path, day)
+    result = inspect_path(path, day, gx)
     click.echo(json.dumps(result, indent=2) if as_json else _inspect_text(result))
     sys.exit(2 if result.get("quarantine") else 0)
 

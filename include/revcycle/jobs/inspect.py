@@ -130,7 +130,9 @@ def _inspect_276(path: Path) -> dict:
     }
 
 
-def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
+def inspect_path(path: Path, business_date: dt.date | None = None, gx: bool = False) -> dict:
+    """The pipeline's decision for one file; its suites evaluated without loading Great Expectations unless
+    ``gx`` (the same outcomes: ``revcycle.adapters.suite_check``)."""
     day = business_date or dt.date.today()
     kind, source, refusal = detect(path)
     out: dict = {"type": kind, "source": source.name if source else None}
@@ -171,7 +173,7 @@ def inspect_path(path: Path, business_date: dt.date | None = None) -> dict:
             )
             return out
         try:
-            outcome = validate_staged(source, lake, "inspect", day)
+            outcome = validate_staged(source, lake, "inspect", day, gx)
         except Exception as exc:
             why = failure_reason(exc, "validate")
             if why is None:

@@ -63,14 +63,21 @@ def stage_file(source: Source, path: Path, ctx: ParseContext, lake: Lake) -> tup
     return result, writer.rows
 
 
-def validate_staged(source: Source, lake: Lake, key: str, business_date: dt.date):
-    """Run the source's suites (checks, then datasets) on the staged frames; return the ValidationOutcome."""
-    from revcycle.adapters.validation import suite_columns, validate_frames
+def validate_staged(source: Source, lake: Lake, key: str, business_date: dt.date, gx: bool = True):
+    """Run the source's suites (checks, then datasets) on the staged frames; return the ValidationOutcome
+    (``gx`` False: evaluated without loading Great Expectations, as ``inspect`` does)."""
+    from revcycle.adapters.validation import validate_frames
+
+    return validate_frames(staged_frames(source, lake, key), business_date, gx)
+
+
+def staged_frames(source: Source, lake: Lake, key: str) -> dict:
+    """The staged tables the source's suites check (checks, then datasets), as pandas frames."""
+    from revcycle.adapters.validation import suite_columns
 
     # Only the columns the suites check: turning a 100k-claim 835's decimal columns into Python Decimals for
     # pandas cost more than GX itself, and grew with rows (bench/HISTORY.md, issue 19).
-    frames = {
+    return {
         name: lake.read_staging(key, name, suite_columns(name, SCHEMAS[name].names)).to_pandas()
         for name in source.checks + source.datasets
     }
-    return validate_frames(frames, business_date)
