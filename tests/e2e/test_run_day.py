@@ -113,19 +113,8 @@ def test_run_day_end_to_end_without_phi_leaks(tmp_path):
     # Governance: every task timed, the audit index written with its KPIs, lineage with our facets.
     assert re.search(r"SLA breaches:\s+0 ", out.stdout), out.stdout
     index = json.loads((home / "reports" / "audit" / "2026-11-24" / "index.json").read_text())
-    assert {r["dag_id"] for r in index["runs"]} == {
-        "billing_open_items",
-        "remittance",
-        "fhir_remittance",
-        "bank_deposits",
-        "claim_status",
-        "fhir_claim_status",
-        "claim_status_inquiry",
-        "payer_acks",
-        "supply_usage",
-        "supplier_invoices",
-        "reconciliation",
-    }
+    assert {r["dag_id"] for r in index["runs"]} == set(RUN_ORDER)  # every DAG of the day, none twice
+    assert len(index["runs"]) == len(RUN_ORDER) == 12
     assert {k["kpi"] for k in index["kpis"]} >= {"failed_file_rate", "reconciliation_backlog", "charge_lag_days"}
     assert all(f["report_sha256_now"] == f["report_sha256_ledger"] for f in index["files"] if f["report"])
     events = [json.loads(line) for line in (home / "lineage" / "events.jsonl").read_text().splitlines()]
