@@ -25,7 +25,6 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 WORKERS = {
     "fhir_resources_parse": (
         "import json\nfrom decimal import Decimal\nfrom fhir.resources.R4B import get_fhir_model_class\n"
@@ -110,15 +109,9 @@ def main() -> None:
     print(text)
     if args.quick:
         return
-    results = ROOT / "bench" / "RESULTS.md"
-    body = results.read_text()
-    begin, end = "<!-- fhir:begin -->", "<!-- fhir:end -->"
-    block = f"{begin}\n{text}\n{end}"
-    if begin in body:
-        body = body.split(begin)[0] + block + body.split(end, 1)[1]
-    else:
-        body = body.rstrip("\n") + "\n\n## FHIR NDJSON to canonical rows (bench/fhir.py)\n\n" + block + "\n"
-    results.write_text(body)
+    from results_file import write_section
+
+    write_section("fhir", "FHIR NDJSON to canonical rows (bench/fhir.py)", text)
 
 
 if __name__ == "__main__":
