@@ -86,9 +86,9 @@ HL7_WORKERS = {
     ),
     "revcycle_hl7_full": (
         "import datetime as dt\nfrom revcycle.hl7.reader import read_messages\nfrom revcycle.hl7.dft import map_dft\n"
-        "from revcycle.hl7.ack import build_ack\nfrom revcycle.sources.supply_usage import _finish, _ack_base, check_usage\n"
+        "from revcycle.hl7.ack import build_ack\nfrom revcycle.sources.supply_usage import finish_usage, _ack_base, check_usage\n"
         "from revcycle.hl7.ack import AckInput",
-        "n=0\nfor m in read_messages(P):\n    rows=[_finish(r, dt.date(2026,11,24)) for r in map_dft(m)]\n"
+        "n=0\nfor m in read_messages(P):\n    rows=[finish_usage(r, dt.date(2026,11,24)) for r in map_dft(m)]\n"
         "    [check_usage(r, 'x') for r in rows]\n    build_ack(AckInput('AA', **_ack_base(m)), n); n+=1",
     ),
     # hl7apy on the first 1,000 messages only: it runs ~100-300 messages/s, so the whole day would take minutes.
