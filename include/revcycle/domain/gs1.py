@@ -27,3 +27,10 @@ def device_identifier(udi: str) -> str:
     """The GTIN of a GS1 UDI in human-readable form ``(01)<14 digits>(17)...``; a bare DI unchanged."""
     m = _GS1_DI.match(udi.strip())
     return m.group(1) if m else udi.strip()
+
+
+# A supply usage row's device columns before a device segment or resource fills them (HL7 ZIM/PRT, FHIR
+# Device); the flags left empty are the item master's.
+USAGE_WITHOUT_DEVICE = dict.fromkeys(
+    ("gtin", "udi", "lot", "serial", "expiry_date", "implant_flag", "consignment_flag")
+)

@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from revcycle.domain.gs1 import device_identifier, gtin14
+from revcycle.domain.gs1 import USAGE_WITHOUT_DEVICE, device_identifier, gtin14
 from revcycle.domain.keys import business_key
 from revcycle.domain.phi import tokenise
 from revcycle.fhir.ndjson import Rejected, Resource
@@ -220,13 +220,7 @@ def _row(
         "patient_token": tokenise(patient),
         "encounter_token": tokenise(encounter),
         "case_id": case,
-        "gtin": None,
-        "udi": None,
-        "lot": None,
-        "serial": None,
-        "expiry_date": None,
-        "implant_flag": None,
-        "consignment_flag": None,
+        **USAGE_WITHOUT_DEVICE,
     }
 
 

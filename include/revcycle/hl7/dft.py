@@ -26,7 +26,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from revcycle.domain.decimals import MAX_INTEGER_DIGITS, signed_decimal, too_large
-from revcycle.domain.gs1 import device_identifier, gtin14
+from revcycle.domain.gs1 import USAGE_WITHOUT_DEVICE, device_identifier, gtin14
 from revcycle.domain.keys import business_key
 from revcycle.domain.phi import tokenise
 from revcycle.hl7.reader import HL7Error, Message
@@ -163,13 +163,7 @@ def _ft1(
         "patient_token": patient_token,
         "encounter_token": encounter_token,
         "case_id": None,
-        "gtin": None,
-        "udi": None,
-        "lot": None,
-        "serial": None,
-        "expiry_date": None,
-        "implant_flag": None,
-        "consignment_flag": None,
+        **USAGE_WITHOUT_DEVICE,
     }
 
 
