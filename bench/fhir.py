@@ -1,14 +1,16 @@
-"""FHIR NDJSON to canonical rows: resources per second against a plain ``fhir.resources`` parse of the same file.
+"""FHIR NDJSON to canonical rows, for each FHIR route: resources per second against a plain ``fhir.resources``
+parse of the same file.
 
-    .venv/bin/python bench/fhir.py              # 5,000 claims, writes its section of bench/RESULTS.md
-    .venv/bin/python bench/fhir.py --quick      # 500 claims, prints only
+    .venv/bin/python bench/fhir.py              # 5,000 claims / usages a route, writes its section of RESULTS.md
+    .venv/bin/python bench/fhir.py --quick      # 500, prints only
 
-Each worker runs in its own process on the same export file (PaymentReconciliation output, then the
-ExplanationOfBenefit output, as the Bulk Data transport lands it), timed up to 5 times while a run takes under
-2 s, the fastest kept:
+For each route (remittance: PaymentReconciliation + ExplanationOfBenefit; claim status: ClaimResponse; supply:
+ChargeItem + Device) one export file is written by the synthetic payer or EHR, its outputs joined as the Bulk
+Data transport lands them.  Each worker runs in its own process on that file, timed up to 5 times while a run
+takes under 2 s, the fastest kept:
 - ``fhir_resources_parse``: the baseline, each line ``json.loads`` and validated by its R4B model class;
 - ``revcycle_ndjson_check``: our line reader and structure check alone (``revcycle.fhir.ndjson``);
-- ``revcycle_fhir_to_rows``: the whole route's parse: check, map every payment to the canonical records.
+- ``revcycle_fhir_to_rows``: the whole route's parse: check, then map to the canonical records or rows.
 """
 
 from __future__ import annotations
@@ -36,18 +38,32 @@ WORKERS = {
         "from pathlib import Path\nfrom revcycle.fhir.ndjson import read_resources",
         "items=list(read_resources(Path(P)))\nn=len(items)\nrows=0",
     ),
-    "revcycle_fhir_to_rows": (
+}
+# The whole route's parse, by route: ``n`` resources read, ``rows`` canonical rows made.
+TO_ROWS = {
+    "remittance": (
         "from pathlib import Path\nfrom revcycle.fhir.ndjson import read_resources\n"
         "from revcycle.fhir.remittance import map_payments",
         "m=map_payments(read_resources(Path(P)))\nassert not m.rejected\n"
         "n=sum(1 + len(s.claim_payments) for s in m.sets)\n"
         "rows=sum(len(v) for s in m.sets for v in s.records().values())",
     ),
+    "claim_status": (
+        "from pathlib import Path\nfrom revcycle.fhir.ndjson import read_resources\n"
+        "from revcycle.fhir.claim_status import map_statuses",
+        "m=map_statuses(read_resources(Path(P)))\nassert not m.rejected\n"
+        "n=m.status_set.claims\nrows=len(m.status_set.events)",
+    ),
+    "supply": (
+        "from pathlib import Path\nfrom revcycle.fhir.ndjson import read_resources\n"
+        "from revcycle.fhir.supply import map_usage",
+        "m=map_usage(read_resources(Path(P)))\nassert not m.rejected\nn=len(m.rows)+m.devices\nrows=len(m.rows)",
+    ),
 }
 
 
-def run_worker(name: str, path: Path) -> dict:
-    setup, work = WORKERS[name]
+def run_worker(name: str, path: Path, route: str) -> dict:
+    setup, work = WORKERS[name] if name in WORKERS else TO_ROWS[route]
     code = (
         f"import time, json\nP={str(path)!r}\n{setup}\nbest=None\nfor _ in range(5):\n"
         f"    t=time.perf_counter()\n{textwrap.indent(work, '    ')}\n"
@@ -61,15 +77,38 @@ def run_worker(name: str, path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def export_file(claims: int, work: Path) -> Path:
-    from revcycle.synthetic import fhir_remittance, remittance_835
+DAY = dt.date(2026, 11, 24)
+
+
+def export_file(route: str, count: int, work: Path) -> Path:
+    """The route's export of ``count`` claims or usages, as one landed file."""
+    from revcycle.synthetic import claim_status_277, fhir_remittance, fhir_supply, remittance_835, supply
     from revcycle.synthetic.identities import PAYERS
 
-    day, payer = dt.date(2026, 11, 24), PAYERS[0]
-    psets = remittance_835.payment_sets(random.Random(1), payer, day, 1, claims, itertools.count(1))
-    fhir_remittance.write_payments(work / "store", payer, day, psets)
-    path = work / "export.ndjson"
-    path.write_bytes(b"".join((work / "store" / name).read_bytes() for name in fhir_remittance.FILES))
+    store = work / route
+    store.mkdir()
+    if route == "remittance":
+        psets = remittance_835.payment_sets(random.Random(1), PAYERS[0], DAY, 1, count, itertools.count(1))
+        fhir_remittance.write_payments(store / "out", PAYERS[0], DAY, psets)
+        parts = [store / "out" / name for name in fhir_remittance.FILES]
+    elif route == "claim_status":
+        claims = [
+            {"payer": PAYERS[0].payer_id, "pcn": f"P{n:08d}", "icn": f"I{n:010d}", "charge": "120.00"}
+            | {"paid": "0" if n % 5 == 0 else "96.00", "status": "4" if n % 5 == 0 else "1", "service_date": "20261101"}
+            for n in range(count)
+        ]
+        (store / "x12").mkdir()
+        entries = claim_status_277.write_277_files(
+            store / "x12", store, DAY, random.Random(1), claims, 1, None, (PAYERS[0].payer_id,)
+        )
+        parts = [store / e["path"] for e in entries if e["type"] == "fhir_claim_status"]
+    else:
+        for sub in ("supply", "invoices"):
+            (store / sub).mkdir()
+        supply.write_supply_files(store, DAY, random.Random(1), count + count // 9 + 1, fhir_share=1.0)
+        parts = [fhir_supply.day_folder(store, DAY) / name for name in fhir_supply.FILES]
+    path = work / f"{route}.ndjson"
+    path.write_bytes(b"".join(p.read_bytes() for p in parts))
     return path
 
 
@@ -78,33 +117,32 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--claims", type=int, default=None)
     args = ap.parse_args()
-    claims = args.claims or (500 if args.quick else 5000)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = export_file(claims, Path(tmp))
-        mb = path.stat().st_size / 1e6
-        print(f"FHIR export of {claims} claims: {mb:.1f} MB")
-        rows = []
-        for name in WORKERS:
-            r = run_worker(name, path)
-            r.update(name=name, per_s=r["resources"] / r["seconds"])
-            rows.append(r)
-            print(
-                f"  {name:<24} {r['resources']:>7} resources in {r['seconds']:.2f}s = {r['per_s']:,.0f}/s", flush=True
-            )
-    base = rows[0]
+    count = args.claims or (500 if args.quick else 5000)
     section = [
-        f"Measured with `.venv/bin/python bench/fhir.py` on {dt.date.today()} ({os.cpu_count()} cores): one export "
-        f"of {claims} claims ({mb:.1f} MB NDJSON). Ratios are against the plain `fhir.resources` parse of the same "
-        "file in the same run.",
+        f"Measured with `.venv/bin/python bench/fhir.py` on {dt.date.today()} ({os.cpu_count()} cores): for each "
+        f"route one export of about {count:,} claims or usages. Ratios are against the plain `fhir.resources` "
+        "parse of the same file in the same run.",
         "",
-        "| worker | resources | seconds | resources/s | vs fhir.resources parse | canonical rows |",
-        "|---|---|---|---|---|---|",
+        "| route | worker | resources | seconds | resources/s | vs fhir.resources parse | canonical rows |",
+        "|---|---|---|---|---|---|---|",
     ]
-    section += [
-        f"| {r['name']} | {r['resources']:,} | {r['seconds']:.2f} | {r['per_s']:,.0f} | "
-        f"{r['per_s'] / base['per_s']:.2f}x | {r['rows']:,} |"
-        for r in rows
-    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for route in TO_ROWS:
+            path = export_file(route, count, Path(tmp))
+            mb = path.stat().st_size / 1e6
+            print(f"{route}: FHIR export of {mb:.1f} MB")
+            rows = []
+            for name in (*WORKERS, "revcycle_fhir_to_rows"):
+                r = run_worker(name, path, route)
+                r.update(name=name, per_s=r["resources"] / r["seconds"])
+                rows.append(r)
+                print(f"  {name:<24} {r['resources']:>7} in {r['seconds']:.2f}s = {r['per_s']:,.0f}/s", flush=True)
+            base = rows[0]
+            section += [
+                f"| {route} ({mb:.1f} MB) | {r['name']} | {r['resources']:,} | {r['seconds']:.2f} | {r['per_s']:,.0f} | "
+                f"{r['per_s'] / base['per_s']:.2f}x | {r['rows']:,} |"
+                for r in rows
+            ]
     text = "\n".join(section)
     print(text)
     if args.quick:
