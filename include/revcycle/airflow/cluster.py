@@ -206,11 +206,24 @@ def load_state() -> dict | None:
 
 
 def _alive(pid: int) -> bool:
+    """The component's process is running.  A zombie is not: a component this process restarted (``heal``
+    during a chaos trial) and that died since is its unreaped child, and a process group whose leader is a
+    zombie still answers signal 0; seen as alive, a scheduler killed by a PostgreSQL restart was never started
+    again and the day waited forever.  Our own dead child is reaped here."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: its parent reaps it
     try:
         os.killpg(pid, 0)
     except (ProcessLookupError, PermissionError):
         return False
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # the leader is gone but its group runs on, or no /proc: as before
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _check_servers() -> None:
