@@ -13,6 +13,8 @@ and is decided only in a run.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import re
 import tempfile
 from pathlib import Path
 
@@ -69,22 +71,25 @@ def _csv_source(path: Path) -> Source | None:
     return best
 
 
+_RESOURCE_TYPE = re.compile(rb'"resourceType"\s*:\s*"([A-Za-z]+)"')
+
+
 def _ndjson_source(path: Path) -> str | None:
     """The FHIR source of a Bulk Data file (its first non-blank line is a JSON object naming a resourceType):
     the source that reads the first resource type it names, else the remittance one (which refuses it)."""
     from revcycle.fhir.ndjson import read_lines
     from revcycle.sources.registry import sources
 
-    for _, line in read_lines(path):
-        if not (line.lstrip().startswith(b"{") and b'"resourceType"' in line):
-            return None
-        readers = [s for s in sources().values() if s.fhir_types]
-        for _, other in read_lines(path):
-            for source in readers:
-                if any(f'"resourceType":"{t}"'.encode() in other.replace(b" ", b"") for t in source.fhir_types):
-                    return source.name
-        return "fhir_remittance"
-    return None
+    readers = {t.encode(): s.name for s in sources().values() for t in s.fhir_types}
+    lines = read_lines(path)
+    first = next(lines, (0, b""))[1]
+    if not (first.lstrip().startswith(b"{") and b'"resourceType"' in first):
+        return None
+    for line in itertools.chain([first], (text for _, text in lines)):
+        found = _RESOURCE_TYPE.search(line)
+        if found and found.group(1) in readers:
+            return readers[found.group(1)]
+    return "fhir_remittance"
 
 
 def detect(path: Path) -> tuple[str | None, Source | None, RevcycleError | None]:
