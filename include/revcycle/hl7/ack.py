@@ -10,6 +10,7 @@ the HL7 table 0357 condition, severity E and our reason code - never a value.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 # HL7 table 0357 message error condition codes used here.
 CONDITIONS = {
@@ -39,6 +40,7 @@ class AckInput:
     detail: str = ""
 
 
+@lru_cache(maxsize=1024)  # a feed repeats its applications, facilities, events and versions
 def _esc(text: str) -> str:
     """Escape our own delimiters in free text (reason details never hold values, but may hold '^' or '|')."""
     return (

@@ -27,7 +27,7 @@ from functools import lru_cache
 
 from revcycle.domain.decimals import MAX_INTEGER_DIGITS, signed_decimal, too_large
 from revcycle.domain.gs1 import USAGE_WITHOUT_DEVICE, device_identifier, gtin14
-from revcycle.domain.keys import business_key
+from revcycle.domain.keys import joined_key
 from revcycle.domain.phi import tokenise
 from revcycle.hl7.reader import HL7Error, Message
 
@@ -39,31 +39,41 @@ def _f(seg: list[str], n: int) -> str:
     return seg[n] if len(seg) > n else ""
 
 
-def _decimal(msg: Message, seg: list[str], n: int, ft1_no: int, what: str, places: int | None = None) -> Decimal | None:
-    """FT1-n as a Decimal: a plain number (quantity), or with ``places`` a CP amount (``price&currency`` in
-    component 1) with at most that many decimals."""
-    text = (msg.value(_f(seg, n)) if places is None else msg.value(_f(seg, n), 1, 1)).strip()
-    if text == "":
-        return None
+def _decimal(text: str, n: int, ft1_no: int, what: str, places: int | None = None) -> Decimal | None:
+    """FT1-n's first leaf as a Decimal: a plain number (quantity), or with ``places`` a CP amount
+    (``price&currency`` in component 1) with at most that many decimals."""
+    value = _number(text.strip(), places)
+    if type(value) is Decimal or value is None:
+        return value
     where = f"FT1^{ft1_no}^{n}"
-    if signed_decimal(text) is None:  # HL7 NM
-        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a number", where, "102")
-    value = Decimal(text)
-    if places is not None and value.as_tuple().exponent < -places:
-        raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not a valid amount", where, "102")
-    if too_large(value):
+    if value == "BAD_AMOUNT_SIZE":
         raise HL7Error(
             "BAD_AMOUNT_SIZE",
             f"FT1 #{ft1_no} {what} (FT1-{n}) has more than {MAX_INTEGER_DIGITS} integer digits",
             where,
             "102",
         )
-    return value
+    raise HL7Error("BAD_NUMBER", f"FT1 #{ft1_no} {what} (FT1-{n}) is not {value}", where, "102")
 
 
-def _date(msg: Message, raw: str, where: str, *args: object) -> dt.date | None:
-    """TS/DT first 8 characters as a date; ``where.format(*args)`` names the field only when it is refused."""
-    text = msg.value(raw, 1, 1)[:8]
+@lru_cache(maxsize=4096)  # quantities and prices repeat across a day's messages
+def _number(text: str, places: int | None) -> Decimal | str | None:
+    """A number's text as a Decimal, None when empty, or what is wrong with it."""
+    if text == "":
+        return None
+    if signed_decimal(text) is None:  # HL7 NM
+        return "a number"
+    dot = text.find(".")  # the grammar holds: the decimals are what follows the point
+    if places is not None and dot >= 0 and len(text) - dot - 1 > places:
+        return "a valid amount"
+    value = Decimal(text)
+    return "BAD_AMOUNT_SIZE" if too_large(value) else value
+
+
+def _date(leaf: str, where: str, *args: object) -> dt.date | None:
+    """A TS/DT's first leaf, its first 8 characters as a date; ``where.format(*args)`` names the field only
+    when it is refused."""
+    text = leaf[:8]
     if text == "":
         return None
     try:
@@ -92,10 +102,12 @@ def map_dft(msg: Message) -> list[dict]:
         name = seg[0]
         if name == "PID":
             seen_pid = True
-            patient_token = tokenise(msg.value(_f(seg, 3), 1)) or tokenise(msg.value(_f(seg, 2), 1))
+            pid = msg.leaves(seg, 4)
+            patient_token = tokenise(pid[3]) or tokenise(pid[2])
         elif name == "PV1":
-            encounter_token = tokenise(msg.value(_f(seg, 19), 1))
-            location = msg.value(_f(seg, 3), 1) or None
+            pv1 = msg.leaves(seg, 20)
+            encounter_token = tokenise(pv1[19])
+            location = pv1[3] or None
         elif name == "FT1":
             ft1_no += 1
             if not seen_pid:
@@ -103,9 +115,9 @@ def map_dft(msg: Message) -> list[dict]:
             current = _ft1(msg, seg, ft1_no, control, patient_token, encounter_token, location)
             rows.append(current)
         elif name == "ZIM" and current is not None:
-            _vendor_implant(msg, seg, current)
+            _vendor_implant(msg.leaves(seg, 9), current)
         elif name == "PRT" and current is not None and _f(seg, 16):
-            _participation_device(msg, seg, current)
+            _participation_device(msg.leaves(seg, 21), current)
     if not rows:
         raise HL7Error("NO_FT1", "the DFT message carries no FT1 transaction", "FT1", "101")
     return rows
@@ -120,14 +132,15 @@ def _ft1(
     encounter_token: str | None,
     location: str | None,
 ) -> dict:
-    quantity = _decimal(msg, seg, 10, n, "quantity")
+    f = msg.leaves(seg, 27)
+    quantity = _decimal(f[10], 10, n, "quantity")
     defaulted = quantity is None
     if quantity is None:
         quantity = Decimal(1)
-    extended = _decimal(msg, seg, 11, n, "extended amount", places=2)
-    unit = _decimal(msg, seg, 12, n, "unit amount", places=4)
+    extended = _decimal(f[11], 11, n, "extended amount", places=2)
+    unit = _decimal(f[12], 12, n, "unit amount", places=4)
     if unit is None:
-        unit = _decimal(msg, seg, 22, n, "unit cost", places=4)
+        unit = _decimal(f[22], 22, n, "unit cost", places=4)
     if extended is None and unit is not None:
         product = unit * quantity
         if too_large(product):
@@ -135,31 +148,35 @@ def _ft1(
                 "BAD_AMOUNT_SIZE", f"FT1 #{n} unit amount x quantity is too large for an amount", f"FT1^{n}^12", "102"
             )
         extended = product.quantize(Decimal("0.01"))
-    start = _date(msg, _f(seg, 4), "FT1-4 of FT1 #{}", n)
-    set_id = msg.value(_f(seg, 1)) or str(n)
-    modifiers = [msg.value(_f(seg, 26), 1, 1, r) for r in range(1, _f(seg, 26).count(msg.encoding.repetition) + 2)]
+    start = _date(f[4], "FT1-4 of FT1 #{}", n)
+    _, item_text, item_code_system = msg.components(_f(seg, 7), 3)[:3]  # code ^ text ^ coding system
+    modifiers = _f(seg, 26)
+    if modifiers:
+        rep = msg.encoding.repetition
+        each = (msg.value(modifiers, 1, 1, r) for r in range(1, modifiers.count(rep) + 2))
+        modifiers = ",".join(m for m in each if m)
     return {
-        "usage_key": business_key("hl7", control, n),
+        "usage_key": joined_key(f"hl7\x1f{control}\x1f{n}"),  # business_key("hl7", control, n), inlined
         "source_format": "hl7",
         "message_control_id": control,
         "line_seq": n,
-        "ft1_set_id": set_id,
-        "transaction_id": msg.value(_f(seg, 2)) or None,
+        "ft1_set_id": f[1] or str(n),
+        "transaction_id": f[2] or None,
         "transaction_date": start,
-        "transaction_type": msg.value(_f(seg, 6)) or None,
-        "item_code": msg.value(_f(seg, 7), 1) or None,
-        "item_text": msg.value(_f(seg, 7), 2) or None,
-        "item_code_system": msg.value(_f(seg, 7), 3) or None,
+        "transaction_type": f[6] or None,
+        "item_code": f[7] or None,
+        "item_text": item_text or None,
+        "item_code_system": item_code_system or None,
         "quantity": quantity,
         "quantity_defaulted": defaulted,
         "unit_of_measure": None,
         "unit_cost": unit,
         "charge_amount": extended,
-        "department": msg.value(_f(seg, 13), 1) or location,
-        "procedure_code": msg.value(_f(seg, 25), 1) or None,
-        "procedure_modifiers": ",".join(m for m in modifiers if m) or None,
-        "performing_provider_id": msg.value(_f(seg, 20), 1) or None,
-        "ordering_provider_id": msg.value(_f(seg, 21), 1) or None,
+        "department": f[13] or location,
+        "procedure_code": f[25] or None,
+        "procedure_modifiers": modifiers or None,
+        "performing_provider_id": f[20] or None,
+        "ordering_provider_id": f[21] or None,
         "patient_token": patient_token,
         "encounter_token": encounter_token,
         "case_id": None,
@@ -167,25 +184,27 @@ def _ft1(
     }
 
 
-def _vendor_implant(msg: Message, seg: list[str], row: dict) -> None:
-    udi = msg.value(_f(seg, 2)).strip()
+def _vendor_implant(zim: list[str], row: dict) -> None:
+    """ZIM's first leaves onto the FT1's row."""
+    udi = zim[2].strip()
     row["udi"] = udi or None
     row["gtin"] = gtin14(device_identifier(udi)) if udi else None
-    row["lot"] = msg.value(_f(seg, 3)) or None
-    row["serial"] = msg.value(_f(seg, 4)) or None
-    row["expiry_date"] = _date(msg, _f(seg, 5), "ZIM-5")
-    row["implant_flag"] = _YES_NO.get(msg.value(_f(seg, 6)).upper())
-    row["consignment_flag"] = _YES_NO.get(msg.value(_f(seg, 7)).upper())
-    row["case_id"] = msg.value(_f(seg, 8)) or None
+    row["lot"] = zim[3] or None
+    row["serial"] = zim[4] or None
+    row["expiry_date"] = _date(zim[5], "ZIM-5")
+    row["implant_flag"] = _YES_NO.get(zim[6].upper())
+    row["consignment_flag"] = _YES_NO.get(zim[7].upper())
+    row["case_id"] = zim[8] or None
 
 
-def _participation_device(msg: Message, seg: list[str], row: dict) -> None:
+def _participation_device(prt: list[str], row: dict) -> None:
+    """PRT's first leaves onto the FT1's row."""
     if row["udi"]:
         return  # the first device attached to an FT1 wins
-    di = msg.value(_f(seg, 16), 1).strip()
+    di = prt[16].strip()
     row["udi"] = di or None
     row["gtin"] = gtin14(device_identifier(di)) if di else None
-    row["expiry_date"] = _date(msg, _f(seg, 18), "PRT-18")
-    row["lot"] = msg.value(_f(seg, 19)) or None
-    row["serial"] = msg.value(_f(seg, 20)) or None
+    row["expiry_date"] = _date(prt[18], "PRT-18")
+    row["lot"] = prt[19] or None
+    row["serial"] = prt[20] or None
     row["implant_flag"] = True if di else None

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from revcycle.errors import RevcycleError
@@ -57,6 +58,14 @@ class Message:
     encoding: Encoding
     segments: list[list[str]]  # per segment: [segment id, field 1, field 2, ...] (MSH-1 is the separator)
     charset: str = "ascii"
+    # No repetition, subcomponent or escape character past MSH-2: every field is its components, as written.
+    plain: bool = False
+
+    # Read once from MSH when the message is built: MSH-10 as written, MSH-9's type and event, MSH-12's first
+    # component.
+    control_id: str = ""
+    message_type: tuple[str, str] = ("", "")
+    version: str = ""
 
     # -- header ------------------------------------------------------------------
     @property
@@ -65,19 +74,6 @@ class Message:
 
     def header(self, n: int) -> str:
         return _el(self.msh, n)
-
-    @property
-    def control_id(self) -> str:
-        return self.header(10)
-
-    @property
-    def message_type(self) -> tuple[str, str]:
-        parts = self.header(9).split(self.encoding.component)
-        return (parts[0] if parts else "", parts[1] if len(parts) > 1 else "")
-
-    @property
-    def version(self) -> str:
-        return self.header(12).split(self.encoding.component)[0]
 
     # -- values ------------------------------------------------------------------
     def value(self, raw: str, component: int = 1, subcomponent: int = 1, repetition: int = 1) -> str:
@@ -101,6 +97,24 @@ class Message:
         if subcomponent > len(subs):
             return ""
         return unescape(subs[subcomponent - 1], e)
+
+    def leaves(self, seg: list[str], width: int) -> list[str]:
+        """The first leaf of each field of a segment (``value(seg[n])`` for every n), '' up to ``width``."""
+        if self.plain:  # the common case: cut each field at its first component separator, in one pass
+            comp = self.encoding.component
+            out = [f.split(comp, 1)[0] if comp in f else f for f in seg]
+        else:
+            out = [self.value(f) for f in seg]
+        if len(out) < width:
+            out += [""] * (width - len(out))
+        return out
+
+    def components(self, raw: str, width: int) -> list[str]:
+        """The first leaf of each component of a field (``value(raw, c)`` for c = 1..), '' up to ``width``."""
+        out = raw.split(self.encoding.component) if self.plain else [self.value(raw, c) for c in range(1, width + 1)]
+        if len(out) < width:
+            out += [""] * (width - len(out))
+        return out
 
     def segments_named(self, name: str) -> list[list[str]]:
         return [s for s in self.segments if s[0] == name]
@@ -161,8 +175,11 @@ def unescape(text: str, e: Encoding) -> str:
 
 
 def _split_segments(text: str) -> list[str]:
-    # CRLF first, then lone CR or LF; a literal backslash-r typed at a line end (seen in the wild) is trimmed.
-    lines = re.split(r"\r\n|\r|\n", text)
+    # CRLF first, then lone CR or LF (as ``re.split(r"\r\n|\r|\n")`` would, in C); a literal backslash-r typed
+    # at a line end (seen in the wild) is trimmed.
+    lines = text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
+    if "\\r" not in text:
+        return lines
     return [ln[:-2] if ln.endswith("\\r") and not ln.endswith("\\\\r") else ln for ln in lines]
 
 
@@ -170,7 +187,12 @@ def _encoding(msh_line: str) -> Encoding:
     if len(msh_line) < 8:
         raise HL7Error("BAD_ENCODING_CHARACTERS", "MSH is too short to hold MSH-1 and MSH-2", "MSH^1^2", "102")
     sep = msh_line[3]
-    enc = msh_line[4:].split(sep, 1)[0]
+    return _declared_encoding(sep, msh_line[4:].split(sep, 1)[0])
+
+
+@lru_cache(maxsize=64)
+def _declared_encoding(sep: str, enc: str) -> Encoding:
+    """The Encoding of MSH-1 and MSH-2 (a file repeats one pair: judged once; a refusal is not cached)."""
     if len(enc) == 5 and enc[4] == "#":
         enc = enc[:4]  # 2.7+ truncation character
     elif len(enc) == 5 and enc[2] == enc[3] == "\\":
@@ -191,10 +213,9 @@ def _encoding(msh_line: str) -> Encoding:
     return Encoding(sep, enc[0], enc[1], enc[2], enc[3])
 
 
-def _charset(msh_line: str, sep: str) -> str:
-    fields = msh_line.split(sep)
-    name = fields[17].strip().upper() if len(fields) > 17 else ""
-    name = name.split("~")[0]
+@lru_cache(maxsize=64)
+def _charset(msh18: str) -> str:
+    name = msh18.strip().upper().split("~")[0]
     if name in _CHARSETS:
         return _CHARSETS[name]
     m = re.fullmatch(r"8859/(\d{1,2})", name)
@@ -252,7 +273,7 @@ def _message(seq: int, lines: list[str]) -> Message | BrokenMessage:
     mtype = tuple((_el(msh, 9).split(enc.component) + ["", ""])[:2])
     version = _el(msh, 12).split(enc.component)[0]
     try:
-        charset = _charset(lines[0], enc.field)
+        charset = _charset(_el(msh, 18))
         if charset != "latin-1":
             lines = "\r".join(lines).encode("latin-1").decode(charset).split("\r")
     except HL7Error as exc:
@@ -269,10 +290,12 @@ def _message(seq: int, lines: list[str]) -> Message | BrokenMessage:
             "102",
             "\r".join(lines),
         )
-    segments = [msh]
-    for n, line in enumerate(lines[1:], start=2):
-        fields = line.split(enc.field)
-        if fields[0] not in _VALID_IDS:
+    sep = enc.field
+    body = [line.split(sep) for line in lines[1:]]
+    if not _VALID_IDS.issuperset([fields[0] for fields in body]):  # a segment id not seen before in the run
+        for n, fields in enumerate(body, start=2):
+            if fields[0] in _VALID_IDS:
+                continue
             if not _SEGMENT_ID.match(fields[0]):
                 return BrokenMessage(
                     seq,
@@ -286,8 +309,11 @@ def _message(seq: int, lines: list[str]) -> Message | BrokenMessage:
                     "\r".join(lines),
                 )
             _VALID_IDS.add(fields[0])
-        segments.append(fields)
-    return Message(seq, enc, segments, charset)
+    # Past MSH-1 and MSH-2, which hold the encoding characters themselves.
+    tail = "\r".join([lines[0][4 + len(msh[2]) :], *lines[1:]])
+    plain = enc.repetition not in tail and enc.subcomponent not in tail and enc.escape not in tail
+    segments = [msh, *body]
+    return Message(seq, enc, segments, charset, plain, control, mtype, version)
 
 
 _VALID_IDS: set[str] = set()  # segment ids already matched by _SEGMENT_ID (a file repeats a handful)

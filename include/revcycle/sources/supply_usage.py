@@ -231,14 +231,14 @@ def _parse_hl7(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult
 
 
 def _ack_base(msg: Message) -> dict:
-    v = msg.value
+    h = msg.leaves(msg.msh, 8)
     return {
         "control_id": msg.control_id,
-        "sending_app": v(msg.header(3)),
-        "sending_facility": v(msg.header(4)),
-        "receiving_app": v(msg.header(5)),
-        "receiving_facility": v(msg.header(6)),
-        "timestamp": v(msg.header(7)),
+        "sending_app": h[3],
+        "sending_facility": h[4],
+        "receiving_app": h[5],
+        "receiving_facility": h[6],
+        "timestamp": h[7],
         "event": msg.message_type[1],
         "version": msg.version,
     }
