@@ -77,7 +77,7 @@ class Settings:
     day_lanes: int = 1
     # An 835 or 277 up to this many MB is mapped whole, column by column (revcycle.x12.columnar); larger files,
     # and any file that path declines, stream through the set-by-set mappers. 0 turns the columnar path off.
-    columnar_max_mb: int = 64
+    columnar_max_mb: int = 256
     # The raw zone on object storage (s3://bucket/prefix) instead of the raw_zone folder, and the Airflow
     # connection holding that store's keys and endpoint.
     raw_zone_url: str = ""
@@ -172,7 +172,7 @@ def get_settings() -> Settings:
         deadlines=os.environ.get("REVCYCLE_DEADLINES", "on").lower() not in ("off", "0", "false"),
         preload=os.environ.get("REVCYCLE_PRELOAD", ""),
         day_lanes=max(1, int(os.environ.get("REVCYCLE_DAY_LANES") or min(os.cpu_count() or 1, 4))),
-        columnar_max_mb=max(0, int(os.environ.get("REVCYCLE_COLUMNAR_MAX_MB", "64"))),
+        columnar_max_mb=max(0, int(os.environ.get("REVCYCLE_COLUMNAR_MAX_MB", "256"))),
         raw_zone_url=os.environ.get("REVCYCLE_RAW_ZONE_URL", ""),
         storage_conn_id=os.environ.get("REVCYCLE_STORAGE_CONN_ID", ""),
         lake_url=os.environ.get("REVCYCLE_LAKE_URL", ""),
@@ -193,6 +193,12 @@ def token_key() -> str:
     so no repr or log of the settings can show it; empty when unset (revcycle.domain.phi then keeps one
     of its own under ``var/secrets``)."""
     return os.environ.get("REVCYCLE_TOKEN_KEY", "")
+
+
+def arrow_pool_named() -> bool:
+    """Whether the deployment chose Arrow's allocator itself (pyarrow's ``ARROW_DEFAULT_MEMORY_POOL``);
+    otherwise revcycle.x12.columnar picks the C library's."""
+    return "ARROW_DEFAULT_MEMORY_POOL" in os.environ
 
 
 def use_environment(values: dict[str, str]) -> None:

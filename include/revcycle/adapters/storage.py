@@ -74,8 +74,10 @@ class StagingWriter:
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def abort(self) -> None:
+        """Discard everything staged so far (the writer may be written to again, from nothing)."""
         self._waiting.clear()
         self._waiting_rows.clear()
+        self.rows.clear()
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()

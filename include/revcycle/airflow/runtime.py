@@ -78,6 +78,9 @@ def airflow_env(home: Path | None = None) -> dict[str, str]:
             "REVCYCLE_HOME": str(s.home),
         }
     )
+    # Arrow's allocator, chosen before any task imports pyarrow (revcycle.sources.x12_parse chooses it too, but
+    # only once pyarrow has allocated): the C library's, which keeps a columnar 835's working memory lower.
+    env.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     # The work queue's people sign in to the UI as themselves (passwords generated into the Airflow home).
     env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", work_queue.airflow_users())
     # `airflow standalone` starts its components as `airflow ...` from PATH: put this venv first.

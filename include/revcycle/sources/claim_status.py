@@ -14,13 +14,12 @@ from revcycle.domain.claim_status_set import StatusSet
 from revcycle.domain.datasets import SOURCE_DATASETS, lake_uri
 from revcycle.domain.keys import business_key
 from revcycle.domain.reference import descriptions
-from revcycle.errors import RevcycleError
 from revcycle.settings import get_settings
 from revcycle.sources.base import ParseContext, ParseResult, Source
 from revcycle.sources.x12_parse import parse_x12_file, settle, stage_in_sets, table_columns
 from revcycle.x12.claim_status import map_claim_status
-from revcycle.x12.claim_status_columns import EVENTS, claim_status_columns
-from revcycle.x12.columnar import or_none
+from revcycle.x12.claim_status_columns import EVENTS, StatusColumns, claim_status_parts
+from revcycle.x12.columnar import DECLINES, or_none
 
 DATASETS = SOURCE_DATASETS["claim_status"]
 
@@ -54,20 +53,28 @@ def _described(codes: pa.ChunkedArray, names: dict[str, str]) -> pa.Array:
 
 
 def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult | None:
-    """A whole-file columnar mapping (``revcycle.x12.claim_status_columns``), staged as ``emit_status_set`` stages
-    the set-by-set mapper's events; None when that path declines the file, before anything is staged."""
-    mapped = claim_status_columns(path, get_settings().columnar_max_mb << 20)
-    if mapped is None:
+    """A columnar mapping (``revcycle.x12.claim_status_columns``), staged run by run as ``emit_status_set`` stages
+    the set-by-set mapper's events; None when that path declines the file, with nothing left staged."""
+    found = claim_status_parts(path, get_settings().columnar_max_mb << 20)
+    if found is None:
         return None
+    envelope, parts = found
+    result = ParseResult()
+    try:
+        for mapped in parts:  # each run staged, then let go, before the next is taken
+            _stage_run(mapped, ctx.lineage(), out, result)
+    except DECLINES:  # a value too long for its column: the set-by-set path refuses it at its set
+        out.abort()
+        return None
+    return settle(result, envelope, path, ctx, ctx.ack_dir, ig_validation=False)
+
+
+def _stage_run(mapped: StatusColumns, lineage: dict, out: StagingWriter, result: ParseResult) -> None:
     columns = table_columns(mapped.events)
     columns["category_description"] = _described(columns["category_code"], descriptions("claim_status_category"))
     columns["status_description"] = _described(columns["status_code"], descriptions("claim_status_code"))
-    try:
-        events = with_lineage(EVENTS, columns, mapped.events.num_rows, ctx.lineage())
-    except (RevcycleError, pa.ArrowInvalid):
-        return None  # a value too long for its column: the set-by-set path refuses it at its set
+    events = with_lineage(EVENTS, columns, mapped.events.num_rows, lineage)
     stage_in_sets(out, {EVENTS: events}, {EVENTS: mapped.set_rows}, len(mapped.controls))
-    result = ParseResult()
     start = 0
     for st02, implementation, claims, rows in zip(
         mapped.controls, mapped.implementations, mapped.claims.tolist(), mapped.set_rows.tolist(), strict=True
@@ -79,7 +86,6 @@ def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseRe
             payers = pc.drop_null(or_none(events["payer_id"].slice(start, rows).combine_chunks()))
             result.partition_key = payers[0].as_py() if len(payers) else None
         start += rows
-    return settle(result, mapped.envelope, path, ctx, ctx.ack_dir, ig_validation=False)
 
 
 def parse_277(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:

@@ -15,13 +15,13 @@ from revcycle.domain.canonical import business_rows, to_table, with_lineage
 from revcycle.domain.datasets import SOURCE_DATASETS, lake_uri
 from revcycle.domain.reference import gl_map
 from revcycle.domain.remittance_posting import build_remittance_postings
-from revcycle.errors import RevcycleError
 from revcycle.settings import get_settings
 from revcycle.sources.base import Exclusive, ParseContext, ParseResult, Source
 from revcycle.sources.x12_parse import parse_x12_file, settle, stage_in_sets, sum_str, table_columns
 from revcycle.x12.balancing import balance
+from revcycle.x12.columnar import DECLINES
 from revcycle.x12.remittance import RemittanceSet, map_remittances
-from revcycle.x12.remittance_columns import remittance_columns
+from revcycle.x12.remittance_columns import RemittanceColumns, remittance_parts
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -60,33 +60,39 @@ def _add_totals(rset: RemittanceSet, balanced: dict[str, bool], result: ParseRes
 
 
 def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult | None:
-    """A whole-file columnar mapping (``revcycle.x12.remittance_columns``), staged as ``_emit_835`` stages the
-    set-by-set mapper's records; None when that path declines the file, before anything is staged."""
-    mapped = remittance_columns(path, get_settings().columnar_max_mb << 20)
-    if mapped is None:
+    """A columnar mapping (``revcycle.x12.remittance_columns``), staged run by run as ``_emit_835`` stages the
+    set-by-set mapper's records; None when that path declines the file, with nothing left staged."""
+    found = remittance_parts(path, get_settings().columnar_max_mb << 20)
+    if found is None:
         return None
-    lineage = ctx.lineage()
+    envelope, parts = found
+    result = ParseResult()
+    try:
+        for mapped in parts:  # each run staged, then let go, before the next is taken
+            _stage_run(mapped, ctx.lineage(), out, result)
+    except DECLINES:  # a value too long or too precise for its column: the set-by-set path refuses it at its set
+        out.abort()
+        return None
+    return settle(result, envelope, path, ctx, ctx.ack_dir, True)
+
+
+def _stage_run(mapped: RemittanceColumns, lineage: dict, out: StagingWriter, result: ParseResult) -> None:
     header = {
         "canonical__remittance": [r.remittance for r in mapped.sets],
         "canonical__provider_adjustment": [p for r in mapped.sets for p in r.provider_adjustments],
     }
-    try:
-        tables = {name: to_table(name, rows, lineage) for name, rows in header.items()}
-        tables.update(
-            (name, with_lineage(name, table_columns(t), t.num_rows, lineage)) for name, t in mapped.tables.items()
-        )
-    except (RevcycleError, pa.ArrowInvalid):
-        return None  # a value too long or too precise for its column: the set-by-set path refuses it at its set
+    tables = {name: to_table(name, rows, lineage) for name, rows in header.items()}
+    tables.update(
+        (name, with_lineage(name, table_columns(t), t.num_rows, lineage)) for name, t in mapped.tables.items()
+    )
     set_rows = {
         **mapped.set_rows,
         "canonical__remittance": np.ones(len(mapped.sets), np.int64),
         "canonical__provider_adjustment": np.array([len(r.provider_adjustments) for r in mapped.sets]),
     }
     stage_in_sets(out, tables, set_rows, len(mapped.sets))
-    result = ParseResult()
     for rset, balanced in zip(mapped.sets, mapped.balanced, strict=True):
         _add_totals(rset, balanced, result)
-    return settle(result, mapped.envelope, path, ctx, ctx.ack_dir, True)
 
 
 def parse_835(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseResult:

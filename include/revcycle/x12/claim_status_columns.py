@@ -14,6 +14,7 @@ service date.  Events come out in file order of their STC, then STC01, STC10, ST
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from revcycle.domain.keys import business_key
 from revcycle.domain.phi import tokenise_all
 from revcycle.x12.claim_status import LEVELS
 from revcycle.x12.columnar import (
+    DECLINES,
     NULL_TEXT,
     Declined,
     Envelope,
@@ -38,7 +40,6 @@ from revcycle.x12.columnar import (
     labels,
     last_of,
     list_item,
-    map_file,
     map_path,
     or_none,
     qualified,
@@ -63,12 +64,29 @@ class StatusColumns:
 
 
 def claim_status_columns(path: Path, max_bytes: int) -> StatusColumns | None:
-    """The file's events, or None when the file is larger than ``max_bytes`` or declined (see module)."""
-    return map_path(path, max_bytes, _map_file)
+    """The file's events, whole, or None when the file is larger than ``max_bytes`` or declined (see module)."""
+    found = map_path(path, max_bytes, "HN", "277", _map_chunk)
+    if found is None:
+        return None
+    envelope, parts = found
+    try:
+        return _combine(list(parts), envelope)
+    except DECLINES:
+        return None
 
 
-def _map_file(data: bytes) -> StatusColumns:
-    envelope, parts = map_file(data, "HN", "277", _map_chunk)
+def claim_status_parts(path: Path, max_bytes: int) -> tuple[Envelope, Iterator[StatusColumns]] | None:
+    """The file's envelope and its events run by run of whole sets (as ``remittance_columns.remittance_parts``),
+    or None when the file is larger than ``max_bytes`` or declined at its envelopes.  A run may still be
+    declined when it is reached (``DECLINES``)."""
+    found = map_path(path, max_bytes, "HN", "277", _map_chunk)
+    if found is None:
+        return None
+    envelope, parts = found
+    return envelope, (_combine([p], envelope) for p in parts)
+
+
+def _combine(parts: list, envelope: Envelope) -> StatusColumns:
     return StatusColumns(
         envelope,
         pa.concat_tables(pa.table(p[0]) for p in parts),

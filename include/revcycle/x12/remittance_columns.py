@@ -15,6 +15,7 @@ cents per line, claim and set.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,7 @@ from revcycle.domain.canonical import MONEY, QTY
 from revcycle.domain.phi import tokenise_all
 from revcycle.x12.balancing import ZERO, cents
 from revcycle.x12.columnar import (
+    DECLINES,
     Declined,
     Envelope,
     Segments,
@@ -72,13 +74,32 @@ class RemittanceColumns:
 
 
 def remittance_columns(path: Path, max_bytes: int) -> RemittanceColumns | None:
-    """The file's tables, or None when the file is larger than ``max_bytes`` or declined (see module)."""
-    return map_path(path, max_bytes, _map_file)
+    """The file's tables, whole, or None when the file is larger than ``max_bytes`` or declined (see module)."""
+    found = map_path(path, max_bytes, "HP", "835", _map_chunk)
+    if found is None:
+        return None
+    envelope, parts = found
+    try:
+        return _combine(list(parts), envelope)
+    except DECLINES:
+        return None
+
+
+def remittance_parts(path: Path, max_bytes: int) -> tuple[Envelope, Iterator[RemittanceColumns]] | None:
+    """The file's envelope and its tables run by run of whole sets (``columnar.map_file``: a caller that stages
+    each run before taking the next holds one run's tables, not the file's), or None when the file is larger
+    than ``max_bytes`` or declined at its envelopes.  A run may still be declined when it is reached
+    (``DECLINES``)."""
+    found = map_path(path, max_bytes, "HP", "835", _map_chunk)
+    if found is None:
+        return None
+    envelope, parts = found
+    return envelope, (_combine([p], envelope) for p in parts)
 
 
 def _map_file(data: bytes) -> RemittanceColumns:
     envelope, parts = map_file(data, "HP", "835", _map_chunk)
-    return _combine(parts, envelope)
+    return _combine(list(parts), envelope)
 
 
 @dataclass

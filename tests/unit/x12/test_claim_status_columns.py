@@ -22,7 +22,7 @@ from revcycle.domain.canonical import SCHEMAS, to_table, with_lineage
 from revcycle.errors import RevcycleError
 from revcycle.sources import claim_status as claim_status_source
 from revcycle.sources.base import ParseContext
-from revcycle.x12 import claim_status_columns
+from revcycle.x12 import claim_status_columns, columnar
 from revcycle.x12.claim_status import read_claim_status
 from tests.conftest import sample_files
 from tests.corpus import B277, status_candidates
@@ -256,6 +256,29 @@ def test_parse_stages_the_same_file_either_way(generated, tmp_path, monkeypatch)
     assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "slow" / name).read_bytes()
     descriptions = pq.read_table(tmp_path / "fast" / name, columns=["category_description"]).column(0)
     assert descriptions.null_count < len(descriptions)
+
+
+def test_a_file_staged_set_by_set_in_runs_is_the_same(tmp_path, monkeypatch):
+    """Each set its own run (staged before the next is mapped): the same staged bytes as the reference's."""
+    from revcycle import settings as rc_settings
+
+    path = tmp_path / "rich.277"
+    path.write_text(RICH)
+    monkeypatch.setattr(columnar, "CHUNK_SEGMENTS", 1)
+    _, runs = claim_status_columns.claim_status_parts(path, BIG)
+    assert len(list(runs)) == 2
+    fast = _stage(path, tmp_path / "fast", tmp_path / "fast_acks")
+    monkeypatch.setenv("REVCYCLE_COLUMNAR_MAX_MB", "0")
+    rc_settings.reset_settings()
+    try:
+        slow = _stage(path, tmp_path / "slow", tmp_path / "slow_acks")
+    finally:
+        monkeypatch.delenv("REVCYCLE_COLUMNAR_MAX_MB")
+        rc_settings.reset_settings()
+    fast.acks, slow.acks = [Path(a).name for a in fast.acks], [Path(a).name for a in slow.acks]
+    assert fast == slow
+    name = f"{EVENTS}.parquet"
+    assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "slow" / name).read_bytes()
 
 
 def test_parse_takes_the_columnar_path_by_default(generated, tmp_path, monkeypatch):

@@ -24,7 +24,7 @@ from revcycle.domain.canonical import SCHEMAS, to_table, with_lineage
 from revcycle.errors import RevcycleError
 from revcycle.sources import remittance as remittance_source
 from revcycle.sources.base import ParseContext
-from revcycle.x12 import remittance_columns
+from revcycle.x12 import columnar, remittance_columns
 from revcycle.x12.balancing import balance
 from revcycle.x12.remittance import read_remittances
 from tests.conftest import FIXTURES, sample_files, samples_dir
@@ -301,11 +301,44 @@ def columnar_off(monkeypatch):
     settings.reset_settings()
 
 
-def test_parse_stages_the_same_files_either_way(generated, tmp_path, request):
-    """The source's parse: the same staged Parquet bytes, control totals, envelope and acknowledgements."""
+@pytest.mark.parametrize("run_segments", [columnar.CHUNK_SEGMENTS, 300])
+def test_parse_stages_the_same_files_either_way(generated, tmp_path, request, monkeypatch, run_segments):
+    """The source's parse: the same staged Parquet bytes, control totals, envelope and acknowledgements, whether
+    the file is mapped in a few runs of sets or in many (each staged before the next is mapped)."""
+    monkeypatch.setattr(columnar, "CHUNK_SEGMENTS", run_segments)
     fast = _stage(generated, tmp_path / "fast", tmp_path / "fast_acks")
     request.getfixturevalue("columnar_off")
     slow = _stage(generated, tmp_path / "slow", tmp_path / "slow_acks")
+    _same_staging(fast, slow, tmp_path)
+
+
+def test_a_run_declined_after_others_were_staged_leaves_only_the_reference(generated, tmp_path, request, monkeypatch):
+    """The last claim's paid amount padded past 15 characters: the reference reads it, the columnar path
+    declines that run only after staging the earlier ones; they are discarded and the set-by-set parse's
+    files are what is staged, byte for byte."""
+    text = generated.read_text()
+    at = text.rfind("CLP*")
+    paid = text.index("*", text.index("*", text.index("*", at + 4) + 1) + 1) + 1  # CLP04
+    path = tmp_path / "late.835"
+    path.write_text(text[:paid] + "0000000000" + text[paid:])
+    monkeypatch.setattr(columnar, "CHUNK_SEGMENTS", 300)
+    aborted, staged_before = [], []
+    real_abort = StagingWriter.abort
+
+    def abort(writer):
+        staged_before.append(sum(writer.rows.values()) + sum(writer._waiting_rows.values()))
+        aborted.append(True)
+        real_abort(writer)
+
+    monkeypatch.setattr(StagingWriter, "abort", abort)
+    fast = _stage(path, tmp_path / "fast", tmp_path / "fast_acks")
+    assert aborted and staged_before[0] > 0  # the columnar path had staged rows when it declined
+    request.getfixturevalue("columnar_off")
+    slow = _stage(path, tmp_path / "slow", tmp_path / "slow_acks")
+    _same_staging(fast, slow, tmp_path)
+
+
+def _same_staging(fast, slow, tmp_path: Path) -> None:
     fast.acks, slow.acks = [Path(a).name for a in fast.acks], [Path(a).name for a in slow.acks]
     assert fast == slow
     names = sorted(p.name for p in (tmp_path / "slow").glob("*.parquet"))
@@ -378,3 +411,25 @@ def test_nothing_to_tokenise_reads_no_key(monkeypatch):
     monkeypatch.setattr(phi, "_token_key", no_key)
     assert phi.tokenise_all([None, "", None]) == [None, None, None]
     assert phi.tokenise_all([]) == []
+
+
+def test_runs_are_mapped_in_order_with_a_bounded_number_in_flight():
+    """``_in_order`` keeps at most ``ahead`` runs mapped or mapping beyond the one the caller holds, so a caller
+    that stages each run before taking the next never holds the whole file's tables."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    lock, started, taken, most = threading.Lock(), [0], [0], [0]
+
+    def work(item):
+        with lock:
+            started[0] += 1
+            most[0] = max(most[0], started[0] - taken[0])
+        return item * 2
+
+    out = []
+    for value in columnar._in_order(ThreadPoolExecutor(2), work, list(range(40)), 2):
+        with lock:
+            taken[0] += 1
+        out.append(value)
+    assert out == [2 * i for i in range(40)] and 1 <= most[0] <= 2
