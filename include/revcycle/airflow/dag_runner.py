@@ -194,7 +194,10 @@ def main() -> None:
     # The protocol keeps the original stdout to itself; anything else printed goes to stderr.
     protocol = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
+    started = time.perf_counter()
     import airflow  # noqa: F401 - settings initialised once, from this process's environment
+
+    print(f"dag_runner: Airflow imported in {time.perf_counter() - started:.2f}s", file=sys.stderr)
 
     from revcycle.airflow.preload import preload
 
@@ -204,7 +207,9 @@ def main() -> None:
     t1 = time.perf_counter()
     warmed = _warm_airflow()
     print(f"dag_runner: warmed {', '.join(warmed)} in {time.perf_counter() - t1:.2f}s", file=sys.stderr)
+    t2 = time.perf_counter()
     sync_dags()
+    print(f"dag_runner: DAGs written to the metadata database in {time.perf_counter() - t2:.2f}s", file=sys.stderr)
     # Everything loaded so far lives as long as the runner: move it out of the collector's sight, so a full
     # collection in a DAG's process does not walk Airflow's and GX's objects (0.1-0.3 s each time) nor
     # touch their pages (which would copy them into every child).

@@ -228,13 +228,22 @@ def run_day(
         if generate and s.fhir_ehr_share > 0:
             stack.enter_context(synthetic_fhir_ehr(echo))
         # The runner loads Airflow and GX in its own process while this one generates the day.
+        started = time.perf_counter()
         env, runner = _open_runner(day, echo)
+        opened = time.perf_counter()
         try:
             if generate and (
                 idle := generate_then_check(day, claims, seed, generate, echo, mixed, s.fhir_payers, s.fhir_ehr_share)
             ):
                 return idle
-            return replay_day(day, echo, simulate_payers=generate, opened=(env, runner))
+            generated = time.perf_counter()
+            summary = replay_day(day, echo, simulate_payers=generate, opened=(env, runner))
+            summary["timings"] = {
+                "open_runner": round(opened - started, 3),
+                "generate": round(generated - opened, 3),
+                **summary.get("timings", {}),
+            }
+            return summary
         finally:
             if runner:
                 runner.close()
@@ -260,12 +269,16 @@ def synthetic_fhir_ehr(echo: Callable[[str], None]) -> Iterator[None]:
 
 @contextmanager
 def _synthetic_fhir_server(store: str, conn_id: str) -> Iterator[str]:
-    from revcycle.synthetic.fhir_server import fhir_server, public_key_of
+    from revcycle.synthetic.fhir_server import Behaviour, fhir_server, public_key_of
 
     s = get_settings()
     key = client_key()
+    # The export is made at once: its status answers 202 with ``Retry-After: 0`` once (the client still polls)
+    # rather than sending each of the day's three FHIR land tasks to sleep a second for nothing.
+    behaviour = Behaviour(retry_after=0)
+    tls = s.home / "secrets" / f"{store}_tls"
     with (
-        fhir_server(s.inbound / store, public_key_of(key), s.home / "secrets" / f"{store}_tls") as server,
+        fhir_server(s.inbound / store, public_key_of(key), tls, behaviour) as server,
         airflow_connection(conn_id, server.connection(key, "ES384")),
     ):
         yield server.base_url
@@ -406,13 +419,17 @@ def replay_day(
     log_dir = s.home / "logs" / day.isoformat()
     lanes = s.day_lanes if runner else 1
     results = []
+    timings: dict[str, float] = {}
     try:
         if runner:
+            waiting = time.perf_counter()
             echo(
                 f"Airflow and Great Expectations loaded once ({runner.preload_seconds:.1f}s for GX); "
                 "each DAG runs in a process forked from them"
             )
+            timings["runner_ready_wait"] = round(time.perf_counter() - waiting, 3)
         for w, wave in enumerate(WAVES, start=1):
+            wave_started = time.perf_counter()
             at_once = f", {min(lanes, len(wave))} at a time" if min(lanes, len(wave)) > 1 else ""
             echo(f"[wave {w}/{len(WAVES)}] {', '.join(wave)}: running through Airflow{at_once} ...")
             ended, shown = {}, 0
@@ -426,15 +443,23 @@ def replay_day(
                         f"[{len(results)}/{len(RUN_ORDER)}] {r['dag_id']}: {'success' if r['success'] else 'FAILED'} "
                         f"in {r['seconds']:.1f}s (log {r['log']})"
                     )
+            timings[f"wave_{w}"] = round(time.perf_counter() - wave_started, 3)
             if simulate_payers and "claim_status_inquiry" in wave and ended["claim_status_inquiry"]["success"]:
+                answered = time.perf_counter()
                 _payers_answer(day, echo)
+                timings["payers_answer"] = round(time.perf_counter() - answered, 3)
     finally:
         if runner and not opened:
             runner.close()
     from revcycle.jobs.audit import build
 
+    at = time.perf_counter()
     audit_index = build(day)
+    timings["audit"] = round(time.perf_counter() - at, 3)
+    at = time.perf_counter()
     summary = day_summary(day)
+    timings["summary"] = round(time.perf_counter() - at, 3)
+    summary["timings"] = timings  # seconds of each part of the run (bench/run.py's table of a day)
     summary["outputs"]["audit_report"] = str(audit_index)
     summary["dag_runs"] = results
     summary["this_run"] = run_effect(before, ledger.for_day(day))
