@@ -99,6 +99,7 @@ class Settings:
     cluster_pg: str = "postgresql://postgres@127.0.0.1:5432"
     cluster_redis: str = "redis://127.0.0.1:6379/11"
     cluster_name: str = "revcycle_cluster"
+    cluster_workers: int = 2
     cluster_home: str = ""
     worker_name: str = ""
 
@@ -183,6 +184,7 @@ def get_settings() -> Settings:
         cluster_pg=os.environ.get("REVCYCLE_CLUSTER_PG", "postgresql://postgres@127.0.0.1:5432"),
         cluster_redis=os.environ.get("REVCYCLE_CLUSTER_REDIS", "redis://127.0.0.1:6379/11"),
         cluster_name=os.environ.get("REVCYCLE_CLUSTER_NAME", "revcycle_cluster"),
+        cluster_workers=max(1, int(os.environ.get("REVCYCLE_CLUSTER_WORKERS", "2"))),
         cluster_home=os.environ.get("REVCYCLE_CLUSTER_HOME", ""),
         worker_name=os.environ.get("REVCYCLE_WORKER_NAME", ""),
     )

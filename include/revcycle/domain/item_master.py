@@ -42,6 +42,11 @@ def item(vendor_item_number: str | None, gtin: str | None, on: dt.date) -> dict 
     )
 
 
+@lru_cache(maxsize=4096)  # the master's few thousand prices and tolerances, read once each
+def _decimal(text: str) -> Decimal:
+    return Decimal(text)
+
+
 def normalise(row: dict, on: dt.date) -> dict:
     """Add erp_item_id, item_status, supplier, master price check; fill flags/UoM the source left empty."""
     found = item(row.get("vendor_item_number") or row.get("item_code"), row.get("gtin"), on)
@@ -54,8 +59,8 @@ def normalise(row: dict, on: dt.date) -> dict:
             price_within_tolerance=None,
         )
         return row
-    master_price = Decimal(found["unit_cost"])
-    tolerance = Decimal(found["price_tolerance_pct"]) / 100
+    master_price = _decimal(found["unit_cost"])
+    tolerance = _decimal(found["price_tolerance_pct"]) / 100
     unit = row.get("unit_cost")
     row.update(
         erp_item_id=found["erp_item_id"],

@@ -102,12 +102,10 @@ def map_dft(msg: Message) -> list[dict]:
         name = seg[0]
         if name == "PID":
             seen_pid = True
-            pid = msg.leaves(seg, 4)
-            patient_token = tokenise(pid[3]) or tokenise(pid[2])
+            patient_token = tokenise(msg.leaf(seg, 3)) or tokenise(msg.leaf(seg, 2))
         elif name == "PV1":
-            pv1 = msg.leaves(seg, 20)
-            encounter_token = tokenise(pv1[19])
-            location = pv1[3] or None
+            encounter_token = tokenise(msg.leaf(seg, 19))
+            location = msg.leaf(seg, 3) or None
         elif name == "FT1":
             ft1_no += 1
             if not seen_pid:

@@ -109,6 +109,12 @@ class Message:
             out += [""] * (width - len(out))
         return out
 
+    def leaf(self, seg: list[str], n: int) -> str:
+        """The first leaf of field ``n`` of a segment (``value(seg[n])``), '' past its end."""
+        if n >= len(seg):
+            return ""
+        return seg[n].split(self.encoding.component, 1)[0] if self.plain else self.value(seg[n])
+
     def components(self, raw: str, width: int) -> list[str]:
         """The first leaf of each component of a field (``value(raw, c)`` for c = 1..), '' up to ``width``."""
         out = raw.split(self.encoding.component) if self.plain else [self.value(raw, c) for c in range(1, width + 1)]

@@ -141,6 +141,8 @@ def _in_order(pool: ThreadPoolExecutor, work: Callable, items: list, ahead: int)
     taken, and the pool is shut down when the iterator ends or is dropped."""
     pending: deque = deque()
     try:
+        if len(items) == 1:  # one run: mapped here, as the caller waits for it anyway
+            yield work(items.pop())
         while items or pending:
             while items and len(pending) < ahead:
                 pending.append(pool.submit(work, items.pop(0)))
@@ -235,7 +237,10 @@ class Segments:
         # then the bytes between them (the elements, end to end), where each element ends (its separator's
         # position less the separators before it) and which separators end a segment.
         blocks = range(0, len(body), _BLOCK)
-        n = sum(int(np.count_nonzero(_separators(body[lo : lo + _BLOCK], element, terminator))) for lo in blocks)
+        first = _separators(body[:_BLOCK], element, terminator)  # kept: most interchanges are one block
+        n = int(np.count_nonzero(first)) + sum(
+            int(np.count_nonzero(_separators(body[lo : lo + _BLOCK], element, terminator))) for lo in blocks[1:]
+        )
         compact = np.empty(len(body) - n, np.uint8)
         offsets = np.empty(n + 1, np.int32)
         offsets[0] = 0
@@ -243,7 +248,7 @@ class Segments:
         before = 0  # separators in the blocks already done
         for lo in blocks:
             block = body[lo : lo + _BLOCK]
-            is_separator = _separators(block, element, terminator)
+            is_separator = first if lo == 0 else _separators(block, element, terminator)
             at = np.flatnonzero(is_separator).astype(np.int32)
             k = len(at)
             np.equal(block[at], terminator, out=ends_segment[before : before + k])
@@ -450,6 +455,8 @@ def hashed(*parts: pa.Array | str) -> pa.Array:
     # A batch at a time: the texts as Python bytes and the keys as Python text exist for one batch only.
     batches = range(0, len(text), _KEY_BATCH)
     keys = [pa.array(joined_keys(text.slice(at, _KEY_BATCH).to_pylist()), pa.string()) for at in batches]
+    if len(keys) == 1:
+        return keys[0]
     return pa.concat_arrays(keys) if keys else pa.array([], pa.string())
 
 

@@ -71,3 +71,13 @@ def test_components_are_the_values_of_each_component(raw):
     general = dataclasses.replace(msg, plain=False)
     expected = [msg.value(raw, c) for c in range(1, 6)]
     assert msg.components(raw, 5)[:5] == general.components(raw, 5)[:5] == expected
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(MESSAGE)
+def test_a_leaf_is_the_value_of_its_field(text):
+    (msg,) = read_text(text)
+    general = dataclasses.replace(msg, plain=False)
+    for seg in msg.segments:
+        for n in range(len(seg) + 2):
+            assert msg.leaf(seg, n) == general.leaf(seg, n) == (msg.value(seg[n]) if n < len(seg) else "")
