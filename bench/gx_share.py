@@ -33,11 +33,11 @@ def _timed_step(step: str, sha: str) -> dict:
     real = validation.validate_frames
     gx = 0.0
 
-    def timed(frames, day):
+    def timed(frames, day, *args, **kwargs):
         nonlocal gx
         t0 = time.perf_counter()
         try:
-            return real(frames, day)
+            return real(frames, day, *args, **kwargs)
         finally:
             gx += time.perf_counter() - t0
 
@@ -115,6 +115,13 @@ def measure(mode: str, claims: int, work: Path) -> dict:
             r = _timed_step(step, sha) if mode == "warm" else _in_child(step, sha)
             times[step] += r["seconds"]
             gx += r["gx"]
+    # A step that fails quarantines its file and returns: a quick "step" that did nothing must not count.
+    from revcycle.adapters import ledger
+
+    states = {r["sha256"]: r["state"] for r in ledger.for_day(DAY)}
+    stuck = [sha[:12] for sha in files if states.get(sha) != "posted"]
+    if stuck:
+        raise SystemExit(f"files not posted (see the quarantine): {', '.join(stuck)}")
     total = sum(times.values())
     return {
         "mode": mode,
