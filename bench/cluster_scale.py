@@ -17,7 +17,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,18 +28,10 @@ import psutil
 from revcycle.airflow.cluster import differences, lake_digests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_file import write_section  # bench/results_file.py, beside this script
+from cluster_day import _run  # bench/cluster_day.py, beside this script
+from results_file import write_section
 
-REVCYCLE = str(Path(sys.executable).with_name("revcycle"))
 FIRST_DAY, SEED = dt.date(2026, 11, 23), 42  # a Monday: the days that follow are business days
-
-
-def _run(env: dict[str, str], *args: str) -> tuple[str, float]:
-    start = time.perf_counter()
-    proc = subprocess.run([REVCYCLE, *args], env=env, capture_output=True, text=True, timeout=14400)
-    if proc.returncode:
-        raise SystemExit(f"revcycle {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-    return proc.stdout, time.perf_counter() - start
 
 
 class MemorySampler:

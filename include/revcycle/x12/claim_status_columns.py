@@ -27,7 +27,6 @@ from revcycle.domain.keys import business_key
 from revcycle.domain.phi import tokenise_all
 from revcycle.x12.claim_status import LEVELS
 from revcycle.x12.columnar import (
-    DECLINES,
     NULL_TEXT,
     Declined,
     Envelope,
@@ -40,7 +39,8 @@ from revcycle.x12.columnar import (
     labels,
     last_of,
     list_item,
-    map_path,
+    mapped_in_runs,
+    mapped_whole,
     or_none,
     qualified,
     seq_within,
@@ -65,25 +65,14 @@ class StatusColumns:
 
 def claim_status_columns(path: Path, max_bytes: int) -> StatusColumns | None:
     """The file's events, whole, or None when the file is larger than ``max_bytes`` or declined (see module)."""
-    found = map_path(path, max_bytes, "HN", "277", _map_chunk)
-    if found is None:
-        return None
-    envelope, parts = found
-    try:
-        return _combine(list(parts), envelope)
-    except DECLINES:
-        return None
+    return mapped_whole(path, max_bytes, "HN", "277", _map_chunk, _combine)
 
 
 def claim_status_parts(path: Path, max_bytes: int) -> tuple[Envelope, Iterator[StatusColumns]] | None:
     """The file's envelope and its events run by run of whole sets (as ``remittance_columns.remittance_parts``),
     or None when the file is larger than ``max_bytes`` or declined at its envelopes.  A run may still be
     declined when it is reached (``DECLINES``)."""
-    found = map_path(path, max_bytes, "HN", "277", _map_chunk)
-    if found is None:
-        return None
-    envelope, parts = found
-    return envelope, (_combine([p], envelope) for p in parts)
+    return mapped_in_runs(path, max_bytes, "HN", "277", _map_chunk, _combine)
 
 
 def _combine(parts: list, envelope: Envelope) -> StatusColumns:

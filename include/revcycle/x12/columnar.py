@@ -90,6 +90,30 @@ def map_path(
         return None
 
 
+def mapped_whole(path: Path, max_bytes: int, functional_id: str, set_id: str, map_chunk: Callable, combine: Callable):
+    """``combine(every run's result, envelope)``, or None when the file is too large or declined anywhere."""
+    found = map_path(path, max_bytes, functional_id, set_id, map_chunk)
+    if found is None:
+        return None
+    envelope, parts = found
+    try:
+        return combine(list(parts), envelope)
+    except DECLINES:
+        return None
+
+
+def mapped_in_runs(
+    path: Path, max_bytes: int, functional_id: str, set_id: str, map_chunk: Callable, combine: Callable
+) -> tuple[Envelope, Iterator] | None:
+    """The envelope and ``combine([run's result], envelope)`` run by run, or None when the file is too large or
+    declined at its envelopes; a run may still be declined when it is reached (``DECLINES``)."""
+    found = map_path(path, max_bytes, functional_id, set_id, map_chunk)
+    if found is None:
+        return None
+    envelope, parts = found
+    return envelope, (combine([p], envelope) for p in parts)
+
+
 def map_file(data: bytes, functional_id: str, set_id: str, map_chunk: Callable) -> tuple[Envelope, Iterator]:
     """Check the file's envelopes, then hand each run of whole sets to ``map_chunk(segments, sets, component)``:
     the envelope, and an iterator of what ``map_chunk`` returns for each run, in file order.

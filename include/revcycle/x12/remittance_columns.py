@@ -28,7 +28,6 @@ from revcycle.domain.canonical import MONEY, QTY
 from revcycle.domain.phi import tokenise_all
 from revcycle.x12.balancing import ZERO, cents
 from revcycle.x12.columnar import (
-    DECLINES,
     Declined,
     Envelope,
     Segments,
@@ -42,7 +41,8 @@ from revcycle.x12.columnar import (
     labels,
     last_of,
     map_file,
-    map_path,
+    mapped_in_runs,
+    mapped_whole,
     or_none,
     qualified,
     seq_within,
@@ -75,14 +75,7 @@ class RemittanceColumns:
 
 def remittance_columns(path: Path, max_bytes: int) -> RemittanceColumns | None:
     """The file's tables, whole, or None when the file is larger than ``max_bytes`` or declined (see module)."""
-    found = map_path(path, max_bytes, "HP", "835", _map_chunk)
-    if found is None:
-        return None
-    envelope, parts = found
-    try:
-        return _combine(list(parts), envelope)
-    except DECLINES:
-        return None
+    return mapped_whole(path, max_bytes, "HP", "835", _map_chunk, _combine)
 
 
 def remittance_parts(path: Path, max_bytes: int) -> tuple[Envelope, Iterator[RemittanceColumns]] | None:
@@ -90,11 +83,7 @@ def remittance_parts(path: Path, max_bytes: int) -> tuple[Envelope, Iterator[Rem
     each run before taking the next holds one run's tables, not the file's), or None when the file is larger
     than ``max_bytes`` or declined at its envelopes.  A run may still be declined when it is reached
     (``DECLINES``)."""
-    found = map_path(path, max_bytes, "HP", "835", _map_chunk)
-    if found is None:
-        return None
-    envelope, parts = found
-    return envelope, (_combine([p], envelope) for p in parts)
+    return mapped_in_runs(path, max_bytes, "HP", "835", _map_chunk, _combine)
 
 
 def _map_file(data: bytes) -> RemittanceColumns:

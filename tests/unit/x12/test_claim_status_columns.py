@@ -238,18 +238,25 @@ def _stage(path: Path, out_dir: Path, ack_dir: Path):
     return result
 
 
-def test_parse_stages_the_same_file_either_way(generated, tmp_path, monkeypatch):
+def _staged_both_ways(path: Path, tmp_path: Path, monkeypatch) -> tuple:
+    """The parse's result by the default (columnar) path and by the set-by-set path, acks named by file only;
+    each staged into its own folder (``fast``, ``slow``)."""
     from revcycle import settings as rc_settings
 
-    fast = _stage(generated, tmp_path / "fast", tmp_path / "fast_acks")
+    fast = _stage(path, tmp_path / "fast", tmp_path / "fast_acks")
     monkeypatch.setenv("REVCYCLE_COLUMNAR_MAX_MB", "0")
     rc_settings.reset_settings()
     try:
-        slow = _stage(generated, tmp_path / "slow", tmp_path / "slow_acks")
+        slow = _stage(path, tmp_path / "slow", tmp_path / "slow_acks")
     finally:
         monkeypatch.delenv("REVCYCLE_COLUMNAR_MAX_MB")
         rc_settings.reset_settings()
     fast.acks, slow.acks = [Path(a).name for a in fast.acks], [Path(a).name for a in slow.acks]
+    return fast, slow
+
+
+def test_parse_stages_the_same_file_either_way(generated, tmp_path, monkeypatch):
+    fast, slow = _staged_both_ways(generated, tmp_path, monkeypatch)
     assert fast == slow and fast.partition_key == "1123456789"
     name = f"{EVENTS}.parquet"
     assert pq.read_table(tmp_path / "fast" / name).equals(pq.read_table(tmp_path / "slow" / name))
@@ -260,22 +267,12 @@ def test_parse_stages_the_same_file_either_way(generated, tmp_path, monkeypatch)
 
 def test_a_file_staged_set_by_set_in_runs_is_the_same(tmp_path, monkeypatch):
     """Each set its own run (staged before the next is mapped): the same staged bytes as the reference's."""
-    from revcycle import settings as rc_settings
-
     path = tmp_path / "rich.277"
     path.write_text(RICH)
     monkeypatch.setattr(columnar, "CHUNK_SEGMENTS", 1)
     _, runs = claim_status_columns.claim_status_parts(path, BIG)
     assert len(list(runs)) == 2
-    fast = _stage(path, tmp_path / "fast", tmp_path / "fast_acks")
-    monkeypatch.setenv("REVCYCLE_COLUMNAR_MAX_MB", "0")
-    rc_settings.reset_settings()
-    try:
-        slow = _stage(path, tmp_path / "slow", tmp_path / "slow_acks")
-    finally:
-        monkeypatch.delenv("REVCYCLE_COLUMNAR_MAX_MB")
-        rc_settings.reset_settings()
-    fast.acks, slow.acks = [Path(a).name for a in fast.acks], [Path(a).name for a in slow.acks]
+    fast, slow = _staged_both_ways(path, tmp_path, monkeypatch)
     assert fast == slow
     name = f"{EVENTS}.parquet"
     assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "slow" / name).read_bytes()
