@@ -131,16 +131,12 @@ def map_file(data: bytes, functional_id: str, set_id: str, map_chunk: Callable) 
         raise Declined("no interchange")
     del data  # each interchange's body is a view of it: they are let go once their segments are read
     threads = min(os.cpu_count() or 1, 4)
-    pool = ThreadPoolExecutor(max_workers=threads)
-    try:
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         read = _each(pool, lambda item: _read_interchange(item, functional_id, set_id), found)
-    except BaseException:
-        pool.shutdown()
-        raise
     del found
     chunks = [(segs.window(run), delim.component) for _, segs, sets, delim in read for run in _runs(sets)]
     envelope = Envelope([isa for isa, _, _, _ in read], sum(1 + segs.n for _, segs, _, _ in read))
-    return envelope, _in_order(pool, lambda chunk: map_chunk(*chunk[0], chunk[1]), chunks, threads)
+    return envelope, _in_order(lambda chunk: map_chunk(*chunk[0], chunk[1]), chunks, threads)
 
 
 def _utf8(data: bytes) -> bool:
@@ -160,13 +156,16 @@ def _each(pool: ThreadPoolExecutor, work, items: list) -> list:
     return [work(items[0])] if len(items) == 1 else list(pool.map(work, items))
 
 
-def _in_order(pool: ThreadPoolExecutor, work: Callable, items: list, ahead: int) -> Iterator:
-    """``work(item)`` of each item, in order, with at most ``ahead`` in flight; ``items`` are let go as they are
-    taken, and the pool is shut down when the iterator ends or is dropped."""
+def _in_order(work: Callable, items: list, ahead: int) -> Iterator:
+    """``work(item)`` of each item, in order, on ``ahead`` threads with at most ``ahead`` in flight; ``items``
+    are let go as they are taken.  The threads start with the first item taken and stop when the iterator
+    ends or is dropped."""
+    if len(items) == 1:  # one run: mapped here, as the caller waits for it anyway
+        yield work(items.pop())
+        return
     pending: deque = deque()
+    pool = ThreadPoolExecutor(max_workers=ahead)
     try:
-        if len(items) == 1:  # one run: mapped here, as the caller waits for it anyway
-            yield work(items.pop())
         while items or pending:
             while items and len(pending) < ahead:
                 pending.append(pool.submit(work, items.pop(0)))

@@ -417,7 +417,6 @@ def test_runs_are_mapped_in_order_with_a_bounded_number_in_flight():
     """``_in_order`` keeps at most ``ahead`` runs mapped or mapping beyond the one the caller holds, so a caller
     that stages each run before taking the next never holds the whole file's tables."""
     import threading
-    from concurrent.futures import ThreadPoolExecutor
 
     lock, started, taken, most = threading.Lock(), [0], [0], [0]
 
@@ -428,7 +427,7 @@ def test_runs_are_mapped_in_order_with_a_bounded_number_in_flight():
         return item * 2
 
     out = []
-    for value in columnar._in_order(ThreadPoolExecutor(2), work, list(range(40)), 2):
+    for value in columnar._in_order(work, list(range(40)), 2):
         with lock:
             taken[0] += 1
         out.append(value)
