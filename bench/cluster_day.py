@@ -48,7 +48,14 @@ def main() -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("REVCYCLE_", "AIRFLOW"))}
     base["REVCYCLE_TOKEN_KEY"] = "bench-token-key-0001"
     with tempfile.TemporaryDirectory(prefix="revcycle-cluster-bench-") as tmp:
-        embedded_env = {**base, "REVCYCLE_HOME": f"{tmp}/embedded"}
+        # The cluster's run-day starts no synthetic FHIR server: its day is all X12/HL7, so the embedded day is
+        # generated the same way (as the chaos matrix and tests/integration/test_cluster.py do).
+        embedded_env = {
+            **base,
+            "REVCYCLE_HOME": f"{tmp}/embedded",
+            "REVCYCLE_FHIR_PAYERS": "",
+            "REVCYCLE_FHIR_EHR_SHARE": "0",
+        }
         print(f"embedded: run-day {DAY}, {claims} claims ...", flush=True)
         out, embedded_wall = _run(embedded_env, "run-day", "--date", DAY, "--claims", claims, "--seed", SEED, "--json")
         embedded = json.loads(out)

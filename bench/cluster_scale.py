@@ -113,7 +113,14 @@ def main() -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("REVCYCLE_", "AIRFLOW"))}
     base["REVCYCLE_TOKEN_KEY"] = "bench-token-key-0001"
     with tempfile.TemporaryDirectory(prefix="revcycle-cluster-scale-") as tmp:
-        embedded_env = {**base, "REVCYCLE_HOME": f"{tmp}/embedded"}
+        # The cluster's run-day starts no synthetic FHIR server: its days are all X12/HL7, so the embedded
+        # days are generated the same way (as the chaos matrix and tests/integration/test_cluster.py do).
+        embedded_env = {
+            **base,
+            "REVCYCLE_HOME": f"{tmp}/embedded",
+            "REVCYCLE_FHIR_PAYERS": "",
+            "REVCYCLE_FHIR_EHR_SHARE": "0",
+        }
         embedded = {}
         for day in days:
             out, wall = _run(embedded_env, "run-day", "--date", day, "--claims", claims, "--seed", str(SEED), "--json")
