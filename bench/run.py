@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py            # full sizes, writes bench/RESULTS.md
     .venv/bin/python bench/run.py --quick    # tiny sizes (smoke), prints only
+    .venv/bin/python bench/run.py --stage 5  # one stage again, its section of bench/RESULTS.md replaced
 
 Stages measured so far (issue 8 extends the list):
   1. 835 parsing to canonical records vs pyx12 X12Reader (tokens only) and X12ContextReader (loop-aware),
@@ -461,6 +462,49 @@ def bench_gx_share(claims: int, work: Path) -> dict:
     return out
 
 
+def gx_section(gx: dict, gx_claims: int) -> list[str]:
+    """RESULTS.md's stage 5."""
+    modes = {
+        "warm": "one process, GX imported once (`dags test`, run-day)",
+        "fork_preloaded": "a task process per step, forked from a worker that preloaded GX (docker-compose)",
+        "fork_cold": "a task process per step, forked from a worker without GX: each validate imports it",
+    }
+    lines = [
+        f"## 5. Great Expectations share of per-file step time ({gx_claims} claims, {gx['warm']['files']} files)",
+        "",
+        "| mode | parse s | validate s | publish s | post s | GX s | GX share | target <= 15% |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {m}: {modes[m]} | "
+        + " | ".join(f"{gx[m]['steps'][k]:.2f}" for k in ("parse", "validate", "publish", "post"))
+        + f" | {gx[m]['gx_seconds']:.2f} | {gx[m]['share']:.0%} | {'met' if gx[m]['share'] <= 0.15 else 'not met'} |"
+        for m in modes
+    ]
+    lines += [
+        "",
+        f"GX's import in a parent process: {gx['fork_preloaded']['parent_start_up']:.2f}s, paid once per worker "
+        "when preloaded (`REVCYCLE_PRELOAD=revcycle.adapters.validation`), else once per validate task. GX's cost "
+        "is per expectation (about 8 ms each, ~50 per 835 file), not per row, so its share falls as files grow; "
+        "stage 6 gives the share over a whole day.",
+        "",
+    ]
+    return lines
+
+
+def rerun_stage_5(claims: int = 5000) -> None:
+    """Stage 5 alone, its section of RESULTS.md replaced (``--stage 5``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        gx = bench_gx_share(claims, Path(tmp))
+    text = "\n".join(gx_section(gx, claims))
+    results = ROOT / "bench" / "RESULTS.md"
+    body = results.read_text()
+    head, _, rest = body.partition("## 5. ")
+    _, _, tail = rest.partition("\n## 6. ")
+    results.write_text(head + text + "\n## 6. " + tail)
+    print(text)
+
+
 def day_task_shares(home: Path, day: dt.date, ops_url: str = "") -> dict:
     """Summed task-try seconds from ops.task_latency (the SLA listener's timings) by step kind; the ops database
     is the home's, or ``ops_url`` (a cluster's)."""
@@ -625,7 +669,11 @@ def main() -> None:
     ap.add_argument("--claims", type=int, default=None)
     ap.add_argument("--day-claims", type=int, default=None, help="claims for stage 6 (default 100000; 0 skips)")
     ap.add_argument("--big-mb", type=int, default=None, help="size of the stage 1b 835 in MB (default 1024; 0 skips)")
+    ap.add_argument("--stage", choices=("5",), help="run this stage alone and replace its section of RESULTS.md")
     args = ap.parse_args()
+    if args.stage == "5":
+        rerun_stage_5()
+        return
     claims = args.claims or (200 if args.quick else 20000)
     with tempfile.TemporaryDirectory() as tmp:
         print(f"stage 1: 835 parsing ({claims} claims generated, largest file)")
@@ -806,31 +854,7 @@ def main() -> None:
         ]
     else:
         lines += ["## 4. ERP load into PostgreSQL", "", "Skipped: no PostgreSQL server answered.", ""]
-    modes = {
-        "warm": "one process, GX imported once (`dags test`, run-day)",
-        "fork_preloaded": "a task process per step, forked from a worker that preloaded GX (docker-compose)",
-        "fork_cold": "a task process per step, forked from a worker without GX: each validate imports it",
-    }
-    lines += [
-        f"## 5. Great Expectations share of per-file step time ({gx_claims} claims, {gx['warm']['files']} files)",
-        "",
-        "| mode | parse s | validate s | publish s | post s | GX s | GX share | target <= 15% |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {m}: {modes[m]} | "
-        + " | ".join(f"{gx[m]['steps'][k]:.2f}" for k in ("parse", "validate", "publish", "post"))
-        + f" | {gx[m]['gx_seconds']:.2f} | {gx[m]['share']:.0%} | {'met' if gx[m]['share'] <= 0.15 else 'not met'} |"
-        for m in modes
-    ]
-    lines += [
-        "",
-        f"GX's import in a parent process: {gx['fork_preloaded']['parent_start_up']:.2f}s, paid once per worker "
-        "when preloaded (`REVCYCLE_PRELOAD=revcycle.adapters.validation`), else once per validate task. GX's cost "
-        "is per expectation (about 8 ms each, ~50 per 835 file), not per row, so its share falls as files grow; "
-        "stage 6 gives the share over a whole day.",
-        "",
-    ]
+    lines += gx_section(gx, gx_claims)
     if day:
         lines += [
             f"## 6. A business day through every DAG ({day['claims']} claims, {day['usage_lines']} usage lines, "
