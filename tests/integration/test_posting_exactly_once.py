@@ -254,7 +254,7 @@ def test_an_unexpected_exception_quarantines_only_its_file_without_its_message(r
     (s.inbound / "remittance" / "b-poison.835").write_bytes(
         ORIGINAL.replace(b"TRC0001", b"TRC0666").replace(b"000000101", b"000000666")
     )
-    real, real_columns = remittance_source.map_remittances, remittance_source.remittance_columns
+    real, real_parts = remittance_source.map_remittances, remittance_source.remittance_parts
 
     def poisoned(reader):
         for rset in real(reader):
@@ -262,15 +262,23 @@ def test_an_unexpected_exception_quarantines_only_its_file_without_its_message(r
                 raise KeyError("SYNTHOAK AVERY ZZ000000001")  # a message that quotes values
             yield rset
 
-    def poisoned_columns(path, max_bytes):
-        mapped = real_columns(path, max_bytes)
-        if mapped is not None and any(r.remittance["trace_number"] == "TRC0666" for r in mapped.sets):
-            raise KeyError("SYNTHOAK AVERY ZZ000000001")
-        return mapped
+    def poisoned_parts(path, max_bytes):
+        found = real_parts(path, max_bytes)
+        if found is None:
+            return None
+        envelope, parts = found
+
+        def runs():
+            for mapped in parts:
+                if any(r.remittance["trace_number"] == "TRC0666" for r in mapped.sets):
+                    raise KeyError("SYNTHOAK AVERY ZZ000000001")
+                yield mapped
+
+        return envelope, runs()
 
     # Both 835 paths (the columnar one, and the set-by-set one it falls back to) crash on the poison file.
     monkeypatch.setattr(remittance_source, "map_remittances", poisoned)
-    monkeypatch.setattr(remittance_source, "remittance_columns", poisoned_columns)
+    monkeypatch.setattr(remittance_source, "remittance_parts", poisoned_parts)
     rows = run_source("remittance", DAY)
     assert rows["a-good.835"]["state"] == "posted"
     bad = ledger.get(rows["b-poison.835"]["sha256"])
