@@ -40,22 +40,28 @@ def _run(env: dict[str, str], *args: str) -> tuple[str, float]:
     return proc.stdout, time.perf_counter() - start
 
 
+def caller_env() -> dict[str, str]:
+    """This process's environment less any revcycle or Airflow setting, with the bench's token key."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("REVCYCLE_", "AIRFLOW"))}
+    base["REVCYCLE_TOKEN_KEY"] = "bench-token-key-0001"
+    return base
+
+
+def embedded_environment(base: dict[str, str], home: str) -> dict[str, str]:
+    """The embedded side of a comparison with the cluster.  The cluster's run-day starts no synthetic FHIR
+    server: its days are all X12/HL7, so the embedded days are generated the same way (as the chaos matrix
+    and tests/integration/test_cluster.py do)."""
+    return {**base, "REVCYCLE_HOME": home, "REVCYCLE_FHIR_PAYERS": "", "REVCYCLE_FHIR_EHR_SHARE": "0"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--claims", type=int, default=100000)
     args = ap.parse_args()
     claims = str(args.claims)
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("REVCYCLE_", "AIRFLOW"))}
-    base["REVCYCLE_TOKEN_KEY"] = "bench-token-key-0001"
+    base = caller_env()
     with tempfile.TemporaryDirectory(prefix="revcycle-cluster-bench-") as tmp:
-        # The cluster's run-day starts no synthetic FHIR server: its day is all X12/HL7, so the embedded day is
-        # generated the same way (as the chaos matrix and tests/integration/test_cluster.py do).
-        embedded_env = {
-            **base,
-            "REVCYCLE_HOME": f"{tmp}/embedded",
-            "REVCYCLE_FHIR_PAYERS": "",
-            "REVCYCLE_FHIR_EHR_SHARE": "0",
-        }
+        embedded_env = embedded_environment(base, f"{tmp}/embedded")
         print(f"embedded: run-day {DAY}, {claims} claims ...", flush=True)
         out, embedded_wall = _run(embedded_env, "run-day", "--date", DAY, "--claims", claims, "--seed", SEED, "--json")
         embedded = json.loads(out)

@@ -28,7 +28,7 @@ import psutil
 from revcycle.airflow.cluster import differences, lake_digests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cluster_day import _run  # bench/cluster_day.py, beside this script
+from cluster_day import _run, caller_env, embedded_environment  # bench/cluster_day.py, beside this script
 from results_file import write_section
 
 FIRST_DAY, SEED = dt.date(2026, 11, 23), 42  # a Monday: the days that follow are business days
@@ -110,17 +110,9 @@ def main() -> None:
             days.append(at.isoformat())
         at += dt.timedelta(days=1)
     claims = str(args.claims)
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("REVCYCLE_", "AIRFLOW"))}
-    base["REVCYCLE_TOKEN_KEY"] = "bench-token-key-0001"
+    base = caller_env()
     with tempfile.TemporaryDirectory(prefix="revcycle-cluster-scale-") as tmp:
-        # The cluster's run-day starts no synthetic FHIR server: its days are all X12/HL7, so the embedded
-        # days are generated the same way (as the chaos matrix and tests/integration/test_cluster.py do).
-        embedded_env = {
-            **base,
-            "REVCYCLE_HOME": f"{tmp}/embedded",
-            "REVCYCLE_FHIR_PAYERS": "",
-            "REVCYCLE_FHIR_EHR_SHARE": "0",
-        }
+        embedded_env = embedded_environment(base, f"{tmp}/embedded")
         embedded = {}
         for day in days:
             out, wall = _run(embedded_env, "run-day", "--date", day, "--claims", claims, "--seed", str(SEED), "--json")
