@@ -72,9 +72,6 @@ class Message:
     def msh(self) -> list[str]:
         return self.segments[0]
 
-    def header(self, n: int) -> str:
-        return _el(self.msh, n)
-
     # -- values ------------------------------------------------------------------
     def value(self, raw: str, component: int = 1, subcomponent: int = 1, repetition: int = 1) -> str:
         """One leaf of a field (1-based component/subcomponent/repetition), escape sequences decoded."""

@@ -16,10 +16,10 @@ from revcycle.domain.keys import business_key
 from revcycle.domain.reference import descriptions
 from revcycle.settings import get_settings
 from revcycle.sources.base import ParseContext, ParseResult, Source
-from revcycle.sources.x12_parse import parse_x12_file, settle, stage_in_sets, table_columns
+from revcycle.sources.x12_parse import parse_x12_file, stage_columnar, stage_in_sets, table_columns
 from revcycle.x12.claim_status import map_claim_status
 from revcycle.x12.claim_status_columns import EVENTS, StatusColumns, claim_status_parts
-from revcycle.x12.columnar import DECLINES, or_none
+from revcycle.x12.columnar import or_none
 
 DATASETS = SOURCE_DATASETS["claim_status"]
 
@@ -56,17 +56,7 @@ def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseRe
     """A columnar mapping (``revcycle.x12.claim_status_columns``), staged run by run as ``emit_status_set`` stages
     the set-by-set mapper's events; None when that path declines the file, with nothing left staged."""
     found = claim_status_parts(path, get_settings().columnar_max_mb << 20)
-    if found is None:
-        return None
-    envelope, parts = found
-    result = ParseResult()
-    try:
-        for mapped in parts:  # each run staged, then let go, before the next is taken
-            _stage_run(mapped, ctx.lineage(), out, result)
-    except DECLINES:  # a value too long for its column: the set-by-set path refuses it at its set
-        out.abort()
-        return None
-    return settle(result, envelope, path, ctx, ctx.ack_dir, ig_validation=False)
+    return stage_columnar(found, _stage_run, path, ctx, out, ig_validation=False)
 
 
 def _stage_run(mapped: StatusColumns, lineage: dict, out: StagingWriter, result: ParseResult) -> None:

@@ -17,9 +17,14 @@ from revcycle.domain.reference import gl_map
 from revcycle.domain.remittance_posting import build_remittance_postings
 from revcycle.settings import get_settings
 from revcycle.sources.base import Exclusive, ParseContext, ParseResult, Source
-from revcycle.sources.x12_parse import parse_x12_file, settle, stage_in_sets, sum_str, table_columns
+from revcycle.sources.x12_parse import (
+    parse_x12_file,
+    stage_columnar,
+    stage_in_sets,
+    sum_str,
+    table_columns,
+)
 from revcycle.x12.balancing import balance
-from revcycle.x12.columnar import DECLINES
 from revcycle.x12.remittance import RemittanceSet, map_remittances
 from revcycle.x12.remittance_columns import RemittanceColumns, remittance_parts
 
@@ -63,17 +68,7 @@ def _stage_columns(path: Path, ctx: ParseContext, out: StagingWriter) -> ParseRe
     """A columnar mapping (``revcycle.x12.remittance_columns``), staged run by run as ``_emit_835`` stages the
     set-by-set mapper's records; None when that path declines the file, with nothing left staged."""
     found = remittance_parts(path, get_settings().columnar_max_mb << 20)
-    if found is None:
-        return None
-    envelope, parts = found
-    result = ParseResult()
-    try:
-        for mapped in parts:  # each run staged, then let go, before the next is taken
-            _stage_run(mapped, ctx.lineage(), out, result)
-    except DECLINES:  # a value too long or too precise for its column: the set-by-set path refuses it at its set
-        out.abort()
-        return None
-    return settle(result, envelope, path, ctx, ctx.ack_dir, True)
+    return stage_columnar(found, _stage_run, path, ctx, out, ig_validation=True)
 
 
 def _stage_run(mapped: RemittanceColumns, lineage: dict, out: StagingWriter, result: ParseResult) -> None:

@@ -19,7 +19,7 @@ from revcycle.settings import arrow_pool_named
 from revcycle.sources.base import ParseContext, ParseFailure, ParseResult
 from revcycle.sources.ig_validation import structural_findings
 from revcycle.sources.x12_acks import write_acks
-from revcycle.x12.columnar import Envelope
+from revcycle.x12.columnar import DECLINES, Envelope
 from revcycle.x12.reader import X12Reader
 
 # Arrow's bundled allocator (mimalloc) kept the pages of the columnar runs mapped and staged on several
@@ -64,6 +64,31 @@ def stage_in_sets(out: StagingWriter, tables: dict[str, pa.Table], set_rows: dic
             rows = int(set_rows[name][k])
             out.write(name, table.slice(starts[name], rows))
             starts[name] += rows
+
+
+def stage_columnar(
+    found: tuple[Envelope, Iterator] | None,
+    stage_run: Callable[[object, dict, StagingWriter, ParseResult], None],
+    path: Path,
+    ctx: ParseContext,
+    out: StagingWriter,
+    ig_validation: bool,
+) -> ParseResult | None:
+    """A columnar mapping's runs (``found``: envelope and runs, or None when it declined the file at once),
+    each staged by ``stage_run`` and let go before the next is taken; None when the mapping declined the file,
+    with nothing left staged (a value too long or too precise for its column: the set-by-set path then refuses
+    it at its set, with its reason)."""
+    if found is None:
+        return None
+    envelope, runs = found
+    result, lineage = ParseResult(), ctx.lineage()
+    try:
+        for mapped in runs:
+            stage_run(mapped, lineage, out, result)
+    except DECLINES:
+        out.abort()
+        return None
+    return settle(result, envelope, path, ctx, ctx.ack_dir, ig_validation)
 
 
 def table_columns(table: pa.Table) -> dict[str, pa.ChunkedArray]:
