@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import itertools
 import json
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -77,42 +75,9 @@ def run_worker(name: str, path: Path, route: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-DAY = dt.date(2026, 11, 24)
-
-
-def export_file(route: str, count: int, work: Path) -> Path:
-    """The route's export of ``count`` claims or usages, as one landed file."""
-    from revcycle.synthetic import claim_status_277, fhir_remittance, fhir_supply, remittance_835, supply
-    from revcycle.synthetic.identities import PAYERS
-
-    store = work / route
-    store.mkdir()
-    if route == "remittance":
-        psets = remittance_835.payment_sets(random.Random(1), PAYERS[0], DAY, 1, count, itertools.count(1))
-        fhir_remittance.write_payments(store / "out", PAYERS[0], DAY, psets)
-        parts = [store / "out" / name for name in fhir_remittance.FILES]
-    elif route == "claim_status":
-        claims = [
-            {"payer": PAYERS[0].payer_id, "pcn": f"P{n:08d}", "icn": f"I{n:010d}", "charge": "120.00"}
-            | {"paid": "0" if n % 5 == 0 else "96.00", "status": "4" if n % 5 == 0 else "1", "service_date": "20261101"}
-            for n in range(count)
-        ]
-        (store / "x12").mkdir()
-        entries = claim_status_277.write_277_files(
-            store / "x12", store, DAY, random.Random(1), claims, 1, None, (PAYERS[0].payer_id,)
-        )
-        parts = [store / e["path"] for e in entries if e["type"] == "fhir_claim_status"]
-    else:
-        for sub in ("supply", "invoices"):
-            (store / sub).mkdir()
-        supply.write_supply_files(store, DAY, random.Random(1), count + count // 9 + 1, fhir_share=1.0)
-        parts = [fhir_supply.day_folder(store, DAY) / name for name in fhir_supply.FILES]
-    path = work / f"{route}.ndjson"
-    path.write_bytes(b"".join(p.read_bytes() for p in parts))
-    return path
-
-
 def main() -> None:
+    from revcycle.synthetic.fhir_exports import export_file
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--claims", type=int, default=None)
