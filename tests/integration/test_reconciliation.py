@@ -46,6 +46,12 @@ def control_rows(day: dt.date) -> list[dict]:
         return [{**r, "rows": int(r["rows"])} for r in csv.DictReader(fh)]
 
 
+def whole_lake(dataset: str) -> list[dict]:
+    """Every row of a canonical dataset in the lake, every column, read straight from its files."""
+    files = sorted((get_settings().lake / f"canonical__{dataset}").rglob("*.parquet"))
+    return [row for f in files for row in pq.read_table(f).to_pylist()]
+
+
 def open_queue() -> dict[tuple[str, str], dict]:
     return {(i["category"], i["reference"]): i for i in reconciliation.open_items() if i["status"] == "open"}
 
@@ -94,6 +100,37 @@ def test_seeded_breaks_exactly_once_with_owners_control_totals_and_replay(backen
         assert hashlib.sha256(open(run["csv_path"], "rb").read()).hexdigest() == run["csv_sha256"]
     cash_rows = pq.read_table(runs["cash"]["parquet_path"]).to_pylist()
     assert sum(r["payment_amount"] or 0 for r in cash_rows) == Decimal(manifest["totals"]["bpr02"])
+    # The claims and denials extracts read only some columns of the lake, and only the denied claims'
+    # adjustments: they still say what the whole lake says.
+    lake = {name: whole_lake(name) for name in ("remittance", "claim_payment", "adjustment")}
+    payer = {r["remittance_key"]: r["payer_identifier"] for r in lake["remittance"]}
+    denied = {
+        r["claim_payment_key"]: payer[r["remittance_key"]]
+        for r in lake["claim_payment"]
+        if r["claim_status_code"] == "4"
+    }
+    assert denied
+    by_cause: dict[tuple, list] = {}
+    for a in lake["adjustment"]:
+        if a["claim_payment_key"] in denied:
+            by_cause.setdefault((denied[a["claim_payment_key"]], a["group_code"], a["reason_code"]), []).append(a)
+    denials = pq.read_table(runs["denials"]["parquet_path"]).to_pylist()
+    assert {(d["payer_id"], d["group_code"], d["reason_code"]): (d["claims"], d["amount"]) for d in denials} == {
+        k: (len({a["claim_payment_key"] for a in v}), sum((a["amount"] for a in v), Decimal(0)))
+        for k, v in by_cause.items()
+    }
+    claims = pq.read_table(runs["claims"]["parquet_path"]).to_pylist()
+    lake_claims = {r["claim_payment_key"]: r for r in lake["claim_payment"]}
+    from_lake = [c for c in claims if c["claim_payment_key"] in lake_claims]
+    assert len(from_lake) == len(lake_claims)
+    for c in from_lake:
+        r = lake_claims[c["claim_payment_key"]]
+        assert (c["billed_amount"], c["paid_amount"], c["claim_status_code"], c["is_reversal"]) == (
+            r["charge_amount"],
+            r["paid_amount"],
+            r["claim_status_code"],
+            r["is_reversal"],
+        )
 
     # Replay: the same extracts byte for byte, no queue change.
     before = queue_snapshot()

@@ -26,6 +26,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from revcycle.adapters.db import as_date, engine_for, query
 from revcycle.adapters.lake import Lake
@@ -42,9 +43,27 @@ log = logging.getLogger(__name__)
 
 
 # -- inputs ------------------------------------------------------------------------
-def lake_table(dataset: str, business_date: dt.date) -> pd.DataFrame:
+# What the claims and denials extracts read of the lake's claim payments and adjustments.
+CLAIM_COLUMNS = [
+    "claim_payment_key",
+    "remittance_key",
+    "patient_control_number",
+    "payer_claim_control_number",
+    "claim_status_code",
+    "is_reversal",
+    "charge_amount",
+    "paid_amount",
+]
+ADJUSTMENT_COLUMNS = ["claim_payment_key", "group_code", "reason_code", "amount"]
+
+
+def lake_table(
+    dataset: str, business_date: dt.date, columns: list[str] | None = None, keep: tuple[str, set] | None = None
+) -> pd.DataFrame:
     """One canonical dataset from every posted file up to the day, of every source that publishes it (the 835
-    and FHIR routes both publish the remittance datasets)."""
+    and FHIR routes both publish the remittance datasets): only ``columns`` if named, and only the rows whose
+    ``keep[0]`` is in ``keep[1]`` if given (filtered in Arrow, before any Python object is made: the
+    reconciliation is cumulative, and some datasets grow by millions of rows a week)."""
     with engine_for("ops").connect() as conn:
         rows = [
             row
@@ -53,12 +72,24 @@ def lake_table(dataset: str, business_date: dt.date) -> pd.DataFrame:
         ]
     paths = [p for _, outputs in rows for p in json.loads(outputs or "[]") if f"/{dataset}/" in p]
     lake = Lake.configured()
-    tables = [lake.read(p) for p in paths if lake.exists(p)]
+    tables = [lake.read(p, columns=columns) for p in paths if lake.exists(p)]
+    if keep is not None:
+        column, values = keep[0], sorted(keep[1])
+        tables = [
+            t.filter(pc.is_in(t[column], value_set=pa.array(values, t.schema.field(column).type))) for t in tables
+        ]
     if not tables:
         from revcycle.domain.canonical import SCHEMAS
 
-        return SCHEMAS[dataset].empty_table().to_pandas(types_mapper=None).astype(object)
-    return pd.DataFrame(pa.concat_tables(tables).to_pylist())
+        empty = SCHEMAS[dataset].empty_table()
+        return (empty.select(columns) if columns else empty).to_pandas(types_mapper=None).astype(object)
+    return python_frame(pa.concat_tables(tables))
+
+
+def python_frame(table: pa.Table) -> pd.DataFrame:
+    """A lake table as a frame of Python objects (Decimal, date, str, int, None), built column by column:
+    the frame ``pd.DataFrame(table.to_pylist())`` gives, without a dict a row."""
+    return pd.DataFrame(table.to_pydict())
 
 
 def erp_frame(
@@ -94,15 +125,17 @@ def run(business_date: dt.date, dag_run_id: str | None = None) -> dict:
     receipts = erp_frame("erp/recon_receipts", business_date, ("amount",))
     cash = reconcile_cash(payments, deposits, receipts)
 
-    claim_rows = lake_table("canonical__claim_payment", business_date)
+    claim_rows = lake_table("canonical__claim_payment", business_date, CLAIM_COLUMNS)
     payer_of = dict(zip(remittances["remittance_key"], remittances["payer_identifier"], strict=True))
     claim_rows = claim_rows.assign(payer_id=[payer_of.get(k) for k in claim_rows["remittance_key"]])
     applications = erp_frame("erp/recon_applications", business_date, ("applied_amount",))
     statuses = erp_frame("erp/recon_statuses", business_date, ("charge_amount", "payment_amount"))
     open_items = erp_frame("erp/recon_open_items", business_date, ("billed_amount",), ("submitted_date",))
     claims = reconcile_claims(claim_rows, applications, statuses, open_items, business_date, s.inquiry_after_days)
-    adjustments = lake_table("canonical__adjustment", business_date)
-    denial_summary = denials(claim_rows, adjustments)  # claim- and line-level CAS of denied claims
+    # Claim- and line-level CAS of denied claims: the only adjustments the day's extracts read.
+    denied = set(claim_rows.loc[claim_rows["claim_status_code"] == "4", "claim_payment_key"])
+    adjustments = lake_table("canonical__adjustment", business_date, ADJUSTMENT_COLUMNS, ("claim_payment_key", denied))
+    denial_summary = denials(claim_rows, adjustments)
     supply = erp_frame("erp/recon_supply", business_date, ("amount_at_stake",))
 
     found = (
@@ -124,7 +157,6 @@ def run(business_date: dt.date, dag_run_id: str | None = None) -> dict:
     claim_rows_835 = claims["claim_payment_key"].notna() & claims["status"].isin(
         ["matched", "reversal", "paid_not_posted"]
     )
-    denied = set(claim_rows.loc[claim_rows["claim_status_code"] == "4", "claim_payment_key"])
     ties = {
         "cash": extracts.control_totals(
             "cash",
