@@ -492,17 +492,56 @@ def gx_section(gx: dict, gx_claims: int) -> list[str]:
     return lines
 
 
+def replace_section(start: str, end: str, lines: list[str]) -> None:
+    """Replace what RESULTS.md holds from ``start`` up to ``end`` (kept) with ``lines``, and print them: one
+    stage rerun alone (``--stage``)."""
+    text = "\n".join(lines)
+    results = ROOT / "bench" / "RESULTS.md"
+    head, _, rest = results.read_text().partition(start)
+    _, _, tail = rest.partition(end)
+    results.write_text(head + text + end + tail)
+    print(text)
+
+
 def rerun_stage_5(claims: int = 5000) -> None:
     """Stage 5 alone, its section of RESULTS.md replaced (``--stage 5``)."""
     with tempfile.TemporaryDirectory() as tmp:
         gx = bench_gx_share(claims, Path(tmp))
-    text = "\n".join(gx_section(gx, claims))
-    results = ROOT / "bench" / "RESULTS.md"
-    body = results.read_text()
-    head, _, rest = body.partition("## 5. ")
-    _, _, tail = rest.partition("\n## 6. ")
-    results.write_text(head + text + "\n## 6. " + tail)
-    print(text)
+    replace_section("## 5. ", "\n## 6. ", gx_section(gx, claims))
+
+
+def hl7_section(hl7: list[dict], messages: int) -> list[str]:
+    """Section 3: HL7 DFT^P03 against hl7apy."""
+    lines: list[str] = []
+    apy = next(r for r in hl7 if r["name"] == "hl7apy_parse_message")
+    full = next(r for r in hl7 if r["name"] == "revcycle_hl7_full")
+    lines += [
+        f"## 3. HL7 DFT^P03 supply usage ({messages} messages in one file, {full['mb']:.1f} MB)",
+        "",
+        "| worker | messages | seconds | msg/s | vs hl7apy | peak RSS MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['name']} | {r['segments']} | {r['seconds']:.2f} | {r['per_s']:,.0f} | "
+        f"{r['per_s'] / apy['per_s']:.1f}x | {r['rss_mb']:.0f} |"
+        for r in hl7
+    ]
+    lines += [
+        "",
+        f"A day of {messages} messages through the full fast path takes {full['seconds']:.1f} s; "
+        f"hl7apy would take about {messages / apy['per_s'] / 60:.1f} min just to parse them. Target >= 30,000 "
+        f"msg/s with structural checks: **{'met' if full['per_s'] >= 30000 else 'not met'}** "
+        f"({full['per_s']:,.0f} msg/s).",
+        "",
+    ]
+    return lines
+
+
+def rerun_stage_3(messages: int = 50000) -> None:
+    """Stage 3 alone, its section of RESULTS.md replaced (``--stage 3``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hl7 = bench_hl7(messages, Path(tmp))
+    replace_section("## 3. ", "\n## 4. ", hl7_section(hl7, messages))
 
 
 def day_sections(day: dict | None, default_days: list[dict]) -> list[str]:
@@ -556,12 +595,9 @@ def rerun_stage_6(claims: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         print("stage 6b: the default day (2,000 claims), on a fresh home and then the next day")
         default_days = [bench_day(2000, Path(tmp), d) for d in ("2026-11-24", "2026-11-25")]
-    text = "\n".join(day_sections(day, default_days))
-    results = ROOT / "bench" / "RESULTS.md"
-    head, _, rest = results.read_text().partition("## 6. ")
-    _, _, tail = rest.partition("What was profiled and changed where a target was missed")
-    results.write_text(head + text + "What was profiled and changed where a target was missed" + tail)
-    print(text)
+    replace_section(
+        "## 6. ", "What was profiled and changed where a target was missed", day_sections(day, default_days)
+    )
 
 
 def day_task_shares(home: Path, day: dt.date, ops_url: str = "") -> dict:
@@ -729,9 +765,14 @@ def main() -> None:
     ap.add_argument("--day-claims", type=int, default=None, help="claims for stage 6 (default 100000; 0 skips)")
     ap.add_argument("--big-mb", type=int, default=None, help="size of the stage 1b 835 in MB (default 1024; 0 skips)")
     ap.add_argument(
-        "--stage", choices=("5", "6"), help="run this stage alone (6: with 6b) and replace its sections of RESULTS.md"
+        "--stage",
+        choices=("3", "5", "6"),
+        help="run this stage alone (6: with 6b) and replace its sections of RESULTS.md",
     )
     args = ap.parse_args()
+    if args.stage == "3":
+        rerun_stage_3()
+        return
     if args.stage == "5":
         rerun_stage_5()
         return
@@ -880,27 +921,7 @@ def main() -> None:
         f"{ours277['seg_per_s'] / dicts277['seg_per_s']:.1f}x the set-by-set mapper).",
         "",
     ]
-    apy = next(r for r in hl7 if r["name"] == "hl7apy_parse_message")
-    full = next(r for r in hl7 if r["name"] == "revcycle_hl7_full")
-    lines += [
-        f"## 3. HL7 DFT^P03 supply usage ({messages} messages in one file, {full['mb']:.1f} MB)",
-        "",
-        "| worker | messages | seconds | msg/s | vs hl7apy | peak RSS MB |",
-        "|---|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r['name']} | {r['segments']} | {r['seconds']:.2f} | {r['per_s']:,.0f} | "
-        f"{r['per_s'] / apy['per_s']:.1f}x | {r['rss_mb']:.0f} |"
-        for r in hl7
-    ]
-    lines += [
-        "",
-        f"A day of {messages} messages through the full fast path takes {full['seconds']:.1f} s; "
-        f"hl7apy would take about {messages / apy['per_s'] / 60:.1f} min just to parse them. Target >= 30,000 "
-        f"msg/s with structural checks: **{'met' if full['per_s'] >= 30000 else 'not met'}** "
-        f"({full['per_s']:,.0f} msg/s).",
-        "",
-    ]
+    lines += hl7_section(hl7, messages)
     if load:
         copy = load["rows_per_s"]["psycopg_raw_copy"]
         lines += [
