@@ -102,6 +102,14 @@ def database_url(schema: str) -> str:
     return s.erp_url if schema == "erp" else s.ops_url
 
 
+# SQLite's page cache per connection, in KiB (its default is 2 MiB).  Posting inserts business keys, which
+# are hashes, so each row lands on a random page of every index; once a week of days makes the ERP file
+# gigabytes, a 2 MiB cache misses on nearly every insert: a day's 150k receipt applications took 13.1 s on
+# a four-day file with the default, 4.3-7.0 s with this (bench/HISTORY.md, issue 28).  Pages are cached as
+# they are read, so a connection that reads little costs little.
+SQLITE_CACHE_KIB = 131072
+
+
 def _wal(cur: sqlite3.Cursor, seconds: float = 60) -> None:
     """Switch the file to WAL (it stays so).  Switching needs the file to itself and SQLite answers "database
     is locked" at once, without its busy handler, while another process opens the new file: retry."""
@@ -131,6 +139,7 @@ def _engine(url: str, schema: str) -> Engine:
             cur.execute("pragma busy_timeout=60000")
             _wal(cur)
             cur.execute(f"attach database ? as {schema}", (str(path),))
+            cur.execute(f"pragma {schema}.cache_size=-{SQLITE_CACHE_KIB}")
             cur.close()
             dbapi_conn.create_aggregate("sum", 1, _ExactSum)
             dbapi_conn.create_aggregate("total", 1, _ExactTotal)
