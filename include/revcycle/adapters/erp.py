@@ -133,7 +133,40 @@ def load(
             inserted[name] = query(conn, f"erp/load_{name}").rowcount
         if verify is not None:
             verify(conn)
+        postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        refresh_statistics(inserted)
     return inserted
+
+
+def refresh_statistics(inserted: dict[str, int]) -> list[str]:
+    """PostgreSQL: ``ANALYZE`` each table a posting just grew by a tenth or more (or that was never analysed),
+    after its commit; return the tables analysed.
+
+    Autovacuum analyses a table some time after it grows (and not at all where it is switched off); the
+    next DAG's query meets the table first.  The 276 inquiry selection on the second day of 142,858 claims
+    took 133.8 s on a cluster: with ``receipt_application`` never analysed the planner took it for a few
+    hundred rows and chose a nested-loop anti join, one scan of every application per open claim."""
+    grown = {name: n for name, n in inserted.items() if n > 0}
+    if not grown:
+        return []
+    with engine_for("erp").connect() as conn:
+        known = dict(
+            conn.execute(
+                text(
+                    "select c.relname, c.reltuples from pg_class as c join pg_namespace as n "
+                    "on n.oid = c.relnamespace where n.nspname = 'erp' and c.relname = any(:names)"
+                ),
+                {"names": sorted(grown)},
+            ).all()
+        )
+        stale = [
+            name for name in sorted(grown) if name in known and (known[name] < 0 or grown[name] * 10 >= known[name])
+        ]
+        for name in stale:  # names of our own interface tables, never input
+            conn.execute(text(f'analyze erp."{name}"'))
+        conn.commit()
+    return stale
 
 
 def rejection(exc: BaseException) -> str | None:
