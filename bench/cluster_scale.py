@@ -32,6 +32,7 @@ from cluster_day import _run, caller_env, embedded_environment  # bench/cluster_
 from results_file import write_section
 
 FIRST_DAY, SEED = dt.date(2026, 11, 23), 42  # a Monday: the days that follow are business days
+WATCHED = ("remittance", "supply_usage", "claim_status_inquiry", "supplier_invoices", "reconciliation")
 
 
 class MemorySampler:
@@ -118,20 +119,22 @@ def main() -> None:
             out, wall = _run(embedded_env, "run-day", "--date", day, "--claims", claims, "--seed", str(SEED), "--json")
             embedded[day] = {"wall": wall, "summary": json.loads(out), "lake": lake_digests(embedded_env, day)}
             print(f"embedded {day}: {wall:.0f}s", flush=True)
-        weeks = [run_week(base, days, claims, int(w), tmp) for w in args.workers.split(",")]
-    disagree = []
-    for week in weeks:
-        for run in week["runs"]:
-            ref = embedded[run["day"]]
-            diff = differences(ref["summary"], run["summary"])
-            if diff or run["summary"]["cluster"]["lake_digests"] != ref["lake"]:
-                disagree.append((week["workers"], run["day"], diff))
-    lines = section(days, claims, embedded, weeks, disagree)
-    text = "\n".join(lines)
-    print(text)
-    write_section(
-        "cluster-scale", "Scale: business days on the cluster, one worker and two (bench/cluster_scale.py)", text
-    )
+        weeks, disagree = [], []
+        for w in args.workers.split(","):
+            weeks.append(run_week(base, days, claims, int(w), tmp))
+            for run in weeks[-1]["runs"]:
+                ref = embedded[run["day"]]
+                diff = differences(ref["summary"], run["summary"])
+                if diff or run["summary"]["cluster"]["lake_digests"] != ref["lake"]:
+                    disagree.append((weeks[-1]["workers"], run["day"], diff))
+            # Written after each worker count, so a long run that is stopped keeps what it measured.
+            text = "\n".join(section(days, claims, embedded, weeks, disagree))
+            print(text, flush=True)
+            write_section(
+                "cluster-scale",
+                "Scale: business days on the cluster, one worker and two (bench/cluster_scale.py)",
+                text,
+            )
     if disagree:
         sys.exit(1)
 
@@ -155,6 +158,20 @@ def section(days: list[str], claims: str, embedded: dict, weeks: list[dict], dis
         + " | ".join(f"**{s:.0f}**" for s in sums)
         + " |"
     )
+    lines += [
+        "",
+        "The DAGs whose cost can grow with history (reconciliation and the invoice match read every day to date; "
+        "posting meets ever larger tables), seconds per day:",
+        "",
+        "| day | run | " + " | ".join(WATCHED) + " |",
+        "|---|---|" + "---|" * len(WATCHED),
+    ]
+    for n, day in enumerate(days):
+        runs = [("embedded", embedded[day]["summary"])]
+        runs += [(f"{w['workers']} worker(s)", w["runs"][n]["summary"]) for w in weeks]
+        for name, summary in runs:
+            seconds = {r["dag_id"]: r["seconds"] for r in summary.get("dag_runs", [])}
+            lines.append(f"| {day} | {name} | " + " | ".join(str(seconds.get(d, "-")) for d in WATCHED) + " |")
     lines += ["", "| workers | task instances by worker (all days) | cluster start s |", "|---|---|---|"]
     for w in weeks:
         hosts: dict[str, int] = {}
