@@ -512,10 +512,9 @@ def rerun_stage_5(claims: int = 5000) -> None:
 
 def hl7_section(hl7: list[dict], messages: int) -> list[str]:
     """Section 3: HL7 DFT^P03 against hl7apy."""
-    lines: list[str] = []
     apy = next(r for r in hl7 if r["name"] == "hl7apy_parse_message")
     full = next(r for r in hl7 if r["name"] == "revcycle_hl7_full")
-    lines += [
+    lines = [
         f"## 3. HL7 DFT^P03 supply usage ({messages} messages in one file, {full['mb']:.1f} MB)",
         "",
         "| worker | messages | seconds | msg/s | vs hl7apy | peak RSS MB |",
@@ -587,14 +586,23 @@ def day_sections(day: dict | None, default_days: list[dict]) -> list[str]:
     return lines
 
 
+def day_stages(claims: int, default_day: bool = True) -> tuple[dict | None, list[dict]]:
+    """Stage 6 (a day of ``claims``, none when 0) and 6b (the default day on a fresh home, then the next day)."""
+    day, default_days = None, []
+    if claims:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"stage 6: a business day through every DAG ({claims} claims)")
+            day = bench_day(claims, Path(tmp))
+    if default_day:
+        with tempfile.TemporaryDirectory() as tmp:
+            print("stage 6b: the default day (2,000 claims), on a fresh home and then the next day")
+            default_days = [bench_day(2000, Path(tmp), d) for d in ("2026-11-24", "2026-11-25")]
+    return day, default_days
+
+
 def rerun_stage_6(claims: int) -> None:
     """Stages 6 and 6b alone, their sections of RESULTS.md replaced (``--stage 6``)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"stage 6: a business day through every DAG ({claims} claims)")
-        day = bench_day(claims, Path(tmp)) if claims else None
-    with tempfile.TemporaryDirectory() as tmp:
-        print("stage 6b: the default day (2,000 claims), on a fresh home and then the next day")
-        default_days = [bench_day(2000, Path(tmp), d) for d in ("2026-11-24", "2026-11-25")]
+    day, default_days = day_stages(claims)
     replace_section(
         "## 6. ", "What was profiled and changed where a target was missed", day_sections(day, default_days)
     )
@@ -814,16 +822,7 @@ def main() -> None:
         print(f"stage 5: GX share of the per-file steps ({gx_claims} claims)")
         gx = bench_gx_share(gx_claims, Path(tmp))
     day_claims = args.day_claims if args.day_claims is not None else (0 if args.quick else 100000)
-    day = None
-    if day_claims:
-        with tempfile.TemporaryDirectory() as tmp:
-            print(f"stage 6: a business day through every DAG ({day_claims} claims)")
-            day = bench_day(day_claims, Path(tmp))
-    default_days = []
-    if not args.quick:
-        with tempfile.TemporaryDirectory() as tmp:
-            print("stage 6b: the default day (2,000 claims), on a fresh home and then the next day")
-            default_days = [bench_day(2000, Path(tmp), d) for d in ("2026-11-24", "2026-11-25")]
+    day, default_days = day_stages(day_claims, default_day=not args.quick)
     print("stage 7: DAG parse time (import after airflow.sdk)")
     dags = bench_dag_parse()
     base = {r["name"]: r for r in p835}
