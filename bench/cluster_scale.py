@@ -128,21 +128,31 @@ def main() -> None:
                 if diff or run["summary"]["cluster"]["lake_digests"] != ref["lake"]:
                     disagree.append((weeks[-1]["workers"], run["day"], diff))
             # Written after each worker count, so a long run that is stopped keeps what it measured.
-            text = "\n".join(section(days, claims, embedded, weeks, disagree))
+            text = "\n".join(section(days, claims, embedded, weeks, disagree, args.workers))
             print(text, flush=True)
-            write_section(
-                "cluster-scale",
-                "Scale: business days on the cluster, one worker and two (bench/cluster_scale.py)",
-                text,
-            )
+            write_section(*section_name(args.workers), text)
     if disagree:
         sys.exit(1)
 
 
-def section(days: list[str], claims: str, embedded: dict, weeks: list[dict], disagree: list) -> list[str]:
+def section_name(workers: str) -> tuple[str, str]:
+    """The RESULTS.md marker and title: the default run (two workers, then one) has its own section; a run
+    of other worker counts gets one beside it, so it does not overwrite a longer run's figures."""
+    if workers == "2,1":
+        return "cluster-scale", "Scale: business days on the cluster, one worker and two (bench/cluster_scale.py)"
+    return (
+        f"cluster-scale-w{workers.replace(',', '-')}",
+        f"Scale: business days on the cluster with {workers} worker(s) (bench/cluster_scale.py --workers {workers})",
+    )
+
+
+def section(
+    days: list[str], claims: str, embedded: dict, weeks: list[dict], disagree: list, workers: str = "2,1"
+) -> list[str]:
     total = int(claims) * len(days)
+    flag = "" if workers == "2,1" else f" --workers {workers}"
     lines = [
-        f"Produced by `.venv/bin/python bench/cluster_scale.py --claims {claims} --days {len(days)}` on "
+        f"Produced by `.venv/bin/python bench/cluster_scale.py --claims {claims} --days {len(days)}{flag}` on "
         f"{time.strftime('%Y-%m-%d')} ({os.cpu_count()} cores; every component, PostgreSQL, Redis and SeaweedFS on "
         f"this one machine): {len(days)} business days of {int(claims):,} claims ({total:,} in all), seed {SEED}.",
         "",
