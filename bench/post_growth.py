@@ -3,12 +3,13 @@
     REVCYCLE_HOME=<home> .venv/bin/python bench/post_growth.py 2026-12-01 [--source remittance]
         [--moved-from /old/home] [--checkpoint]
 
-Takes the day's posted files of the source from the home's ledger, builds their postings from the lake as the
-post step does, deletes those rows from the ERP (by primary key) and posts them again through ``erp.load``,
-timing every statement.  Run it on a home of many days and on a copy whose ERP file is removed (an empty ERP)
-to see which statements grow with the tables.  ``--moved-from``: the home was copied from there (the ledger
-holds absolute lake paths).  ``--checkpoint``: checkpoint and truncate the ERP's WAL first.  It changes the
-home's ERP (the rows come back as they were, with the WAL grown): use a copy.
+Takes the day's posted files of the source from the home's ledger, builds their postings from the lake as
+the post step does (``steps.read_outputs``), deletes those rows from the ERP (by primary key) and posts them
+again through the post step's own ``steps.load_postings``, timing every statement.  Run it on a home of many
+days and on a copy whose ERP file is removed (an empty ERP) to see which statements grow with the tables.
+``--moved-from``: the home was copied from there (the ledger holds absolute lake paths).  ``--checkpoint``:
+checkpoint and truncate the ERP's WAL first.  It changes the home's ERP (the rows come back as they were, with
+the WAL grown): use a copy.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy import event
 
 from revcycle.adapters import erp, ledger
 from revcycle.adapters.db import as_date, engine_for
-from revcycle.pipeline.steps import _lake
+from revcycle.pipeline.steps import load_postings, read_outputs
 from revcycle.sources.registry import get_source
 
 PRIMARY_KEYS = {
@@ -67,18 +68,15 @@ def main() -> None:
             conn.exec_driver_sql("pragma erp.wal_checkpoint(TRUNCATE)")
         print(f"checkpoint {time.perf_counter() - started:.1f} s")
 
-    lake, work = _lake(), []
+    work = []
     for entry in ledger.for_day(args.day):
         row = ledger.get(entry["sha256"])
         if row["source"] != args.source or row["state"] != "posted":
             continue
-        tables = {}
-        for location in json.loads(row["outputs"]):
-            if args.moved_from:
-                location = location.replace(args.moved_from, home, 1)
-            dataset = next(part for part in location.split("/") if part.startswith(("canonical__", "raw__")))
-            tables[dataset] = lake.read(location)
-        work.append((row, source.post(tables, as_date(row["business_date"]), row["sha256"])))
+        locations = json.loads(row["outputs"])
+        if args.moved_from:
+            locations = [location.replace(args.moved_from, home, 1) for location in locations]
+        work.append((row, source.post(read_outputs(locations), as_date(row["business_date"]), row["sha256"])))
     with engine.begin() as conn:
         cursor = conn.connection.driver_connection.cursor()
         for _, rows in work:
@@ -97,12 +95,8 @@ def main() -> None:
     erp._fill_stage = timed_fill
     total = 0.0
     for row, rows in work:
-        sha256, ex, verify = row["sha256"], source.exclusive, source.verify_posted
-        owned = erp.Ownership(ex.erp_table, ex.erp_key, sha256, ex.reason) if ex else None
-        totals = json.loads(row["control_totals"] or "{}")
         started = time.perf_counter()
-        check = (lambda conn, f=verify, s=sha256, t=totals: f(s, t, conn)) if verify else None
-        erp.load(rows, owned=owned, verify=check)
+        load_postings(source, row["sha256"], rows, json.loads(row["control_totals"] or "{}"))
         total += time.perf_counter() - started
     rows_posted = sum(len(v) for _, rows in work for v in rows.values())
     print(

@@ -280,6 +280,23 @@ def publish(source_name: str, sha256: str, dag_run_id: str | None = None) -> dic
 
 
 # -- post ---------------------------------------------------------------------
+def read_outputs(locations: Iterable[str]) -> dict:
+    """A published file's tables from the lake, by dataset (``canonical__...``, ``raw__...``)."""
+    lake, tables = _lake(), {}
+    for location in locations:
+        dataset = next(part for part in location.split("/") if part.startswith(("canonical__", "raw__")))
+        tables[dataset] = lake.read(location)
+    return tables
+
+
+def load_postings(source: Source, sha256: str, rows: dict[str, list[dict]], control_totals: dict) -> dict[str, int]:
+    """Post a file's rows to the ERP with its source's guards: the keys it owns exclusively, and the read-back
+    that ties the posted rows to the file's control totals."""
+    ex, verify = source.exclusive, source.verify_posted
+    owned = erp.Ownership(ex.erp_table, ex.erp_key, sha256, ex.reason) if ex else None
+    return erp.load(rows, owned=owned, verify=(lambda conn: verify(sha256, control_totals, conn)) if verify else None)
+
+
 def post(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
     row = _ready(sha256, "published")
     if row is None:
@@ -288,17 +305,10 @@ def post(source_name: str, sha256: str, dag_run_id: str | None = None) -> dict:
     if source.post is None:
         ledger.set_state(sha256, "posted", dag_run_id=dag_run_id)
         return pointer(sha256)
-    tables = {}
-    lake = _lake()
-    for location in json.loads(row["outputs"]):
-        dataset = next(part for part in location.split("/") if part.startswith(("canonical__", "raw__")))
-        tables[dataset] = lake.read(location)
-    ex, verify = source.exclusive, source.verify_posted
-    owned = erp.Ownership(ex.erp_table, ex.erp_key, sha256, ex.reason) if ex else None
-    totals = json.loads(row["control_totals"] or "{}")
+    tables = read_outputs(json.loads(row["outputs"]))
     try:
         rows = source.post(tables, as_date(row["business_date"]), sha256)
-        inserted = erp.load(rows, owned=owned, verify=(lambda conn: verify(sha256, totals, conn)) if verify else None)
+        inserted = load_postings(source, sha256, rows, json.loads(row["control_totals"] or "{}"))
     except RevcycleError as exc:
         # Rolled back whole: a duplicate payment, or rows that would not tie out to the source.
         return quarantine(sha256, exc.reason, exc.detail, dag_run_id)
